@@ -1,0 +1,1 @@
+//! Checks a parsed model: ast::Model -> ir::Model or diagnostics.

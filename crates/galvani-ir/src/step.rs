@@ -1,0 +1,163 @@
+//! `StepProgram`: one integration method applied to one model, written as straight-line
+//! data. The symbolic middle builds it (discretisation), the code generator lowers it to
+//! native code, and the reference interpreter executes it directly. Both back ends must
+//! agree, so its meaning is fixed here.
+//!
+//! Execution model (per neuron, structure of arrays across the population):
+//! - A `Block` is SSA: instruction `k` defines register `Reg(k)`; operands refer only to
+//!   earlier registers. Loads read the values *before* the block runs; `outputs` are
+//!   written only after every instruction has executed, so every new value is computed
+//!   from the old state ("simultaneous update").
+//! - `Inst::Time` is `t_k = k·dt` (the start of the step, computed by the runtime from
+//!   the step index), `Inst::Dt` the step size; a method's stage times are arithmetic on
+//!   them. `Inst::Input` is the input sampled at `t_k` and held for the whole step.
+//! - Booleans are 1.0 (true) and 0.0 (false).
+
+use crate::model::{BinOp, Builtin, DisplayUnit};
+
+/// An integration method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Method {
+    Euler,
+    Rk4,
+    /// Exponential Euler (Rosenbrock–Euler for nonlinear equations).
+    ExpEuler,
+    /// Second-order Rush–Larsen (Perego & Veneziani 2009).
+    ExpEuler2,
+}
+
+impl Method {
+    pub const ALL: [Method; 4] = [
+        Method::Euler,
+        Method::Rk4,
+        Method::ExpEuler,
+        Method::ExpEuler2,
+    ];
+    /// The default of `galvani run`.
+    pub const DEFAULT: Method = Method::ExpEuler2;
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Euler => "euler",
+            Method::Rk4 => "rk4",
+            Method::ExpEuler => "expeuler",
+            Method::ExpEuler2 => "expeuler2",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+/// A register: the value defined by instruction `Reg.0` of the same block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Reg(pub u32);
+
+/// A function the generated code calls (or inlines).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Func {
+    Builtin(Builtin),
+    /// `φ(x) = expm1(x)/x`, `φ(0) = 1`: the exponential-Euler weight.
+    Phi,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Inst {
+    Const(f64),
+    /// The current value of state `i` (index into `Layout::states`).
+    State(u32),
+    /// Param `i` of this neuron (after overrides and derived-param evaluation).
+    Param(u32),
+    /// Input `i` of this neuron, sampled at `t_k`.
+    Input(u32),
+    /// `t_k`, the start of the step.
+    Time,
+    /// The step size `dt`.
+    Dt,
+    Neg(Reg),
+    /// Logical not: 1.0 if the operand is 0.0, else 0.0.
+    Not(Reg),
+    /// Arithmetic, comparison (result 1.0/0.0) or logic on 1.0/0.0 values.
+    Binary(BinOp, Reg, Reg),
+    /// `if c != 0 then a else b`.
+    Select(Reg, Reg, Reg),
+    Call(Func, Vec<Reg>),
+}
+
+/// Where a block's result goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    /// The new value of state `i`.
+    State(u32),
+    /// The value of intermediate `i` (for recording).
+    Intermediate(u32),
+    /// The value of param `i` (derived params).
+    Param(u32),
+    /// The default value of input `i` (used when a run gives no protocol).
+    Input(u32),
+    /// An event's condition (1.0/0.0).
+    Condition,
+    /// An event's crossing function: for a condition `a > b` it is `a − b`; the spike time
+    /// is interpolated where it crosses 0. Absent for conditions that are not a single
+    /// comparison (the event is then placed at the end of the step).
+    Crossing,
+    /// The refractory duration an event starts.
+    Refractory,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Block {
+    pub insts: Vec<Inst>,
+    /// Written after all instructions ran, in this order.
+    pub outputs: Vec<(Target, Reg)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slot {
+    pub name: String,
+    pub unit: DisplayUnit,
+}
+
+/// Names and units of every array the program reads or writes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Layout {
+    pub states: Vec<Slot>,
+    pub params: Vec<Slot>,
+    pub inputs: Vec<Slot>,
+    pub intermediates: Vec<Slot>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventProgram {
+    /// Outputs `Condition` and optionally `Crossing`, evaluated on a state (before and
+    /// after a step) — reads states, params, inputs, `Time`.
+    pub condition: Block,
+    /// Outputs the `State` writes of the `on` block (assignments applied in order are
+    /// already composed: each output is a function of the pre-event state) and optionally
+    /// `Refractory`.
+    pub actions: Block,
+    /// States assigned with `=` in the block: held at their new value while refractory.
+    pub held_states: Vec<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepProgram {
+    pub model: String,
+    pub method: Method,
+    pub layout: Layout,
+    /// Every param value from the declared expressions; outputs `Param(i)` for every
+    /// param in dependency order. `Inst::Param(j)` inside it reads a param already
+    /// computed or overridden (the runtime skips outputs for overridden params).
+    pub params: Block,
+    /// Default value of every input (outputs `Input(i)`), from params.
+    pub input_defaults: Block,
+    /// Initial values of every state (outputs `State(i)`), from params, inputs' defaults
+    /// and `t = 0`.
+    pub init: Block,
+    /// One step: outputs `State(i)` for every state.
+    pub step: Block,
+    /// Intermediates from the current state: outputs `Intermediate(i)` for every one.
+    pub intermediates: Block,
+    pub events: Vec<EventProgram>,
+}

@@ -1,0 +1,1 @@
+//! The galvani driver library.

@@ -1,0 +1,2 @@
+//! The `galvani` command line.
+fn main() {}
