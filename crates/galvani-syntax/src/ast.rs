@@ -91,7 +91,10 @@ pub struct Expr {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
     /// A bare number such as `0.5` or `1e-3`; `text` is the literal as written.
-    Number { value: f64, text: String },
+    Number {
+        value: f64,
+        text: String,
+    },
     /// A number directly followed by a unit name, with the unit's own optional integer
     /// exponent: `-65 mV` is `Neg(Quantity 65 mV)`, `20000 um^2` is one quantity with
     /// `exponent = 2`.
@@ -119,7 +122,10 @@ pub enum ExprKind {
         else_branch: Box<Expr>,
     },
     /// `NAME(args…)`: a built-in or a user `fn`.
-    Call { function: Ident, args: Vec<Expr> },
+    Call {
+        function: Ident,
+        args: Vec<Expr>,
+    },
 }
 
 /// The unit written directly after a number: `mV`, `um^2`, `ms^-1`.

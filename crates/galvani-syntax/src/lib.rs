@@ -1,2 +1,116 @@
 //! The `.gal` syntax: pest grammar, parser into the spanned `ast::Model`, AST text form.
+//!
+//! `parse` walks the file one declaration at a time (a line, or a `{ … }` block), in
+//! three steps per declaration; the first error in source order stops it:
+//! 1. `prescan` (no recursion) cuts the declaration out and refuses non-ASCII characters
+//!    outside comments and the description, a first declaration other than `model`, and
+//!    lines nested deeper than [`MAX_NESTING`];
+//! 2. pest (`grammar.pest`) parses it; `humanize` rewrites a failure for people;
+//! 3. `build` turns the pairs into the AST and refuses reserved words as names,
+//!    overflowing numbers and too-deep expression trees.
+//!
+//! pest's types stay inside this crate.
+
 pub mod ast;
+mod build;
+mod error;
+mod grammar;
+mod humanize;
+mod prescan;
+mod print;
+
+use galvani_diag::{FileId, Span};
+use pest::Parser;
+
+pub use error::{BadNumberReason, ParseError, SyntaxError};
+pub use print::print_ast;
+
+use grammar::{GalParser, Rule};
+
+/// Words that cannot name anything: `t` (the simulation time) and the keywords that start
+/// a declaration or an expression. `alpha beta inf tau init` are not reserved.
+pub const RESERVED_WORDS: &[&str] = &[
+    "t",
+    "model",
+    "param",
+    "input",
+    "state",
+    "gate",
+    "fn",
+    "on",
+    "refractory",
+    "if",
+    "then",
+    "else",
+    "and",
+    "or",
+    "not",
+];
+
+/// The deepest nesting the parser accepts, in two senses:
+/// - per line: (deepest block) + (deepest parenthesis) + (number of `^`) + (number of
+///   `if`) — the only constructs that make the parser recurse;
+/// - per expression: the depth of its tree, where each operator adds one level (so a
+///   chain `a + b + …` of more than this many operators is refused too).
+///
+/// 128 is far beyond any real model and keeps parsing, building, printing and dropping a
+/// maximal tree within a 2 MiB thread stack in an unoptimised build (tested in
+/// `tests/robustness.rs`).
+pub const MAX_NESTING: usize = 128;
+
+/// Parses one `.gal` file. `file` is stamped on every span of the result and the error.
+pub fn parse(source: &str, file: FileId) -> Result<ast::Model, ParseError> {
+    if u32::try_from(source.len()).is_err() {
+        return Err(ParseError::Syntax(Box::new(SyntaxError {
+            message: "the file is larger than 4 GiB".to_string(),
+            span: Span::new(file, 0, 0),
+            label: "this file".to_string(),
+            secondary: None,
+            hints: Vec::new(),
+        })));
+    }
+    let mut chunks = prescan::Chunks::new(source, file);
+    let header_range = chunks.next().unwrap_or_else(|| {
+        Err(ParseError::Internal {
+            span: Span::new(file, 0, 0),
+            what: "model line",
+        })
+    })?;
+    let base = header_range.start;
+    let header = parse_chunk(source, file, header_range, Rule::header_chunk)?;
+    let (name, description, header_span) = build::Builder::new(file, base).header(header)?;
+    let mut items = Vec::new();
+    for range in chunks {
+        let range = range?;
+        let base = range.start;
+        let item = parse_chunk(source, file, range, Rule::item_chunk)?;
+        items.push(build::Builder::new(file, base).item(item, header_span)?);
+    }
+    Ok(ast::Model {
+        name,
+        description,
+        items,
+        header_span,
+    })
+}
+
+/// Runs pest on `source[range]` with a `*_chunk` rule and returns the chunk's one
+/// declaration pair (positions relative to `range.start`).
+fn parse_chunk(
+    source: &str,
+    file: FileId,
+    range: std::ops::Range<usize>,
+    rule: Rule,
+) -> Result<pest::iterators::Pair<'_, Rule>, ParseError> {
+    let base = range.start;
+    let internal = ParseError::Internal {
+        span: Span::new(file, range.start, range.end),
+        what: "declaration",
+    };
+    let mut chunk = GalParser::parse(rule, &source[range])
+        .map_err(|error| humanize::humanize(source, file, &error, base))?;
+    chunk
+        .next()
+        .and_then(|chunk| chunk.into_inner().next())
+        .ok_or(internal)
+}
