@@ -84,12 +84,16 @@ impl Dim {
 
     /// Multiplication for dimensions known to be small (built-in tables). Panics on
     /// overflow, which cannot happen for table entries.
+    #[allow(clippy::should_implement_trait)]
     pub fn mul(self, other: Dim) -> Dim {
-        self.checked_mul(other).expect("dimension exponent overflow")
+        self.checked_mul(other)
+            .expect("dimension exponent overflow")
     }
 
+    #[allow(clippy::should_implement_trait)]
     pub fn div(self, other: Dim) -> Dim {
-        self.checked_div(other).expect("dimension exponent overflow")
+        self.checked_div(other)
+            .expect("dimension exponent overflow")
     }
 
     pub fn powi(self, power: i32) -> Dim {
@@ -102,6 +106,28 @@ impl Dim {
     pub fn name(&self) -> Option<&'static str> {
         crate::units::dimension_name(*self)
     }
+}
+
+/// The largest denominator [`exponent_from_f64`] tries.
+pub const MAX_EXPONENT_DENOMINATOR: i32 = 12;
+
+/// Recovers a small rational exponent from its `f64` value, as the checker stores a
+/// constant exponent (`x^(1/3)` keeps `Const(0.333…)`): the first denominator
+/// `d = 1, 2, …, 12` for which `value·d` is within 1e-9 of an integer `n` gives `n/d`.
+/// Example: `0.3333333333333333` → `1/3`, `-2.0` → `-2`, `0.3` → `3/10`, `0.123` → `None`.
+/// `None` also for non-finite values and numerators beyond ±10^6.
+pub fn exponent_from_f64(value: f64) -> Option<Exponent> {
+    if !value.is_finite() {
+        return None;
+    }
+    for denom in 1..=MAX_EXPONENT_DENOMINATOR {
+        let scaled = value * f64::from(denom);
+        let numer = scaled.round();
+        if (scaled - numer).abs() <= 1e-9 * numer.abs().max(1.0) && numer.abs() <= 1e6 {
+            return Some(Ratio::new(numer as i32, denom));
+        }
+    }
+    None
 }
 
 fn checked_add(a: Exponent, b: Exponent) -> Option<Exponent> {

@@ -3,9 +3,13 @@
 //! system, the deterministic text form, and a reference evaluator.
 
 pub mod dim;
+pub mod eval;
 pub mod model;
 pub mod step;
+pub mod step_text;
+pub mod text;
 pub mod units;
+pub mod verify;
 
 pub use dim::Dim;
 pub use model::*;

@@ -50,10 +50,7 @@ impl Unit {
         let p = Ratio::from_integer(power);
         Some(Unit {
             dim: self.dim.checked_pow(p)?,
-            exp10: Ratio::new(
-                self.exp10.numer().checked_mul(power)?,
-                *self.exp10.denom(),
-            ),
+            exp10: Ratio::new(self.exp10.numer().checked_mul(power)?, *self.exp10.denom()),
         })
     }
 

@@ -357,6 +357,16 @@ const DECLARATION_KEYWORDS: [&str; 9] = [
 
 const COMPARISONS: [&str; 6] = ["<", "<=", ">", ">=", "==", "!="];
 
+/// Whether `rest` (from a name up to the end of its line) reads as the start of another
+/// statement: `NAME =`, `NAME +=`, `NAME -=` (but not `NAME ==`).
+fn starts_another_statement(rest: &str) -> bool {
+    let name_len = rest.find(|c: char| !is_word_char(c)).unwrap_or(rest.len());
+    let after = rest[name_len..].trim_start_matches([' ', '\t']);
+    (after.starts_with('=') && !after.starts_with("=="))
+        || after.starts_with("+=")
+        || after.starts_with("-=")
+}
+
 fn syntax(message: String, span: Span, label: impl Into<String>) -> SyntaxError {
     SyntaxError {
         message,
@@ -574,6 +584,12 @@ fn compose(source: &str, file: FileId, position: usize, positives: &[Rule]) -> S
             );
         } else if word_found && DECLARATION_KEYWORDS.contains(&found_text) && found_text != "if" {
             error = with_hint(error, "put each declaration on a line of its own");
+        } else if word_found && starts_another_statement(&source[found_span.start as usize..]) {
+            // `v = c  u += d`: a second statement, not a missing operator.
+            error = with_hint(
+                error,
+                "one statement per line: put the second statement on a line of its own",
+            );
         } else if matches!(
             found,
             Found::Token {

@@ -1,1 +1,7 @@
-//! The galvani driver library.
+//! The galvani driver library: loads model files, runs the pipeline stages in order, renders
+//! diagnostics, and implements the command line (`cli`). The binary in `main.rs` is a thin
+//! shell around [`cli::main_with_args`].
+
+pub mod cli;
+pub mod driver;
+pub mod render;

@@ -1,0 +1,77 @@
+//! Unit tests of the checker: each error class (code, message, labelled spans), scoping,
+//! units, gates, ordering, the spec's models, and robustness.
+
+mod dims;
+pub mod models;
+mod names;
+mod order;
+mod robust;
+mod roundtrip;
+mod structure;
+mod units;
+mod verify;
+
+use crate::{check, CheckError};
+use galvani_diag::{Diagnostic, FileId, Span};
+use galvani_ir::Model;
+use galvani_syntax::ast;
+
+pub fn parse(src: &str) -> ast::Model {
+    match galvani_syntax::parse(src, FileId(0)) {
+        Ok(m) => m,
+        Err(e) => panic!("parse error: {:?}\n{src}", e.to_diagnostic()),
+    }
+}
+
+/// Checks `src`, which must be valid; verifies the model.
+pub fn ok(src: &str) -> Model {
+    let ast = parse(src);
+    match check(&ast) {
+        Ok(c) => {
+            if let Err(e) = c.model.verify() {
+                panic!("verify failed: {e}\n{src}");
+            }
+            c.model
+        }
+        Err(e) => panic!("unexpected errors:\n{:#?}\n{src}", e.to_diagnostics()),
+    }
+}
+
+/// Checks `src`, which must fail; returns the errors.
+pub fn errors(src: &str) -> Vec<CheckError> {
+    let ast = parse(src);
+    match check(&ast) {
+        Ok(_) => panic!("expected errors:\n{src}"),
+        Err(e) => e.0,
+    }
+}
+
+/// The single error of `src`, as a diagnostic.
+pub fn one(src: &str) -> Diagnostic {
+    let errs = errors(src);
+    assert_eq!(
+        errs.len(),
+        1,
+        "expected exactly one error, got {:#?}",
+        errs.iter().map(|e| e.to_diagnostic()).collect::<Vec<_>>()
+    );
+    errs[0].to_diagnostic()
+}
+
+/// The source text a span covers.
+pub fn text(src: &str, span: Span) -> &str {
+    &src[span.range()]
+}
+
+/// (primary?, covered text, message) of every label.
+pub fn labels<'s>(src: &'s str, d: &Diagnostic) -> Vec<(bool, &'s str, String)> {
+    d.labels
+        .iter()
+        .map(|l| (l.primary, text(src, l.span), l.message.clone()))
+        .collect()
+}
+
+/// A model header plus `body`.
+pub fn model(body: &str) -> String {
+    format!("model test \"a test model\"\n{body}\n")
+}

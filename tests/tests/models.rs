@@ -1,0 +1,39 @@
+//! Every model in `models/` must check cleanly; one named snapshot per pipeline stage per
+//! model (`ast@hh.gal`, `ir@hh.gal`, …). Adding a model is adding a file.
+
+use galvani_tests::{check_file, render_all};
+
+#[test]
+fn every_model_checks_and_matches_its_stage_snapshots() {
+    insta::glob!("../../models", "*.gal", |path| {
+        let (sources, checked) = match check_file(path) {
+            Ok(ok) => ok,
+            Err(rendered) => panic!("{} must check cleanly:\n{rendered}", path.display()),
+        };
+        checked
+            .model
+            .verify()
+            .unwrap_or_else(|e| panic!("{}: checked model fails verify(): {e}", path.display()));
+        let warnings = render_all(&sources, checked.warnings.iter());
+        assert!(
+            warnings.is_empty(),
+            "{} has front-end warnings:\n{warnings}",
+            path.display()
+        );
+        insta::assert_snapshot!("ast", galvani_syntax::print_ast(&checked.ast));
+        insta::assert_snapshot!("ir", galvani_ir::text::model_to_text(&checked.model));
+    });
+}
+
+#[test]
+fn every_model_opens_with_a_comment_citing_its_source() {
+    insta::glob!("../../models", "*.gal", |path| {
+        let text = std::fs::read_to_string(path).unwrap();
+        let first = text.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with('#'),
+            "{} must open with a comment citing its source and units",
+            path.display()
+        );
+    });
+}

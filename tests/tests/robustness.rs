@@ -1,0 +1,255 @@
+//! No input file may make galvani panic, hang or allocate without bound. Random text and
+//! randomly mutated model files go through parse → check → render; every result must be a
+//! checked model or well-formed diagnostics whose spans lie inside the file.
+
+use galvani::driver::{self, Sources};
+use galvani::render;
+use proptest::prelude::*;
+use std::time::{Duration, Instant};
+
+/// The model library and the failing cases: realistic starting points for mutation.
+fn corpus() -> Vec<String> {
+    let root = galvani_tests::workspace_root();
+    let mut texts = Vec::new();
+    for dir in ["models", "tests/diagnostics"] {
+        let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "gal"))
+            .collect();
+        paths.sort();
+        texts.extend(paths.iter().map(|p| std::fs::read_to_string(p).unwrap()));
+    }
+    assert!(!texts.is_empty());
+    texts
+}
+
+/// Runs the front end and rendering; asserts the answer is clean.
+fn assert_clean_answer(text: &str) {
+    let mut sources = Sources::new();
+    let file = sources.add("fuzz.gal", text.to_string());
+    match driver::check(&sources, file) {
+        Ok(checked) => {
+            checked.model.verify().expect("a checked model verifies");
+            let _ = galvani_ir::text::model_to_text(&checked.model);
+        }
+        Err(diagnostics) => {
+            assert!(
+                diagnostics.has_errors(),
+                "a failure carries at least one error"
+            );
+            for d in diagnostics.iter() {
+                assert_ne!(
+                    d.severity,
+                    galvani_diag::Severity::Bug,
+                    "internal error on input:\n{text}\n{d:?}"
+                );
+                for label in &d.labels {
+                    assert!(
+                        label.span.end as usize <= text.len(),
+                        "span past the end: {d:?}"
+                    );
+                    assert!(text.is_char_boundary(label.span.start as usize));
+                    assert!(text.is_char_boundary(label.span.end as usize));
+                }
+                let rendered = render::to_string(&sources, d);
+                assert!(rendered.contains(&d.message));
+            }
+        }
+    }
+}
+
+/// Tokens that make mutations interesting: keywords, operators, units, brackets.
+const TOKENS: &[&str] = &[
+    "(",
+    ")",
+    "{",
+    "}",
+    "^",
+    "-",
+    "+",
+    "*",
+    "/",
+    "=",
+    "+=",
+    "<",
+    ">=",
+    "==",
+    " and ",
+    " or ",
+    " not ",
+    "if ",
+    " then ",
+    " else ",
+    "mV",
+    " ms",
+    "uA/cm^2",
+    "exp(",
+    "exprel(",
+    "1e308",
+    "1e400",
+    "0",
+    "t",
+    "dV/dt",
+    "\n",
+    "\r\n",
+    "#",
+    "µ",
+    "refractory ",
+    "on ",
+    "gate ",
+    "state ",
+    "param ",
+    "fn f(x) = ",
+    "m^3",
+    "V",
+    "1/0",
+    "sqrt(",
+    "min(",
+    ",",
+    "\"",
+    "é",
+];
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Delete(usize, usize),
+    Insert(usize, usize),
+    Duplicate(usize, usize),
+}
+
+fn mutate(text: &str, mutations: &[Mutation]) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    for m in mutations {
+        let n = chars.len().max(1);
+        match *m {
+            Mutation::Delete(at, len) => {
+                let start = at % n;
+                let end = (start + len % 8).min(chars.len());
+                if start < end {
+                    chars.drain(start..end);
+                }
+            }
+            Mutation::Insert(at, token) => {
+                let at = (at % n).min(chars.len());
+                let token: Vec<char> = TOKENS[token % TOKENS.len()].chars().collect();
+                chars.splice(at..at, token);
+            }
+            Mutation::Duplicate(at, len) => {
+                let start = at % n;
+                let end = (start + len % 40).min(chars.len());
+                let piece: Vec<char> = chars[start..end].to_vec();
+                chars.splice(end..end, piece);
+            }
+        }
+    }
+    chars.into_iter().collect()
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::Delete(a, b)),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::Insert(a, b)),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::Duplicate(a, b)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_models_get_a_clean_answer(
+        which in any::<usize>(),
+        mutations in proptest::collection::vec(mutation(), 1..6),
+    ) {
+        let corpus = corpus();
+        let text = mutate(&corpus[which % corpus.len()], &mutations);
+        assert_clean_answer(&text);
+    }
+
+    #[test]
+    fn random_text_gets_a_clean_answer(text in "\\PC{0,200}") {
+        assert_clean_answer(&text);
+    }
+
+    #[test]
+    fn random_token_soup_gets_a_clean_answer(
+        tokens in proptest::collection::vec(0..TOKENS.len(), 0..60),
+    ) {
+        let mut text = String::from("model soup\n");
+        for t in tokens {
+            text.push_str(TOKENS[t]);
+        }
+        assert_clean_answer(&text);
+    }
+}
+
+/// Runs `f` and asserts it finishes within `limit` (generous: debug build, busy machine).
+fn within<T>(limit: Duration, what: &str, f: impl FnOnce() -> T) -> T {
+    let start = Instant::now();
+    let out = f();
+    let took = start.elapsed();
+    assert!(took < limit, "{what} took {took:?}, limit {limit:?}");
+    out
+}
+
+#[test]
+fn ten_thousand_nested_parentheses_get_a_diagnostic() {
+    let depth = 10_000;
+    let text = format!(
+        "model deep\nparam x = {}1{}\n",
+        "(".repeat(depth),
+        ")".repeat(depth)
+    );
+    let mut sources = Sources::new();
+    let file = sources.add("deep.gal", text);
+    let result = within(Duration::from_secs(1), "a 10,000-deep nest", || {
+        driver::check(&sources, file)
+    });
+    let diagnostics = result.err().expect("too deep must be an error");
+    assert_eq!(
+        diagnostics.iter().next().unwrap().code,
+        Some(galvani_diag::codes::TOO_DEEP)
+    );
+}
+
+#[test]
+fn a_hundred_thousand_line_model_gets_an_answer_quickly() {
+    let mut text =
+        String::from("model big \"100,000 lines\"\nstate V = -65 mV\nparam tau = 10 ms\n");
+    let lines = 100_000 - 4;
+    for i in 0..lines {
+        text.push_str(&format!("x{i} = {} mV\n", i % 97));
+    }
+    text.push_str("dV/dt = (x0 - V) / tau\n");
+    let mut sources = Sources::new();
+    let file = sources.add("big.gal", text);
+    // Debug builds are ~10× slower than release; `galvani check` on this file in release
+    // takes well under a second.
+    let checked = within(Duration::from_secs(10), "a 100,000-line file", || {
+        driver::check(&sources, file)
+    });
+    let checked = checked
+        .map_err(|d| format!("{d:?}"))
+        .expect("the big model checks");
+    assert_eq!(checked.model.intermediates.len(), lines);
+}
+
+#[test]
+fn a_hundred_thousand_broken_lines_are_diagnosed_quickly() {
+    let mut text = String::from("model big\n");
+    for i in 0..100_000 {
+        text.push_str(&format!("x{i} = y{i} + 1\n"));
+    }
+    let mut sources = Sources::new();
+    let file = sources.add("broken.gal", text);
+    let result = within(Duration::from_secs(10), "100,000 unknown names", || {
+        driver::check(&sources, file)
+    });
+    let diagnostics = result.err().expect("unknown names are errors");
+    assert!(
+        diagnostics.len() <= 101,
+        "errors are capped, got {}",
+        diagnostics.len()
+    );
+}
