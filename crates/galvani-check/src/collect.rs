@@ -153,7 +153,14 @@ pub fn collect<'a>(model: &'a ast::Model, sink: &mut Sink) -> Decls<'a> {
         events: Vec::new(),
     };
     let mut odes: Vec<(&'a Ident, &'a Expr, Span)> = Vec::new();
-    for item in &model.items {
+    // Top-level items, then params, inputs and functions declared inside an `on` block by
+    // mistake: those are reported and then registered anyway, so their uses do not cascade
+    // into "unknown name" errors.
+    let mut items: Vec<&'a ast::Item> = model.items.iter().collect();
+    let mut next = 0;
+    while next < items.len() {
+        let item = items[next];
+        next += 1;
         let (kind, name, body) = match &item.kind {
             ItemKind::Param { name, value } => (DeclKind::Param, name, DeclBody::Param(value)),
             ItemKind::Input { name, value } => (DeclKind::Input, name, DeclBody::Input(value)),
@@ -190,8 +197,9 @@ pub fn collect<'a>(model: &'a ast::Model, sink: &mut Sink) -> Decls<'a> {
                 continue;
             }
             ItemKind::On { condition, body } => {
-                let event = collect_event(condition, body, sink);
+                let (event, hoisted) = collect_event(condition, body, sink);
                 decls.events.push(event);
+                items.extend(hoisted);
                 continue;
             }
             ItemKind::Refractory { .. } => {
@@ -389,7 +397,14 @@ fn gate_spec<'a>(gate: &str, span: Span, fields: &'a [GateField], sink: &mut Sin
     }
 }
 
-fn collect_event<'a>(condition: &'a Expr, body: &'a [ast::Item], sink: &mut Sink) -> EventDecl<'a> {
+/// Collects one `on` block. Also returns the params, inputs and functions declared inside
+/// it (each already reported as misplaced), for the caller to register.
+fn collect_event<'a>(
+    condition: &'a Expr,
+    body: &'a [ast::Item],
+    sink: &mut Sink,
+) -> (EventDecl<'a>, Vec<&'a ast::Item>) {
+    let mut hoisted = Vec::new();
     let mut event = EventDecl {
         condition,
         actions: Vec::new(),
@@ -422,17 +437,22 @@ fn collect_event<'a>(condition: &'a Expr, body: &'a [ast::Item], sink: &mut Sink
                 span: item.span,
                 what: StatementKind::Ode,
             }),
-            ItemKind::Param { .. }
-            | ItemKind::Input { .. }
-            | ItemKind::State { .. }
-            | ItemKind::Gate { .. }
-            | ItemKind::Function { .. } => sink.push(|| CheckError::MisplacedStatement {
-                span: item.span,
-                what: StatementKind::Declaration,
-            }),
+            ItemKind::Param { .. } | ItemKind::Input { .. } | ItemKind::Function { .. } => {
+                sink.push(|| CheckError::MisplacedStatement {
+                    span: item.span,
+                    what: StatementKind::Declaration,
+                });
+                hoisted.push(item);
+            }
+            ItemKind::State { .. } | ItemKind::Gate { .. } => {
+                sink.push(|| CheckError::MisplacedStatement {
+                    span: item.span,
+                    what: StatementKind::Declaration,
+                })
+            }
         }
     }
-    event
+    (event, hoisted)
 }
 
 /// Resolves the target of an `on`-block assignment to a state or gate.

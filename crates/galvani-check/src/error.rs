@@ -595,7 +595,12 @@ impl CheckError {
                     ),
                     RefContext::FunctionBody => (
                         format!("a function body can only use its parameters, params and other functions, not {what}"),
-                        format!("add `{name}` to the parameters of `{owner}` and pass it at each call"),
+                        if name == "t" {
+                            // `t` is reserved, so it cannot be a parameter's name.
+                            format!("add a parameter for the time, such as `time`, to `{owner}` and pass `t` at each call")
+                        } else {
+                            format!("add `{name}` to the parameters of `{owner}` and pass it at each call")
+                        },
                     ),
                 };
                 Diagnostic::error(message)
