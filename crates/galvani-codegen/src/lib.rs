@@ -1,1 +1,57 @@
-//! galvani code generator.
+//! galvani code generator: turns a `StepProgram` into something that runs — native code
+//! through Cranelift (`JitKernel`) or the reference interpreter (`Interpreter`). Both
+//! implement `Kernel` and execute the same validated `plan`, on the same structure-of-arrays
+//! `Population`; the runtime is generic over them.
+//!
+//! ```text
+//! StepProgram ──plan (validate, resolve slots)──▶ Plan per block ──lower──▶ CLIF ──JIT──▶ JitKernel
+//!                                                             └──────────▶ Interpreter
+//! ```
+
+pub mod builder;
+pub mod examples;
+mod interp;
+mod jit;
+mod kernel;
+mod lower;
+pub mod math;
+mod plan;
+mod population;
+
+pub use interp::Interpreter;
+pub use jit::JitKernel;
+pub use kernel::{BlockArgs, BlockKind, Kernel, KernelError};
+pub use lower::clif_text;
+pub use plan::ProgramDefect;
+pub use population::{EventArray, Population, Shape};
+
+use thiserror::Error;
+
+/// Why a program could not be compiled.
+#[derive(Debug, Error)]
+pub enum CodegenError {
+    /// The program breaks the `StepProgram` contract (a compiler bug upstream).
+    #[error("invalid step program in block `{block}`: {defect}")]
+    InvalidProgram {
+        block: String,
+        defect: ProgramDefect,
+    },
+    /// Cranelift does not support this machine.
+    #[error("this machine is not supported by the code generator: {0}")]
+    UnsupportedHost(String),
+    /// A Cranelift setting was rejected.
+    #[error("code generator setting rejected: {0}")]
+    Settings(String),
+    /// The Cranelift verifier rejected a generated function (a code generator bug).
+    #[error("generated function `{function}` failed verification:\n{errors}")]
+    Verifier { function: String, errors: String },
+    /// Declaring, compiling or linking a function failed.
+    #[error("JIT module error: {0}")]
+    Module(#[from] Box<cranelift_module::ModuleError>),
+}
+
+impl CodegenError {
+    fn module(error: cranelift_module::ModuleError) -> CodegenError {
+        CodegenError::Module(Box::new(error))
+    }
+}

@@ -1,1 +1,74 @@
-//! galvani runtime.
+//! galvani runtime: runs a compiled model (any `galvani_codegen::Kernel`, JIT or
+//! interpreter) over a time grid for a population of neurons — input protocols, events
+//! with spike-time interpolation, resets and refractoriness, recording and spikes streamed
+//! to sinks, NaN/Inf detection. It never prints; progress goes to an optional callback.
+//!
+//! ```text
+//! Kernel + RunConfig ──run──▶ RecordSink rows, SpikeSink spikes, RunSummary
+//! ```
+
+mod config;
+mod protocol;
+pub mod rng;
+mod run;
+mod sink;
+
+pub use config::{steps_of, Recorded, RunConfig, Values};
+pub use protocol::Protocol;
+pub use run::{run, RunSummary};
+pub use sink::{Column, Discard, RecordSink, SinkError, Spike, SpikeList, SpikeSink, Trace};
+
+use galvani_codegen::KernelError;
+use thiserror::Error;
+
+/// A run configuration that cannot be run.
+#[derive(Clone, Debug, PartialEq, Error)]
+pub enum ConfigError {
+    #[error("the time step must be positive and finite, got {0}")]
+    TimeStep(f64),
+    #[error("the simulated time must be ≥ 0 and finite, got {0}")]
+    Duration(f64),
+    #[error("the recording interval must be at least one step")]
+    RecordEvery,
+    #[error("the model has no param number {0}")]
+    NoSuchParam(usize),
+    #[error("the model has no state number {0}")]
+    NoSuchState(usize),
+    #[error("the model has no input number {0}")]
+    NoSuchInput(usize),
+    #[error("the model has no intermediate number {0}")]
+    NoSuchIntermediate(usize),
+    #[error("input `{0}` is given more than one protocol")]
+    DuplicateInput(String),
+    #[error("{what} has {found} values, the population has {expected} neurons")]
+    PerNeuronLength {
+        what: String,
+        expected: usize,
+        found: usize,
+    },
+    #[error("a population of {0} neurons does not fit in memory")]
+    PopulationTooLarge(usize),
+    #[error("invalid protocol: {0}")]
+    Protocol(String),
+}
+
+/// Why a run stopped.
+#[derive(Debug, Error)]
+pub enum RunError {
+    /// The simulation produced NaN or ±∞ (exit status 2 of `galvani run`). `t` is the
+    /// grid time at which the value appeared, in ms.
+    #[error("{variable} of neuron {neuron} became NaN or infinite at t = {t} ms")]
+    NonFinite {
+        variable: String,
+        neuron: usize,
+        t: f64,
+    },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The kernel rejected a call: a bug in the runtime or the code generator.
+    #[error("internal error: {0}")]
+    Kernel(#[from] KernelError),
+    /// A sink failed (for example, writing the CSV file).
+    #[error("writing results failed: {0}")]
+    Sink(SinkError),
+}

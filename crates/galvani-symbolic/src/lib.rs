@@ -1,1 +1,91 @@
-//! galvani symbolic engine.
+//! galvani's symbolic middle: takes a checked `ir::Model`, rearranges every ODE into
+//! `dy/dt = A − B·y` (linearity analysis, removable-singularity repair, teaching forms),
+//! and hands on a `StepProgram` for each integration method.
+//!
+//! ```text
+//! ir::Model ──linearize──▶ Linearized ──discretize(method)──▶ StepProgram
+//!                              └──explain(method, format)──▶ text / markdown / LaTeX / JSON
+//! ```
+//!
+//! Modules: `dag` (hash-consed expressions), `simplify` (rewrite rules), `diff`
+//! (differentiation), `lower` (IR → DAG), `linear` (A/B analysis), `discretize`
+//! (methods as data), `print` (three syntaxes), `explain` (the teaching view).
+
+pub mod dag;
+pub mod diff;
+pub mod discretize;
+pub mod explain;
+pub mod linear;
+mod lower;
+pub mod print;
+pub mod simplify;
+
+#[cfg(test)]
+mod tests;
+
+pub use dag::{Dag, GateField, Node, NodeId, Sym};
+pub use discretize::discretize;
+pub use explain::{explain, Format};
+pub use linear::{
+    linearize, Class, CseStats, EventForms, GateInfo, GateKind, Linearized, NamedForms, Rewrite,
+    StateForm,
+};
+pub use print::Style;
+
+use galvani_diag::{codes, Code, Diagnostic, Span};
+use std::fmt;
+
+/// The warning code of a removable-singularity rewrite.
+pub const SINGULARITY_REWRITE: Code = Code("W0601");
+
+/// Why the symbolic middle could not process a model. Except for `TooDeep` (a model
+/// beyond the engine's nesting limit) these are bugs: `check` guarantees the rest.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SymbolicError {
+    /// The model refers to something that does not exist (an id out of range, a cycle).
+    MalformedModel { what: String },
+    /// An expression, with intermediates substituted, nests deeper than the limit.
+    TooDeep { span: Span, depth: u32 },
+    /// `Linearized::verify` failed.
+    VerifyFailed { state: String, problem: String },
+    /// Any other broken invariant.
+    Internal { what: String },
+}
+
+impl fmt::Display for SymbolicError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SymbolicError::MalformedModel { what } => write!(f, "malformed model: {what}"),
+            SymbolicError::TooDeep { depth, .. } => write!(
+                f,
+                "expression nests {depth} levels deep once intermediates are substituted (the limit is {})",
+                lower::MAX_DEPTH
+            ),
+            SymbolicError::VerifyFailed { state, problem } => {
+                write!(f, "linear form of `{state}` fails verification: {problem}")
+            }
+            SymbolicError::Internal { what } => write!(f, "internal error: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for SymbolicError {}
+
+impl SymbolicError {
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        match self {
+            SymbolicError::TooDeep { span, .. } => Diagnostic::error(self.to_string())
+                .with_code(codes::TOO_DEEP)
+                .with_primary(*span, "this expression")
+                .with_hint("split it with named intermediate values that are less nested"),
+            _ => Diagnostic::bug(self.to_string()).with_code(codes::INTERNAL),
+        }
+    }
+}
+
+/// The deterministic text of the linear stage (`galvani explain --stage linear`): per
+/// state its class, `f`, `A`, `B`, steady state and time constant, gates in their named
+/// form with the rates defined, then the rewrites and the CSE statistics.
+pub fn linear_text(lin: &Linearized) -> String {
+    explain::linear_text(lin)
+}

@@ -31,7 +31,8 @@ const EXAMPLES: &str = "\
 Examples:
   galvani check models/*.gal
   galvani explain models/hh.gal
-  galvani explain models/hh.gal --stage ir";
+  galvani run models/hh.gal --input 'I_e=step(10ms,60ms,10uA/cm^2)' --spikes s.csv --plot hh.png
+  galvani fi models/lif.gal --input I_e --range 0..5nA --points 26 --t 1s";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -54,17 +55,33 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Show how a model becomes code: one pipeline stage as deterministic text.
+    /// Show how a model becomes code: the teaching view, or one pipeline stage as text.
     #[command(
-        after_help = "Examples:\n  galvani explain models/hh.gal --stage ast\n  galvani explain models/lif.gal --stage ir"
+        after_help = "Examples:\n  galvani explain models/hh.gal\n  galvani explain models/hh.gal --format latex\n  galvani explain models/lif.gal --stage step --method rk4"
     )]
     Explain {
         /// The model file.
         file: PathBuf,
-        /// The stage to print.
-        #[arg(long, value_enum, default_value_t = StageArg::Ir)]
-        stage: StageArg,
+        /// Print this stage's deterministic text instead of the teaching view.
+        #[arg(long, value_enum)]
+        stage: Option<StageArg>,
+        /// The integration method whose update rule (or step program) is shown.
+        #[arg(long, default_value = "expeuler2")]
+        method: String,
+        /// Output format of the teaching view.
+        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
     },
+    /// Simulate a model.
+    #[command(
+        after_help = "Examples:\n  galvani run models/hh.gal\n  galvani run models/hh.gal --input 'I_e=step(10ms,60ms,10uA/cm^2)' --spikes s.csv --plot hh.png\n  galvani run models/lif.gal --n 10 --input 'I_e=linspace(1.6nA, 5nA)' --t 1s --spikes s.csv"
+    )]
+    Run(crate::run_cmd::RunArgs),
+    /// Firing rate against a constant input, one neuron per value, in one population run.
+    #[command(
+        after_help = "Example:\n  galvani fi models/hh.gal --input I_e --range 0..20uA/cm^2 --points 41 --t 500ms --out fi.csv --plot fi.png"
+    )]
+    Fi(crate::run_cmd::FiArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -73,6 +90,20 @@ pub enum StageArg {
     Ast,
     /// The checked model: every value in its declared unit, with its dimension.
     Ir,
+    /// Every equation as `dy/dt = A − B·y`.
+    Linear,
+    /// The step program of `--method`.
+    Step,
+    /// The Cranelift IR of `--method`, before Cranelift's own optimisation.
+    Clif,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Text,
+    Markdown,
+    Latex,
+    Json,
 }
 
 /// Parses arguments and runs one command, writing results to `out`. Diagnostics go to
@@ -97,7 +128,14 @@ where
     };
     match cli.command {
         Command::Check { files } => cmd_check(&files, out),
-        Command::Explain { file, stage } => cmd_explain(&file, stage, out),
+        Command::Explain {
+            file,
+            stage,
+            method,
+            format,
+        } => cmd_explain(&file, stage, &method, format, out),
+        Command::Run(args) => crate::run_cmd::cmd_run(&args, out),
+        Command::Fi(args) => crate::run_cmd::cmd_fi(&args, out),
     }
 }
 
@@ -187,26 +225,79 @@ pub fn summary_line(model: &galvani_ir::Model) -> String {
     )
 }
 
-/// `galvani explain FILE --stage S`
-fn cmd_explain(path: &std::path::Path, stage: StageArg, out: &mut dyn Write) -> Exit {
+/// `galvani explain FILE [--stage S] [--method M] [--format F]`
+fn cmd_explain(
+    path: &std::path::Path,
+    stage: Option<StageArg>,
+    method: &str,
+    format: FormatArg,
+    out: &mut dyn Write,
+) -> Exit {
+    use galvani_ir::step::Method;
     let mut sources = Sources::new();
+    let Some(method) = Method::from_name(method) else {
+        let d = Diagnostic::error(format!("unknown method `{method}`"))
+            .with_hint("methods: euler, rk4, expeuler, expeuler2 (the default)");
+        render::emit_stderr(&sources, &[d]);
+        return Exit::UserError;
+    };
     let file = match sources.load(path) {
         Ok(file) => file,
         Err(error) => return report(&sources, &error),
     };
-    let text = match stage {
-        StageArg::Ast => driver::parse(&sources, file).map(|ast| galvani_syntax::print_ast(&ast)),
-        StageArg::Ir => driver::check(&sources, file).map(|checked| {
-            render::emit_stderr(&sources, &checked.warnings);
-            galvani_ir::text::model_to_text(&checked.model)
-        }),
+    let text: Result<String, Exit> = match stage {
+        Some(StageArg::Ast) => driver::parse(&sources, file)
+            .map(|ast| galvani_syntax::print_ast(&ast))
+            .map_err(|d| report(&sources, &DriverError::Diagnostics(d))),
+        Some(StageArg::Ir) => driver::check(&sources, file)
+            .map(|checked| {
+                render::emit_stderr(&sources, &checked.warnings);
+                galvani_ir::text::model_to_text(&checked.model)
+            })
+            .map_err(|d| report(&sources, &DriverError::Diagnostics(d))),
+        Some(StageArg::Linear) => driver::linearize(&sources, file)
+            .map(|(checked, linearized)| {
+                render::emit_stderr(&sources, &checked.warnings);
+                galvani_symbolic::explain::linear_text(&linearized)
+            })
+            .map_err(|d| report(&sources, &DriverError::Diagnostics(d))),
+        Some(StageArg::Step) => driver::compile(&sources, file, method)
+            .map(|(checked, program)| {
+                render::emit_stderr(&sources, &checked.warnings);
+                galvani_ir::step_text::step_to_text(&program)
+            })
+            .map_err(|d| report(&sources, &DriverError::Diagnostics(d))),
+        Some(StageArg::Clif) => driver::compile(&sources, file, method)
+            .map_err(|d| report(&sources, &DriverError::Diagnostics(d)))
+            .and_then(|(checked, program)| {
+                render::emit_stderr(&sources, &checked.warnings);
+                galvani_codegen::clif_text(&program).map_err(|e| {
+                    render::emit_stderr(
+                        &sources,
+                        &[internal_error(&format!("code generation failed: {e}"))],
+                    );
+                    Exit::Internal
+                })
+            }),
+        None => driver::linearize(&sources, file)
+            .map(|(checked, linearized)| {
+                render::emit_stderr(&sources, &checked.warnings);
+                let format = match format {
+                    FormatArg::Text => galvani_symbolic::Format::Text,
+                    FormatArg::Markdown => galvani_symbolic::Format::Markdown,
+                    FormatArg::Latex => galvani_symbolic::Format::Latex,
+                    FormatArg::Json => galvani_symbolic::Format::Json,
+                };
+                galvani_symbolic::explain(&linearized, method, format)
+            })
+            .map_err(|d| report(&sources, &DriverError::Diagnostics(d))),
     };
     match text {
         Ok(text) => {
             let _ = out.write_all(text.as_bytes());
             Exit::Success
         }
-        Err(diagnostics) => report(&sources, &DriverError::Diagnostics(diagnostics)),
+        Err(exit) => exit,
     }
 }
 

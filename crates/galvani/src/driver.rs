@@ -109,3 +109,32 @@ pub fn check(sources: &Sources, file: FileId) -> Result<Checked, Diagnostics> {
         warnings: checked.warnings,
     })
 }
+
+/// Converts a symbolic-middle error: a too-deep expression is the user's; anything else
+/// is a bug (the checker guarantees the rest).
+fn symbolic_diagnostics(error: galvani_symbolic::SymbolicError) -> Diagnostics {
+    Diagnostics::from(error.to_diagnostic())
+}
+
+/// Parse, check and linearize: the `A − B·y` form of every equation.
+pub fn linearize(
+    sources: &Sources,
+    file: FileId,
+) -> Result<(Checked, galvani_symbolic::Linearized), Diagnostics> {
+    let mut checked = check(sources, file)?;
+    let linearized = galvani_symbolic::linearize(&checked.model).map_err(symbolic_diagnostics)?;
+    checked.warnings.extend(linearized.warnings());
+    Ok((checked, linearized))
+}
+
+/// The whole front and middle: `parse → check → linearize → discretize(method)`.
+pub fn compile(
+    sources: &Sources,
+    file: FileId,
+    method: galvani_ir::step::Method,
+) -> Result<(Checked, galvani_ir::step::StepProgram), Diagnostics> {
+    let (checked, linearized) = linearize(sources, file)?;
+    let program =
+        galvani_symbolic::discretize(&linearized, method).map_err(symbolic_diagnostics)?;
+    Ok((checked, program))
+}

@@ -4,4 +4,10 @@
 
 pub mod cli;
 pub mod driver;
+pub mod output;
+pub mod plot;
 pub mod render;
+pub mod rest;
+pub mod run_cmd;
+pub mod sketch;
+pub mod values;

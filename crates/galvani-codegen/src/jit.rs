@@ -1,0 +1,218 @@
+//! `JitKernel`: a `StepProgram` compiled to native code with Cranelift's JIT. This file
+//! holds the crate's only cast of a code pointer to a callable function (`call_generated`)
+//! and frees the machine code when the kernel is dropped.
+
+use crate::kernel::{check_call, BlockArgs, BlockKind, Kernel, KernelError};
+use crate::lower::{block_signature, lower_plan, runtime_signature, Target};
+use crate::math::RuntimeFn;
+use crate::plan::plan_program;
+use crate::population::Population;
+use crate::CodegenError;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
+use galvani_ir::step::StepProgram;
+use std::time::{Duration, Instant};
+
+/// The generated function type (see `lower.rs`):
+/// `fn(data, n, mask, neurons, count, t, dt)`.
+type GeneratedFn = unsafe extern "C" fn(*mut f64, usize, *const u8, *const u32, usize, f64, f64);
+
+/// A compiled program. Safe to use: every call checks the population's shape, the mask's
+/// length and the neuron indices against the program before running native code.
+pub struct JitKernel {
+    program: StepProgram,
+    /// One entry per `BlockKind::all(program)`, in that order: the function's address.
+    functions: Vec<(BlockKind, *const u8)>,
+    /// Owns the machine code; `None` only during `drop`.
+    module: Option<JITModule>,
+    compile_time: Duration,
+    clif_instructions: usize,
+}
+
+impl std::fmt::Debug for JitKernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JitKernel")
+            .field("model", &self.program.model)
+            .field("method", &self.program.method)
+            .field("compile_time", &self.compile_time)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JitKernel {
+    /// Validates, lowers and compiles every block of `program` (`opt_level = speed`; the
+    /// Cranelift verifier runs on every function in debug builds).
+    pub fn compile(program: &StepProgram) -> Result<JitKernel, CodegenError> {
+        let started = Instant::now();
+        let plans = plan_program(program)?;
+
+        let mut flags = settings::builder();
+        let mut set = |name: &str, value: &str| {
+            flags
+                .set(name, value)
+                .map_err(|e| CodegenError::Settings(e.to_string()))
+        };
+        set("opt_level", "speed")?;
+        set("is_pic", "false")?;
+        set("use_colocated_libcalls", "false")?;
+        set(
+            "enable_verifier",
+            if cfg!(debug_assertions) {
+                "true"
+            } else {
+                "false"
+            },
+        )?;
+        let isa = cranelift_native::builder()
+            .map_err(|e| CodegenError::UnsupportedHost(e.to_string()))?
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| CodegenError::Settings(e.to_string()))?;
+
+        let mut jit_builder = JITBuilder::with_isa(isa, default_libcall_names());
+        for f in RuntimeFn::ALL {
+            jit_builder.symbol(f.symbol(), f.address());
+        }
+        let mut module = JITModule::new(jit_builder);
+        let config = module.target_config();
+        let call_conv = config.default_call_conv;
+
+        let mut runtime_ids: Vec<(RuntimeFn, FuncId)> = Vec::new();
+        for f in RuntimeFn::ALL {
+            let id = module
+                .declare_function(
+                    f.symbol(),
+                    Linkage::Import,
+                    &runtime_signature(call_conv, f),
+                )
+                .map_err(CodegenError::module)?;
+            runtime_ids.push((f, id));
+        }
+        let runtime_index = |f: RuntimeFn| {
+            runtime_ids
+                .iter()
+                .find(|(g, _)| *g == f)
+                .map_or(0, |(_, id)| id.as_u32())
+        };
+        let target = Target {
+            config,
+            runtime_index: &runtime_index,
+        };
+
+        let signature = block_signature(call_conv, config.pointer_type());
+        let mut ctx = module.make_context();
+        let mut ids = Vec::with_capacity(plans.len());
+        let mut clif_instructions = 0;
+        for plan in &plans {
+            let name = format!("galvani_{}", plan.kind.name());
+            let id = module
+                .declare_function(&name, Linkage::Local, &signature)
+                .map_err(CodegenError::module)?;
+            ctx.func = lower_plan(plan, id.as_u32(), &target)?;
+            clif_instructions += ctx.func.dfg.num_insts();
+            if cfg!(debug_assertions) {
+                cranelift_codegen::verify_function(&ctx.func, module.isa()).map_err(|errors| {
+                    CodegenError::Verifier {
+                        function: name.clone(),
+                        errors: errors.to_string(),
+                    }
+                })?;
+            }
+            module
+                .define_function(id, &mut ctx)
+                .map_err(CodegenError::module)?;
+            module.clear_context(&mut ctx);
+            ids.push((plan.kind, id));
+        }
+        module
+            .finalize_definitions()
+            .map_err(CodegenError::module)?;
+        let functions = ids
+            .into_iter()
+            .map(|(kind, id)| (kind, module.get_finalized_function(id)))
+            .collect();
+        Ok(JitKernel {
+            program: program.clone(),
+            functions,
+            module: Some(module),
+            compile_time: started.elapsed(),
+            clif_instructions,
+        })
+    }
+
+    /// Wall time of `compile` (validation, lowering, Cranelift, linking).
+    pub fn compile_time(&self) -> Duration {
+        self.compile_time
+    }
+
+    /// The number of CLIF instructions generated (as built, before optimisation).
+    pub fn clif_instructions(&self) -> usize {
+        self.clif_instructions
+    }
+
+    /// Runs generated function `code` on `pop`. The only place code becomes callable.
+    fn call_generated(
+        &self,
+        code: *const u8,
+        block: BlockKind,
+        pop: &mut Population,
+        args: &BlockArgs<'_>,
+    ) {
+        let n = pop.len();
+        let count = if block.is_indexed() {
+            args.neurons.len()
+        } else {
+            n
+        };
+        let data = pop.raw_mut();
+        // `bool` is one byte holding 0 or 1, so the flags can be read as bytes.
+        let mask = args.overridden.as_ptr().cast::<u8>();
+        let neurons = args.neurons.as_ptr();
+        // SAFETY: `code` is a function of this kernel's module (alive while `self` is),
+        // compiled from `lower_plan` with exactly the `GeneratedFn` signature in the
+        // platform's default calling convention (that of `extern "C"`). `check_call`
+        // succeeded before this call, which establishes every bound the code relies on:
+        // the population has the program's `Shape`, so `data` holds `slot_count × n`
+        // values and every slot the plan reads or writes is `< slot_count` (planning
+        // validated all indices against the same shape); the loop runs `count` times with
+        // neuron index `< n` (dense: `k < n`; indexed: every listed neuron was checked
+        // `< n`); `mask` has one byte per param/state where the block reads it (length
+        // checked); `neurons` has `count` entries. Nothing else aliases `data` during the
+        // call (`&mut Population`).
+        unsafe {
+            let function = std::mem::transmute::<*const u8, GeneratedFn>(code);
+            function(data.as_mut_ptr(), n, mask, neurons, count, args.t, args.dt);
+        }
+    }
+}
+
+impl Kernel for JitKernel {
+    fn program(&self) -> &StepProgram {
+        &self.program
+    }
+
+    fn run_block(
+        &self,
+        block: BlockKind,
+        pop: &mut Population,
+        args: &BlockArgs<'_>,
+    ) -> Result<(), KernelError> {
+        check_call(&self.program, block, pop, args)?;
+        let Some(&(_, code)) = self.functions.iter().find(|(kind, _)| *kind == block) else {
+            return Err(KernelError::NoSuchBlock { block });
+        };
+        self.call_generated(code, block, pop, args);
+        Ok(())
+    }
+}
+
+impl Drop for JitKernel {
+    fn drop(&mut self) {
+        self.functions.clear();
+        if let Some(module) = self.module.take() {
+            // SAFETY: the function pointers were only stored in `self.functions` (cleared
+            // above) and are never handed out; `&mut self` means no call is running.
+            unsafe { module.free_memory() };
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! The `Kernel` trait: the one interface of an executable `StepProgram`, implemented by the
+//! JIT (`JitKernel`) and the reference interpreter (`Interpreter`), so the runtime is
+//! generic over both. Also `BlockKind` (which block of the program to run) and the checks
+//! every call goes through before touching the buffers.
+
+use crate::population::{Population, Shape};
+use galvani_ir::step::{Block, StepProgram};
+use thiserror::Error;
+
+/// One block of a `StepProgram`; each is one generated function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BlockKind {
+    /// Derived params; outputs for overridden params are skipped (see `BlockArgs`).
+    Params,
+    /// Default values of the inputs, written into the input arrays.
+    InputDefaults,
+    /// Initial states; outputs for overridden states are skipped.
+    Init,
+    /// One integration step: new states from old states, params, inputs, `t`, `dt`.
+    Step,
+    /// Intermediates from the current state (for recording).
+    Intermediates,
+    /// Event `e`'s condition (and crossing function) for every neuron.
+    Condition(usize),
+    /// Event `e`'s actions, for the listed neurons only.
+    Actions(usize),
+}
+
+impl BlockKind {
+    /// Every block of `program`, in the order the code generator emits them.
+    pub fn all(program: &StepProgram) -> Vec<BlockKind> {
+        let mut kinds = vec![
+            BlockKind::Params,
+            BlockKind::InputDefaults,
+            BlockKind::Init,
+            BlockKind::Step,
+            BlockKind::Intermediates,
+        ];
+        for e in 0..program.events.len() {
+            kinds.push(BlockKind::Condition(e));
+            kinds.push(BlockKind::Actions(e));
+        }
+        kinds
+    }
+
+    /// A stable name: `params`, `step`, `event0_condition`, …
+    pub fn name(self) -> String {
+        match self {
+            BlockKind::Params => "params".to_string(),
+            BlockKind::InputDefaults => "input_defaults".to_string(),
+            BlockKind::Init => "init".to_string(),
+            BlockKind::Step => "step".to_string(),
+            BlockKind::Intermediates => "intermediates".to_string(),
+            BlockKind::Condition(e) => format!("event{e}_condition"),
+            BlockKind::Actions(e) => format!("event{e}_actions"),
+        }
+    }
+
+    /// The block of `program`, `None` for an event the program does not have.
+    pub fn block(self, program: &StepProgram) -> Option<&Block> {
+        Some(match self {
+            BlockKind::Params => &program.params,
+            BlockKind::InputDefaults => &program.input_defaults,
+            BlockKind::Init => &program.init,
+            BlockKind::Step => &program.step,
+            BlockKind::Intermediates => &program.intermediates,
+            BlockKind::Condition(e) => &program.events.get(e)?.condition,
+            BlockKind::Actions(e) => &program.events.get(e)?.actions,
+        })
+    }
+
+    /// The event a block belongs to.
+    pub fn event(self) -> Option<usize> {
+        match self {
+            BlockKind::Condition(e) | BlockKind::Actions(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// True when the block runs for a list of neurons rather than all of them.
+    pub fn is_indexed(self) -> bool {
+        matches!(self, BlockKind::Actions(_))
+    }
+
+    /// The length of the override mask the block takes (params or states), if any.
+    pub fn mask_len(self, shape: &Shape) -> Option<usize> {
+        match self {
+            BlockKind::Params => Some(shape.params),
+            BlockKind::Init => Some(shape.states),
+            _ => None,
+        }
+    }
+}
+
+/// The arguments of one block call besides the population.
+#[derive(Clone, Copy, Debug)]
+pub struct BlockArgs<'a> {
+    /// The value of `Inst::Time`.
+    pub t: f64,
+    /// The value of `Inst::Dt`.
+    pub dt: f64,
+    /// For `Params` (one flag per param) and `Init` (one per state): `true` marks a value
+    /// the run overrides. Its output is not written (the array keeps the override), and a
+    /// later instruction of the block that reads it gets the array's value. Ignored by the
+    /// other blocks (pass `&[]`).
+    pub overridden: &'a [bool],
+    /// For `Actions`: the neurons to apply the actions to. Ignored by the other blocks.
+    pub neurons: &'a [u32],
+}
+
+impl BlockArgs<'_> {
+    /// Arguments of a block that needs only `t` and `dt`.
+    pub fn at(t: f64, dt: f64) -> BlockArgs<'static> {
+        BlockArgs {
+            t,
+            dt,
+            overridden: &[],
+            neurons: &[],
+        }
+    }
+}
+
+/// A call that does not fit the program (a bug in the caller, never in the user's model).
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum KernelError {
+    #[error("population has shape {found:?}, the program needs {expected:?}")]
+    PopulationShape { expected: Shape, found: Shape },
+    #[error("block {block:?} does not exist in this program")]
+    NoSuchBlock { block: BlockKind },
+    #[error("block {block:?} needs {expected} override flags, got {found}")]
+    MaskLength {
+        block: BlockKind,
+        expected: usize,
+        found: usize,
+    },
+    #[error("neuron {neuron} out of range (population of {n})")]
+    NeuronOutOfRange { neuron: u32, n: usize },
+}
+
+/// Checks a call against `program` before any buffer is touched. After `Ok`, every address
+/// the block computes is inside `pop`'s buffer, the mask has the block's length, and every
+/// listed neuron exists.
+pub(crate) fn check_call(
+    program: &StepProgram,
+    block: BlockKind,
+    pop: &Population,
+    args: &BlockArgs<'_>,
+) -> Result<(), KernelError> {
+    let expected = Shape::of(program);
+    if pop.shape() != expected {
+        return Err(KernelError::PopulationShape {
+            expected,
+            found: pop.shape(),
+        });
+    }
+    if block.block(program).is_none() {
+        return Err(KernelError::NoSuchBlock { block });
+    }
+    if let Some(len) = block.mask_len(&expected) {
+        if args.overridden.len() != len {
+            return Err(KernelError::MaskLength {
+                block,
+                expected: len,
+                found: args.overridden.len(),
+            });
+        }
+    }
+    if block.is_indexed() {
+        if let Some(&neuron) = args.neurons.iter().find(|&&i| i as usize >= pop.len()) {
+            return Err(KernelError::NeuronOutOfRange {
+                neuron,
+                n: pop.len(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// An executable `StepProgram`. `run_block` is the one required method; the others name
+/// the calls the runtime makes.
+pub trait Kernel {
+    fn program(&self) -> &StepProgram;
+
+    /// Runs `block` for every neuron of `pop` (for `Actions`, for `args.neurons`).
+    fn run_block(
+        &self,
+        block: BlockKind,
+        pop: &mut Population,
+        args: &BlockArgs<'_>,
+    ) -> Result<(), KernelError>;
+
+    /// Evaluates the params block; `overridden[i]` keeps param `i`'s array as it is.
+    fn eval_params(&self, pop: &mut Population, overridden: &[bool]) -> Result<(), KernelError> {
+        let args = BlockArgs {
+            overridden,
+            ..BlockArgs::at(0.0, 0.0)
+        };
+        self.run_block(BlockKind::Params, pop, &args)
+    }
+
+    /// Writes every input's default into the input arrays.
+    fn eval_input_defaults(&self, pop: &mut Population) -> Result<(), KernelError> {
+        self.run_block(BlockKind::InputDefaults, pop, &BlockArgs::at(0.0, 0.0))
+    }
+
+    /// Writes initial states at `t = 0`; `overridden[i]` keeps state `i` as it is.
+    fn eval_init(&self, pop: &mut Population, overridden: &[bool]) -> Result<(), KernelError> {
+        let args = BlockArgs {
+            overridden,
+            ..BlockArgs::at(0.0, 0.0)
+        };
+        self.run_block(BlockKind::Init, pop, &args)
+    }
+
+    /// Advances every neuron by one step starting at `t`.
+    fn step(&self, pop: &mut Population, t: f64, dt: f64) -> Result<(), KernelError> {
+        self.run_block(BlockKind::Step, pop, &BlockArgs::at(t, dt))
+    }
+
+    /// Writes every intermediate of the current state at time `t`.
+    fn eval_intermediates(&self, pop: &mut Population, t: f64, dt: f64) -> Result<(), KernelError> {
+        self.run_block(BlockKind::Intermediates, pop, &BlockArgs::at(t, dt))
+    }
+
+    /// Writes event `event`'s condition (and crossing) arrays for the state at time `t`.
+    fn eval_condition(
+        &self,
+        event: usize,
+        pop: &mut Population,
+        t: f64,
+        dt: f64,
+    ) -> Result<(), KernelError> {
+        self.run_block(BlockKind::Condition(event), pop, &BlockArgs::at(t, dt))
+    }
+
+    /// Applies event `event`'s actions to `neurons` at time `t`.
+    fn apply_actions(
+        &self,
+        event: usize,
+        pop: &mut Population,
+        neurons: &[u32],
+        t: f64,
+        dt: f64,
+    ) -> Result<(), KernelError> {
+        let args = BlockArgs {
+            neurons,
+            ..BlockArgs::at(t, dt)
+        };
+        self.run_block(BlockKind::Actions(event), pop, &args)
+    }
+}

@@ -1,0 +1,383 @@
+//! Lowering of planned blocks to Cranelift IR, and the CLIF text of a program.
+//!
+//! Every block becomes one function with the signature
+//!
+//! ```text
+//! fn(data: *mut f64, n: usize, mask: *const u8, neurons: *const u32, count: usize,
+//!    t: f64, dt: f64)
+//! ```
+//!
+//! `data` is the `Population` buffer (slot `s` of neuron `i` at `data[s·n + i]`), `mask`
+//! the override flags of `Params`/`Init`, `neurons` the neuron list of `Actions`. The loop
+//! over neurons is inside: `for k in 0..count { i = indexed ? neurons[k] : k; … }`. Slot
+//! base addresses and mask flags are computed once before the loop. Inside, every
+//! instruction becomes a value and every output a store after all of them, so a block that
+//! reads and writes the same arrays still computes every new value from the old ones.
+
+use crate::math::{Lowering, RuntimeFn};
+use crate::plan::{Op, Plan};
+use crate::CodegenError;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    types, AbiParam, BlockArg, ExtFuncData, ExternalName, FuncRef, Function, InstBuilder,
+    MemFlagsData, Signature, UserExternalName, UserFuncName, Value,
+};
+use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use galvani_ir::model::BinOp;
+use galvani_ir::step::StepProgram;
+use std::collections::BTreeMap;
+
+/// The signature every generated function has.
+pub(crate) fn block_signature(call_conv: CallConv, pointer: types::Type) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    sig.params.push(AbiParam::new(pointer)); // data
+    sig.params.push(AbiParam::new(pointer)); // n
+    sig.params.push(AbiParam::new(pointer)); // mask
+    sig.params.push(AbiParam::new(pointer)); // neurons
+    sig.params.push(AbiParam::new(pointer)); // count
+    sig.params.push(AbiParam::new(types::F64)); // t
+    sig.params.push(AbiParam::new(types::F64)); // dt
+    sig
+}
+
+/// The signature of a runtime math function: `f64 × arity → f64`.
+pub(crate) fn runtime_signature(call_conv: CallConv, f: RuntimeFn) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    for _ in 0..f.arity() {
+        sig.params.push(AbiParam::new(types::F64));
+    }
+    sig.returns.push(AbiParam::new(types::F64));
+    sig
+}
+
+/// What the lowering needs to know about the target and the names of functions.
+pub(crate) struct Target<'a> {
+    pub config: TargetFrontendConfig,
+    /// `UserExternalName` index (namespace 0) of each runtime function.
+    pub runtime_index: &'a dyn Fn(RuntimeFn) -> u32,
+}
+
+/// Builds the function of one planned block. `name_index` is its `u0:N` name.
+pub(crate) fn lower_plan(
+    plan: &Plan,
+    name_index: u32,
+    target: &Target<'_>,
+) -> Result<Function, CodegenError> {
+    let pointer = target.config.pointer_type();
+    let call_conv = target.config.default_call_conv;
+    let mut func = Function::with_name_signature(
+        UserFuncName::user(0, name_index),
+        block_signature(call_conv, pointer),
+    );
+    let mut fb_ctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut func, &mut fb_ctx);
+    let flags = MemFlagsData::trusted();
+
+    let entry = b.create_block();
+    let header = b.create_block();
+    let body = b.create_block();
+    let exit = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let (data, n, mask, neurons, count, t, dt) = (
+        params[0], params[1], params[2], params[3], params[4], params[5], params[6],
+    );
+
+    // Base address of every slot used: data + slot·n·8 (sorted: deterministic text).
+    let mut slots: Vec<usize> = plan
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Load { slot, .. } => Some(*slot),
+            _ => None,
+        })
+        .chain(plan.stores.iter().map(|s| s.slot))
+        .collect();
+    slots.sort_unstable();
+    slots.dedup();
+    let row_bytes = b.ins().ishl_imm_u(n, 3);
+    let mut bases = BTreeMap::new();
+    for &slot in &slots {
+        let offset = b.ins().imul_imm_u(row_bytes, slot as i64);
+        bases.insert(slot, b.ins().iadd(data, offset));
+    }
+
+    // Override flags (i8, nonzero = overridden), loaded once.
+    let mut mask_indices: Vec<usize> = plan
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Load {
+                earlier: Some((m, _)),
+                ..
+            } => Some(*m),
+            _ => None,
+        })
+        .chain(plan.stores.iter().filter_map(|s| s.mask))
+        .collect();
+    mask_indices.sort_unstable();
+    mask_indices.dedup();
+    let mut masks = BTreeMap::new();
+    for &m in &mask_indices {
+        let byte = b.ins().uload8(types::I32, flags, mask, m as i32);
+        masks.insert(m, b.ins().icmp_imm_u(IntCC::NotEqual, byte, 0));
+    }
+
+    // Runtime functions used, imported in a fixed order.
+    let mut used: Vec<RuntimeFn> = plan
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Call(Lowering::Runtime(f), _) => Some(*f),
+            _ => None,
+        })
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    let mut imports: BTreeMap<RuntimeFn, FuncRef> = BTreeMap::new();
+    for f in used {
+        let signature = b.func.import_signature(runtime_signature(call_conv, f));
+        let name = b.func.declare_imported_user_function(UserExternalName {
+            namespace: 0,
+            index: (target.runtime_index)(f),
+        });
+        let func_ref = b.func.import_function(ExtFuncData {
+            name: ExternalName::user(name),
+            signature,
+            colocated: false,
+            patchable: false,
+        });
+        imports.insert(f, func_ref);
+    }
+
+    let zero_index = b.ins().iconst(pointer, 0);
+    b.ins().jump(header, &[BlockArg::Value(zero_index)]);
+
+    // header(k): k < count ? body : exit
+    let k = b.append_block_param(header, pointer);
+    b.switch_to_block(header);
+    let more = b.ins().icmp(IntCC::UnsignedLessThan, k, count);
+    b.ins().brif(more, body, &[], exit, &[]);
+
+    b.switch_to_block(body);
+    let neuron = if plan.kind.is_indexed() {
+        let index_offset = b.ins().ishl_imm_u(k, 2);
+        let index_addr = b.ins().iadd(neurons, index_offset);
+        // `uload32` zero-extends the u32 index to i64.
+        if pointer == types::I32 {
+            b.ins().load(types::I32, flags, index_addr, 0)
+        } else {
+            b.ins().uload32(flags, index_addr, 0)
+        }
+    } else {
+        k
+    };
+    let offset = b.ins().ishl_imm_u(neuron, 3);
+    let address = |b: &mut FunctionBuilder, slot: usize| b.ins().iadd(bases[&slot], offset);
+
+    let mut regs: Vec<Value> = Vec::with_capacity(plan.ops.len());
+    let mut constants = Constants::default();
+    for op in &plan.ops {
+        let r = |reg: galvani_ir::step::Reg| regs[reg.0 as usize];
+        let value = match op {
+            Op::Const(c) => b.ins().f64const(*c),
+            Op::Load { slot, earlier } => {
+                let addr = address(&mut b, *slot);
+                let loaded = b.ins().load(types::F64, flags, addr, 0);
+                match earlier {
+                    // overridden ? array : the block's earlier value
+                    Some((m, reg)) => b.ins().select(masks[m], loaded, r(*reg)),
+                    None => loaded,
+                }
+            }
+            Op::Time => t,
+            Op::Dt => dt,
+            Op::Neg(a) => b.ins().fneg(r(*a)),
+            Op::Not(a) => {
+                // not a = (a == 0) ? 1 : 0
+                let zero = constants.zero(&mut b);
+                let is_zero = b.ins().fcmp(FloatCC::Equal, r(*a), zero);
+                constants.boolean(&mut b, is_zero)
+            }
+            Op::Binary(op, a, c) => binary(&mut b, &mut constants, &imports, *op, r(*a), r(*c)),
+            Op::Select(c, a, e) => {
+                let zero = constants.zero(&mut b);
+                let cond = b.ins().fcmp(FloatCC::NotEqual, r(*c), zero);
+                b.ins().select(cond, r(*a), r(*e))
+            }
+            Op::Call(lowering, operands) => {
+                let args: Vec<Value> = operands.iter().map(|&reg| r(reg)).collect();
+                call(&mut b, &imports, *lowering, &args)
+            }
+        };
+        regs.push(value);
+    }
+    for store in &plan.stores {
+        let addr = address(&mut b, store.slot);
+        let mut value = regs[store.reg.0 as usize];
+        if let Some(m) = store.mask {
+            // An overridden value keeps what the array holds.
+            let old = b.ins().load(types::F64, flags, addr, 0);
+            value = b.ins().select(masks[&m], old, value);
+        }
+        b.ins().store(flags, value, addr, 0);
+    }
+    let next = b.ins().iadd_imm_u(k, 1);
+    b.ins().jump(header, &[BlockArg::Value(next)]);
+
+    b.switch_to_block(exit);
+    b.ins().return_(&[]);
+    b.seal_all_blocks();
+    b.finalize(target.config);
+    Ok(func)
+}
+
+/// `0.0` and `1.0`, created once per body on first use.
+#[derive(Default)]
+struct Constants {
+    zero: Option<Value>,
+    one: Option<Value>,
+}
+
+impl Constants {
+    fn zero(&mut self, b: &mut FunctionBuilder) -> Value {
+        *self.zero.get_or_insert_with(|| b.ins().f64const(0.0))
+    }
+    fn one(&mut self, b: &mut FunctionBuilder) -> Value {
+        *self.one.get_or_insert_with(|| b.ins().f64const(1.0))
+    }
+    /// An `i8` truth value as 1.0 / 0.0.
+    fn boolean(&mut self, b: &mut FunctionBuilder, cond: Value) -> Value {
+        let one = self.one(b);
+        let zero = self.zero(b);
+        b.ins().select(cond, one, zero)
+    }
+}
+
+fn binary(
+    b: &mut FunctionBuilder,
+    constants: &mut Constants,
+    imports: &BTreeMap<RuntimeFn, FuncRef>,
+    op: BinOp,
+    x: Value,
+    y: Value,
+) -> Value {
+    let compare = |b: &mut FunctionBuilder, constants: &mut Constants, cc: FloatCC| {
+        let cond = b.ins().fcmp(cc, x, y);
+        constants.boolean(b, cond)
+    };
+    match op {
+        BinOp::Add => b.ins().fadd(x, y),
+        BinOp::Sub => b.ins().fsub(x, y),
+        BinOp::Mul => b.ins().fmul(x, y),
+        BinOp::Div => b.ins().fdiv(x, y),
+        // Planning turns `^` into a call; kept total for safety.
+        BinOp::Pow => call(b, imports, Lowering::Runtime(RuntimeFn::Pow), &[x, y]),
+        BinOp::Lt => compare(b, constants, FloatCC::LessThan),
+        BinOp::Le => compare(b, constants, FloatCC::LessThanOrEqual),
+        BinOp::Gt => compare(b, constants, FloatCC::GreaterThan),
+        BinOp::Ge => compare(b, constants, FloatCC::GreaterThanOrEqual),
+        BinOp::Eq => compare(b, constants, FloatCC::Equal),
+        BinOp::Ne => compare(b, constants, FloatCC::NotEqual),
+        BinOp::And | BinOp::Or => {
+            // Truth of each operand: x != 0 (NaN counts as true, as in the interpreter).
+            let zero = constants.zero(b);
+            let tx = b.ins().fcmp(FloatCC::NotEqual, x, zero);
+            let ty = b.ins().fcmp(FloatCC::NotEqual, y, zero);
+            let both = if op == BinOp::And {
+                b.ins().band(tx, ty)
+            } else {
+                b.ins().bor(tx, ty)
+            };
+            constants.boolean(b, both)
+        }
+    }
+}
+
+fn call(
+    b: &mut FunctionBuilder,
+    imports: &BTreeMap<RuntimeFn, FuncRef>,
+    lowering: Lowering,
+    args: &[Value],
+) -> Value {
+    match (lowering, args) {
+        (Lowering::Sqrt, [x]) => b.ins().sqrt(*x),
+        (Lowering::Abs, [x]) => b.ins().fabs(*x),
+        (Lowering::Min, [x, y]) => b.ins().fmin(*x, *y),
+        (Lowering::Max, [x, y]) => b.ins().fmax(*x, *y),
+        (Lowering::IntegerPower(k), [x, _]) => {
+            // ((x·x)·x)·… : k − 1 multiplications, left to right.
+            let mut p = *x;
+            for _ in 1..k {
+                p = b.ins().fmul(p, *x);
+            }
+            p
+        }
+        (Lowering::Runtime(f), _) => match imports.get(&f) {
+            Some(&func_ref) => {
+                let inst = b.ins().call(func_ref, args);
+                b.inst_results(inst)[0]
+            }
+            // Every runtime call of the plan was imported above.
+            None => b.ins().f64const(f64::NAN),
+        },
+        // Arity was validated by planning.
+        _ => b.ins().f64const(f64::NAN),
+    }
+}
+
+/// The target `clif_text` describes: System V calling convention, 64-bit pointers — what
+/// the JIT uses on Linux (x86-64 and aarch64), so the text matches the compiled IR there,
+/// and fixed so snapshots do not depend on the machine.
+pub(crate) fn text_target_config() -> TargetFrontendConfig {
+    TargetFrontendConfig {
+        default_call_conv: CallConv::SystemV,
+        pointer_width: target_lexicon::PointerWidth::U64,
+        page_size_align_log2: 12,
+    }
+}
+
+/// Name indices in a module: runtime functions first (in `RuntimeFn::ALL` order), then
+/// the program's blocks in `BlockKind::all` order. The JIT declares them in the same order.
+pub(crate) fn text_runtime_index(f: RuntimeFn) -> u32 {
+    RuntimeFn::ALL.iter().position(|&g| g == f).unwrap_or(0) as u32
+}
+
+/// The CLIF text of every function of `program` — the IR as built, before Cranelift's
+/// optimisation — each preceded by a comment line naming its block:
+///
+/// ```text
+/// ; galvani hh expeuler: step
+/// function u0:13(i64, i64, i64, i64, i64, f64, f64) system_v { … }
+/// ```
+///
+/// Deterministic: the same program gives the same text on every machine.
+pub fn clif_text(program: &StepProgram) -> Result<String, CodegenError> {
+    let plans = crate::plan::plan_program(program)?;
+    let target = Target {
+        config: text_target_config(),
+        runtime_index: &text_runtime_index,
+    };
+    let mut text = String::new();
+    for (i, plan) in plans.iter().enumerate() {
+        let func = lower_plan(plan, block_name_index(i), &target)?;
+        if i > 0 {
+            text.push('\n');
+        }
+        text.push_str(&format!(
+            "; galvani {} {}: {}\n{}\n",
+            program.model,
+            program.method.name(),
+            plan.kind.name(),
+            func.display()
+        ));
+    }
+    Ok(text)
+}
+
+/// The `u0:N` name index of the program's `position`-th block (see `text_runtime_index`).
+pub(crate) fn block_name_index(position: usize) -> u32 {
+    (RuntimeFn::ALL.len() + position) as u32
+}

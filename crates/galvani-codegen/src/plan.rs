@@ -1,0 +1,323 @@
+//! Validation of a `StepProgram` and its translation into `Plan`s: one per block, with
+//! every load and store resolved to a buffer slot and every call to a `Lowering`. The JIT
+//! (`lower.rs`) and the interpreter (`interp.rs`) both execute plans, so the decisions that
+//! give a block its meaning are made once, here.
+//!
+//! Sequential blocks. In `Params` and `Init`, a value may be defined from earlier ones
+//! (`param V_peak = V_T + 5·Delta_T`; a gate's initial value from `V`'s). A load of
+//! `Param(j)` (resp. `State(j)`) at instruction `k` therefore reads, when the block has an
+//! output to `j` whose register comes before `k`, that register — unless `j` is
+//! overridden, in which case it reads the array (the override). Without such an output it
+//! reads the array. The output of an overridden value is skipped. Every other block is
+//! simultaneous: loads read the arrays as they were before the block.
+
+use crate::kernel::BlockKind;
+use crate::math::Lowering;
+use crate::population::Shape;
+use galvani_ir::model::BinOp;
+use galvani_ir::step::{Inst, Reg, StepProgram, Target};
+use thiserror::Error;
+
+/// Why a `StepProgram` cannot be executed (a bug in whatever built it).
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum ProgramDefect {
+    #[error("instruction {inst} uses register {reg}, which is not defined before it")]
+    ForwardRegister { inst: usize, reg: u32 },
+    #[error("instruction {inst} reads {what} {index}, which the layout does not have")]
+    IndexOutOfRange {
+        inst: usize,
+        what: &'static str,
+        index: u32,
+    },
+    #[error("instruction {inst} calls {func} with {found} arguments, it takes {expected}")]
+    Arity {
+        inst: usize,
+        func: String,
+        expected: usize,
+        found: usize,
+    },
+    #[error("output {output} uses register {reg}, which the block does not define")]
+    OutputRegister { output: usize, reg: u32 },
+    #[error("output {output} writes {target}, which this block may not write")]
+    TargetNotAllowed { output: usize, target: String },
+    #[error("held state {state} does not exist")]
+    HeldState { state: u32 },
+}
+
+/// One resolved instruction; operands are registers of the same block.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Op {
+    Const(f64),
+    /// Load `slot` of the current neuron; in a sequential block, `earlier` is
+    /// `(mask index, register)`: the value is that register unless the mask flag is set.
+    Load {
+        slot: usize,
+        earlier: Option<(usize, Reg)>,
+    },
+    Time,
+    Dt,
+    Neg(Reg),
+    Not(Reg),
+    /// Arithmetic, comparison or logic, never `Pow` (that is a `Call`).
+    Binary(BinOp, Reg, Reg),
+    Select(Reg, Reg, Reg),
+    Call(Lowering, Vec<Reg>),
+}
+
+/// One output: `reg` is written to `slot`; with `mask = Some(m)` only when flag `m` is
+/// not set.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Store {
+    pub slot: usize,
+    pub reg: Reg,
+    pub mask: Option<usize>,
+}
+
+/// A block ready to execute.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Plan {
+    pub kind: BlockKind,
+    pub ops: Vec<Op>,
+    pub stores: Vec<Store>,
+}
+
+/// Validates `program` and plans every block, in `BlockKind::all` order.
+pub(crate) fn plan_program(program: &StepProgram) -> Result<Vec<Plan>, crate::CodegenError> {
+    let shape = Shape::of(program);
+    for event in &program.events {
+        if let Some(&state) = event
+            .held_states
+            .iter()
+            .find(|&&s| s as usize >= shape.states)
+        {
+            return Err(crate::CodegenError::InvalidProgram {
+                block: "held_states".to_string(),
+                defect: ProgramDefect::HeldState { state },
+            });
+        }
+    }
+    BlockKind::all(program)
+        .into_iter()
+        .map(|kind| {
+            plan_block(program, &shape, kind).map_err(|defect| {
+                crate::CodegenError::InvalidProgram {
+                    block: kind.name(),
+                    defect,
+                }
+            })
+        })
+        .collect()
+}
+
+/// Whether `kind` may write `target`.
+fn target_allowed(kind: BlockKind, target: Target) -> bool {
+    match kind {
+        BlockKind::Params => matches!(target, Target::Param(_)),
+        BlockKind::InputDefaults => matches!(target, Target::Input(_)),
+        BlockKind::Init | BlockKind::Step => matches!(target, Target::State(_)),
+        BlockKind::Intermediates => matches!(target, Target::Intermediate(_)),
+        BlockKind::Condition(_) => matches!(target, Target::Condition | Target::Crossing),
+        BlockKind::Actions(_) => matches!(target, Target::State(_) | Target::Refractory),
+    }
+}
+
+/// For a sequential block, the mask index of a load, if the load is of the block's kind.
+fn sequential_index(kind: BlockKind, inst: &Inst) -> Option<u32> {
+    match (kind, inst) {
+        (BlockKind::Params, Inst::Param(j)) | (BlockKind::Init, Inst::State(j)) => Some(*j),
+        _ => None,
+    }
+}
+
+/// For a sequential block, the mask index of an output target.
+fn sequential_target(kind: BlockKind, target: Target) -> Option<u32> {
+    match (kind, target) {
+        (BlockKind::Params, Target::Param(j)) | (BlockKind::Init, Target::State(j)) => Some(j),
+        _ => None,
+    }
+}
+
+fn plan_block(
+    program: &StepProgram,
+    shape: &Shape,
+    kind: BlockKind,
+) -> Result<Plan, ProgramDefect> {
+    // `BlockKind::all` only yields blocks that exist.
+    let Some(block) = kind.block(program) else {
+        return Ok(Plan {
+            kind,
+            ops: Vec::new(),
+            stores: Vec::new(),
+        });
+    };
+    let defined = |inst: usize, reg: Reg| -> Result<Reg, ProgramDefect> {
+        if (reg.0 as usize) < inst {
+            Ok(reg)
+        } else {
+            Err(ProgramDefect::ForwardRegister { inst, reg: reg.0 })
+        }
+    };
+    let in_range = |inst: usize, what: &'static str, index: u32, len: usize| {
+        if (index as usize) < len {
+            Ok(index as usize)
+        } else {
+            Err(ProgramDefect::IndexOutOfRange { inst, what, index })
+        }
+    };
+
+    let mut stores = Vec::with_capacity(block.outputs.len());
+    for (output, &(target, reg)) in block.outputs.iter().enumerate() {
+        if reg.0 as usize >= block.insts.len() {
+            return Err(ProgramDefect::OutputRegister { output, reg: reg.0 });
+        }
+        let slot = shape
+            .target_slot(target, kind.event())
+            .filter(|_| target_allowed(kind, target))
+            .ok_or_else(|| ProgramDefect::TargetNotAllowed {
+                output,
+                target: format!("{target:?}"),
+            })?;
+        stores.push(Store {
+            slot,
+            reg,
+            mask: sequential_target(kind, target).map(|j| j as usize),
+        });
+    }
+
+    let mut ops = Vec::with_capacity(block.insts.len());
+    for (k, inst) in block.insts.iter().enumerate() {
+        let op = match inst {
+            Inst::Const(c) => Op::Const(*c),
+            Inst::State(i) => Op::Load {
+                slot: shape.state_slot(in_range(k, "state", *i, shape.states)?),
+                earlier: None,
+            },
+            Inst::Param(i) => Op::Load {
+                slot: shape.param_slot(in_range(k, "param", *i, shape.params)?),
+                earlier: None,
+            },
+            Inst::Input(i) => Op::Load {
+                slot: shape.input_slot(in_range(k, "input", *i, shape.inputs)?),
+                earlier: None,
+            },
+            Inst::Time => Op::Time,
+            Inst::Dt => Op::Dt,
+            Inst::Neg(a) => Op::Neg(defined(k, *a)?),
+            Inst::Not(a) => Op::Not(defined(k, *a)?),
+            Inst::Binary(BinOp::Pow, a, b) => {
+                let (a, b) = (defined(k, *a)?, defined(k, *b)?);
+                Op::Call(Lowering::of_power(&block.insts[b.0 as usize]), vec![a, b])
+            }
+            Inst::Binary(op, a, b) => Op::Binary(*op, defined(k, *a)?, defined(k, *b)?),
+            Inst::Select(c, a, b) => Op::Select(defined(k, *c)?, defined(k, *a)?, defined(k, *b)?),
+            Inst::Call(func, args) => {
+                let args = args
+                    .iter()
+                    .map(|&r| defined(k, r))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let mut lowering = Lowering::of_func(*func);
+                if let (galvani_ir::step::Func::Builtin(galvani_ir::model::Builtin::Pow), [_, b]) =
+                    (func, args.as_slice())
+                {
+                    lowering = Lowering::of_power(&block.insts[b.0 as usize]);
+                }
+                if args.len() != lowering.arity() {
+                    return Err(ProgramDefect::Arity {
+                        inst: k,
+                        func: format!("{func:?}"),
+                        expected: lowering.arity(),
+                        found: args.len(),
+                    });
+                }
+                Op::Call(lowering, args)
+            }
+        };
+        // Sequential blocks: a load sees the latest earlier output to the same value.
+        let op = match (op, sequential_index(kind, inst)) {
+            (Op::Load { slot, .. }, Some(j)) => {
+                let earlier = block
+                    .outputs
+                    .iter()
+                    .rev()
+                    .find(|&&(target, reg)| {
+                        sequential_target(kind, target) == Some(j) && (reg.0 as usize) < k
+                    })
+                    .map(|&(_, reg)| (j as usize, reg));
+                Op::Load { slot, earlier }
+            }
+            (op, _) => op,
+        };
+        ops.push(op);
+    }
+    Ok(Plan { kind, ops, stores })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builder::{BlockBuilder, ProgramBuilder};
+    use crate::CodegenError;
+
+    #[test]
+    fn forward_register_is_rejected() {
+        let mut p = ProgramBuilder::new("bad").state("x", "mV").build();
+        p.step.insts = vec![Inst::Neg(Reg(0))];
+        p.step.outputs = vec![(Target::State(0), Reg(0))];
+        let err = plan_program(&p).unwrap_err();
+        assert!(matches!(
+            err,
+            CodegenError::InvalidProgram {
+                defect: ProgramDefect::ForwardRegister { inst: 0, reg: 0 },
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn wrong_target_and_index_are_rejected() {
+        let mut p = ProgramBuilder::new("bad").state("x", "mV").build();
+        let mut b = BlockBuilder::new();
+        let x = b.state(0);
+        b.output(Target::Condition, x);
+        p.step = b.finish();
+        assert!(plan_program(&p).is_err());
+
+        let mut b = BlockBuilder::new();
+        let x = b.param(3);
+        b.output(Target::State(0), x);
+        p.step = b.finish();
+        assert!(matches!(
+            plan_program(&p),
+            Err(CodegenError::InvalidProgram {
+                defect: ProgramDefect::IndexOutOfRange { what: "param", .. },
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn sequential_loads_see_earlier_outputs() {
+        let mut p = ProgramBuilder::new("seq")
+            .param("a", "mV")
+            .param("b", "mV")
+            .build();
+        let mut b = BlockBuilder::new();
+        let three = b.konst(3.0); // r0
+        b.output(Target::Param(0), three);
+        let a = b.param(0); // r1: sees r0 unless overridden
+        let two = b.konst(2.0);
+        let twice = b.mul(a, two);
+        b.output(Target::Param(1), twice);
+        p.params = b.finish();
+        let plans = plan_program(&p).unwrap();
+        assert_eq!(plans[0].kind, BlockKind::Params);
+        assert_eq!(
+            plans[0].ops[1],
+            Op::Load {
+                slot: 0, // no states: param 0 is the first slot
+                earlier: Some((0, Reg(0)))
+            }
+        );
+        assert_eq!(plans[0].stores[0].mask, Some(0));
+    }
+}

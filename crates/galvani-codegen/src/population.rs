@@ -1,0 +1,216 @@
+//! `Population`: the structure-of-arrays buffers of N neurons that every kernel (JIT or
+//! interpreter) reads and writes, and `Shape`, the mapping from a `StepProgram`'s layout to
+//! array ("slot") numbers inside one contiguous buffer.
+//!
+//! All arrays live in one `Vec<f64>` of `slots × n` values; slot `s` of neuron `i` is at
+//! `s·n + i`. Slots are numbered states, params, inputs, intermediates, then three per
+//! event (condition, crossing, refractory duration). The generated code computes the same
+//! address, so the buffer layout is the ABI between this file and `lower.rs`.
+
+use galvani_ir::step::{StepProgram, Target};
+
+/// How many arrays of each kind a program needs (one f64 per neuron each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub states: usize,
+    pub params: usize,
+    pub inputs: usize,
+    pub intermediates: usize,
+    pub events: usize,
+}
+
+/// The per-event arrays a kernel writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EventArray {
+    /// The condition (1.0/0.0), written by the event's condition block.
+    Condition = 0,
+    /// The crossing function (`a − b` for `a > b`), written by the condition block when the
+    /// condition is a single comparison; otherwise left untouched.
+    Crossing = 1,
+    /// The refractory duration, written by the actions block for the neurons that fired.
+    Refractory = 2,
+}
+
+const EVENT_ARRAYS: usize = 3;
+
+impl Shape {
+    pub fn of(program: &StepProgram) -> Shape {
+        Shape {
+            states: program.layout.states.len(),
+            params: program.layout.params.len(),
+            inputs: program.layout.inputs.len(),
+            intermediates: program.layout.intermediates.len(),
+            events: program.events.len(),
+        }
+    }
+
+    /// The number of arrays (slots) in a population of this shape.
+    pub fn slot_count(&self) -> usize {
+        self.states + self.params + self.inputs + self.intermediates + EVENT_ARRAYS * self.events
+    }
+
+    pub fn state_slot(&self, i: usize) -> usize {
+        i
+    }
+    pub fn param_slot(&self, i: usize) -> usize {
+        self.states + i
+    }
+    pub fn input_slot(&self, i: usize) -> usize {
+        self.states + self.params + i
+    }
+    pub fn intermediate_slot(&self, i: usize) -> usize {
+        self.states + self.params + self.inputs + i
+    }
+    pub fn event_slot(&self, event: usize, array: EventArray) -> usize {
+        self.states
+            + self.params
+            + self.inputs
+            + self.intermediates
+            + EVENT_ARRAYS * event
+            + array as usize
+    }
+
+    /// The slot a block output writes. `event` is the event whose block it is (needed for
+    /// `Condition`, `Crossing`, `Refractory`); `None` when the target does not exist in this
+    /// shape or needs an event the block does not have.
+    pub fn target_slot(&self, target: Target, event: Option<usize>) -> Option<usize> {
+        let in_range = |i: u32, len: usize| (i as usize) < len;
+        match target {
+            Target::State(i) if in_range(i, self.states) => Some(self.state_slot(i as usize)),
+            Target::Param(i) if in_range(i, self.params) => Some(self.param_slot(i as usize)),
+            Target::Input(i) if in_range(i, self.inputs) => Some(self.input_slot(i as usize)),
+            Target::Intermediate(i) if in_range(i, self.intermediates) => {
+                Some(self.intermediate_slot(i as usize))
+            }
+            Target::Condition => event
+                .filter(|&e| e < self.events)
+                .map(|e| self.event_slot(e, EventArray::Condition)),
+            Target::Crossing => event
+                .filter(|&e| e < self.events)
+                .map(|e| self.event_slot(e, EventArray::Crossing)),
+            Target::Refractory => event
+                .filter(|&e| e < self.events)
+                .map(|e| self.event_slot(e, EventArray::Refractory)),
+            _ => None,
+        }
+    }
+}
+
+/// The buffers of `n` neurons of one program, structure of arrays. The length of every
+/// array is `n` by construction (the storage is private and never resized), which is what
+/// makes the kernels' raw-pointer loops safe once the shape is checked.
+///
+/// Accessors panic on an index outside the program's layout, like slice indexing: indices
+/// come from the layout (resolved names), never directly from user input.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Population {
+    shape: Shape,
+    n: usize,
+    data: Vec<f64>,
+}
+
+impl Population {
+    /// A population for `program` with every value 0.0.
+    pub fn new(program: &StepProgram, n: usize) -> Population {
+        Population::with_shape(Shape::of(program), n)
+    }
+
+    /// Like `new`, but `None` instead of aborting when `slots × n` values cannot be
+    /// allocated (a population size from the command line).
+    pub fn try_new(program: &StepProgram, n: usize) -> Option<Population> {
+        let shape = Shape::of(program);
+        let len = shape.slot_count().checked_mul(n)?;
+        let mut data = Vec::new();
+        data.try_reserve_exact(len).ok()?;
+        data.resize(len, 0.0);
+        Some(Population { shape, n, data })
+    }
+
+    pub fn with_shape(shape: Shape, n: usize) -> Population {
+        Population {
+            shape,
+            n,
+            data: vec![0.0; shape.slot_count() * n],
+        }
+    }
+
+    pub fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// The number of neurons.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    fn slot(&self, slot: usize) -> &[f64] {
+        &self.data[slot * self.n..(slot + 1) * self.n]
+    }
+
+    fn slot_mut(&mut self, slot: usize) -> &mut [f64] {
+        &mut self.data[slot * self.n..(slot + 1) * self.n]
+    }
+
+    fn check(index: usize, len: usize, what: &str) {
+        assert!(index < len, "{what} index {index} out of range ({len})");
+    }
+
+    pub fn state(&self, i: usize) -> &[f64] {
+        Self::check(i, self.shape.states, "state");
+        self.slot(self.shape.state_slot(i))
+    }
+    pub fn state_mut(&mut self, i: usize) -> &mut [f64] {
+        Self::check(i, self.shape.states, "state");
+        self.slot_mut(self.shape.state_slot(i))
+    }
+    pub fn param(&self, i: usize) -> &[f64] {
+        Self::check(i, self.shape.params, "param");
+        self.slot(self.shape.param_slot(i))
+    }
+    pub fn param_mut(&mut self, i: usize) -> &mut [f64] {
+        Self::check(i, self.shape.params, "param");
+        self.slot_mut(self.shape.param_slot(i))
+    }
+    pub fn input(&self, i: usize) -> &[f64] {
+        Self::check(i, self.shape.inputs, "input");
+        self.slot(self.shape.input_slot(i))
+    }
+    pub fn input_mut(&mut self, i: usize) -> &mut [f64] {
+        Self::check(i, self.shape.inputs, "input");
+        self.slot_mut(self.shape.input_slot(i))
+    }
+    pub fn intermediate(&self, i: usize) -> &[f64] {
+        Self::check(i, self.shape.intermediates, "intermediate");
+        self.slot(self.shape.intermediate_slot(i))
+    }
+    pub fn intermediate_mut(&mut self, i: usize) -> &mut [f64] {
+        Self::check(i, self.shape.intermediates, "intermediate");
+        self.slot_mut(self.shape.intermediate_slot(i))
+    }
+    pub fn event(&self, event: usize, array: EventArray) -> &[f64] {
+        Self::check(event, self.shape.events, "event");
+        self.slot(self.shape.event_slot(event, array))
+    }
+    pub fn event_mut(&mut self, event: usize, array: EventArray) -> &mut [f64] {
+        Self::check(event, self.shape.events, "event");
+        self.slot_mut(self.shape.event_slot(event, array))
+    }
+
+    /// The value of `slot` for neuron `i` (interpreter access by slot number).
+    pub(crate) fn get(&self, slot: usize, i: usize) -> f64 {
+        self.data[slot * self.n + i]
+    }
+
+    pub(crate) fn set(&mut self, slot: usize, i: usize, value: f64) {
+        self.data[slot * self.n + i] = value;
+    }
+
+    /// The whole buffer, for the JIT call (`slot_count × n` values).
+    pub(crate) fn raw_mut(&mut self) -> &mut [f64] {
+        &mut self.data
+    }
+}

@@ -1,0 +1,333 @@
+//! The JIT against the reference interpreter: every hand-built program, every method the
+//! hand discretiser has, a population with per-neuron params and inputs, 1,000 steps; and
+//! one program that uses every instruction and function, on awkward values (NaN, ±∞, ±0).
+
+use galvani_codegen::builder::{BlockBuilder, ProgramBuilder};
+use galvani_codegen::{examples, EventArray, Interpreter, JitKernel, Kernel, Population};
+use galvani_ir::model::{BinOp, Builtin};
+use galvani_ir::step::{EventProgram, Func, Inst, Method, StepProgram, Target};
+
+/// True when `a` and `b` agree to 1e-12 relative (or both are NaN, or are equal).
+fn agree(a: f64, b: f64) -> bool {
+    a == b || (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
+}
+
+fn assert_same(jit: &Population, interp: &Population, what: &str) {
+    let shape = jit.shape();
+    let compare = |name: String, x: &[f64], y: &[f64]| {
+        for (i, (a, b)) in x.iter().zip(y).enumerate() {
+            assert!(
+                agree(*a, *b),
+                "{what}: {name}[{i}] jit {a} vs interpreter {b}"
+            );
+        }
+    };
+    for s in 0..shape.states {
+        compare(format!("state {s}"), jit.state(s), interp.state(s));
+    }
+    for p in 0..shape.params {
+        compare(format!("param {p}"), jit.param(p), interp.param(p));
+    }
+    for i in 0..shape.inputs {
+        compare(format!("input {i}"), jit.input(i), interp.input(i));
+    }
+    for m in 0..shape.intermediates {
+        compare(
+            format!("intermediate {m}"),
+            jit.intermediate(m),
+            interp.intermediate(m),
+        );
+    }
+    for e in 0..shape.events {
+        for array in [
+            EventArray::Condition,
+            EventArray::Crossing,
+            EventArray::Refractory,
+        ] {
+            compare(
+                format!("event {e} {array:?}"),
+                jit.event(e, array),
+                interp.event(e, array),
+            );
+        }
+    }
+}
+
+/// Runs `program` through both back ends for `steps` steps and compares everything after
+/// every block call. Neuron `i` gets its params scaled by `1 + 0.01·i` (param 0 overridden)
+/// and input `I·(1 + i)` with `I = input`.
+fn differential(program: &StepProgram, n: usize, steps: usize, input: f64, dt: f64) {
+    let jit = JitKernel::compile(program).expect("compiles");
+    let interp = Interpreter::new(program).expect("valid");
+    let mut pops = [Population::new(program, n), Population::new(program, n)];
+    let shape = pops[0].shape();
+    let mut overridden = vec![false; shape.params];
+    if let Some(first) = overridden.first_mut() {
+        *first = true;
+    }
+    let no_state_override = vec![false; shape.states];
+    for (k, kernel) in [&jit as &dyn Kernel, &interp].into_iter().enumerate() {
+        let pop = &mut pops[k];
+        // Overridden param 0: the declared value is computed into a scratch run first.
+        kernel.eval_params(pop, &vec![false; shape.params]).unwrap();
+        if shape.params > 0 {
+            for (i, x) in pop.param_mut(0).iter_mut().enumerate() {
+                *x *= 1.0 + 0.01 * i as f64;
+            }
+        }
+        kernel.eval_params(pop, &overridden).unwrap();
+        kernel.eval_input_defaults(pop).unwrap();
+        kernel.eval_init(pop, &no_state_override).unwrap();
+    }
+    assert_same(&pops[0], &pops[1], "setup");
+    for step in 0..steps {
+        let t = step as f64 * dt;
+        for (k, kernel) in [&jit as &dyn Kernel, &interp].into_iter().enumerate() {
+            let pop = &mut pops[k];
+            for j in 0..shape.inputs {
+                for (i, x) in pop.input_mut(j).iter_mut().enumerate() {
+                    *x = input * (1.0 + i as f64) * if t > 5.0 { 1.0 } else { 0.5 };
+                }
+            }
+            kernel.step(pop, t, dt).unwrap();
+            kernel.eval_intermediates(pop, t + dt, dt).unwrap();
+            for e in 0..shape.events {
+                kernel.eval_condition(e, pop, t + dt, dt).unwrap();
+                let fired: Vec<u32> = (0..n as u32)
+                    .filter(|&i| pop.event(e, EventArray::Condition)[i as usize] != 0.0)
+                    .collect();
+                kernel.apply_actions(e, pop, &fired, t + dt, dt).unwrap();
+            }
+        }
+        assert_same(
+            &pops[0],
+            &pops[1],
+            &format!("{} step {step}", program.model),
+        );
+    }
+}
+
+#[test]
+fn hand_built_models_agree_over_1000_steps() {
+    for method in Method::ALL {
+        differential(&examples::passive(method).unwrap(), 5, 1000, 1.0, 0.1);
+        differential(&examples::lif(method).unwrap(), 5, 1000, 2.0, 0.1);
+        differential(&examples::hh(method).unwrap(), 5, 1000, 8.0, 0.025);
+    }
+}
+
+/// A program that uses every instruction, operator and function.
+fn kitchen_sink() -> StepProgram {
+    let mut p = ProgramBuilder::new("sink")
+        .param("k", "")
+        .input("u", "")
+        .state("x", "")
+        .state("y", "")
+        .intermediate("z", "")
+        .build();
+    let mut b = BlockBuilder::new();
+    let x = b.state(0);
+    let y = b.state(1);
+    let k = b.param(0);
+    let u = b.input(0);
+    let t = b.time();
+    let dt = b.dt();
+    let mut acc = b.konst(0.0);
+    let mut values = vec![x, y, k, u, t, dt];
+    for builtin in Builtin::ALL {
+        let args: Vec<_> = if builtin.arity() == 2 {
+            vec![x, y]
+        } else {
+            vec![x]
+        };
+        values.push(b.call(builtin, &args));
+    }
+    values.push(b.push(Inst::Call(Func::Phi, vec![x])));
+    for op in [
+        BinOp::Add,
+        BinOp::Sub,
+        BinOp::Mul,
+        BinOp::Div,
+        BinOp::Pow,
+        BinOp::Lt,
+        BinOp::Le,
+        BinOp::Gt,
+        BinOp::Ge,
+        BinOp::Eq,
+        BinOp::Ne,
+        BinOp::And,
+        BinOp::Or,
+    ] {
+        values.push(b.bin(op, x, y));
+    }
+    for power in [2.0, 3.0, 4.0, 0.5] {
+        let c = b.konst(power);
+        values.push(b.bin(BinOp::Pow, y, c));
+        values.push(b.call(Builtin::Pow, &[x, c]));
+    }
+    let not = b.not(x);
+    values.push(not);
+    let neg = b.neg(y);
+    values.push(neg);
+    let sel = b.select(x, y, k);
+    values.push(sel);
+    // Fold into one value with distinct weights so every term matters.
+    for (i, v) in values.iter().enumerate() {
+        let w = b.konst(1.0 + i as f64 * 1e-3);
+        let term = b.mul(w, *v);
+        acc = b.add(acc, term);
+    }
+    b.output(Target::Intermediate(0), acc);
+    p.intermediates = b.finish();
+    p
+}
+
+#[test]
+fn every_instruction_agrees_on_awkward_values() {
+    let program = kitchen_sink();
+    let jit = JitKernel::compile(&program).unwrap();
+    let interp = Interpreter::new(&program).unwrap();
+    let values = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.5,
+        -2.5,
+        3.0,
+        1e-7,
+        -1e-7,
+        700.0,
+        -700.0,
+        1e300,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+    ];
+    let n = values.len() * values.len();
+    let mut pops = [Population::new(&program, n), Population::new(&program, n)];
+    for pop in &mut pops {
+        for (i, &a) in values.iter().enumerate() {
+            for (j, &b) in values.iter().enumerate() {
+                pop.state_mut(0)[i * values.len() + j] = a;
+                pop.state_mut(1)[i * values.len() + j] = b;
+                pop.param_mut(0)[i * values.len() + j] = 0.25;
+                pop.input_mut(0)[i * values.len() + j] = b;
+            }
+        }
+    }
+    jit.eval_intermediates(&mut pops[0], 1.5, 0.1).unwrap();
+    interp.eval_intermediates(&mut pops[1], 1.5, 0.1).unwrap();
+    for i in 0..n {
+        let (a, b) = (pops[0].intermediate(0)[i], pops[1].intermediate(0)[i]);
+        assert!(
+            a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+            "neuron {i}: jit {a} vs interpreter {b}"
+        );
+    }
+}
+
+#[test]
+fn each_comparison_and_logic_gives_one_or_zero() {
+    let cases = [
+        (BinOp::Lt, 1.0, 2.0, 1.0),
+        (BinOp::Lt, 2.0, 1.0, 0.0),
+        (BinOp::Le, 2.0, 2.0, 1.0),
+        (BinOp::Gt, f64::NAN, 1.0, 0.0),
+        (BinOp::Ge, 2.0, 2.0, 1.0),
+        (BinOp::Eq, 0.0, -0.0, 1.0),
+        (BinOp::Ne, f64::NAN, f64::NAN, 1.0),
+        (BinOp::And, 1.0, 0.0, 0.0),
+        (BinOp::And, 2.0, -1.0, 1.0),
+        (BinOp::Or, 0.0, 0.0, 0.0),
+        (BinOp::Or, 0.0, 3.0, 1.0),
+    ];
+    for (op, a, c, expected) in cases {
+        let mut p = ProgramBuilder::new("cmp")
+            .state("a", "")
+            .state("b", "")
+            .intermediate("r", "")
+            .build();
+        let mut b = BlockBuilder::new();
+        let (x, y) = (b.state(0), b.state(1));
+        let r = b.bin(op, x, y);
+        b.output(Target::Intermediate(0), r);
+        p.intermediates = b.finish();
+        for kernel in [
+            Box::new(JitKernel::compile(&p).unwrap()) as Box<dyn Kernel>,
+            Box::new(Interpreter::new(&p).unwrap()),
+        ] {
+            let mut pop = Population::new(&p, 1);
+            pop.state_mut(0)[0] = a;
+            pop.state_mut(1)[0] = c;
+            kernel.eval_intermediates(&mut pop, 0.0, 0.1).unwrap();
+            assert_eq!(pop.intermediate(0)[0], expected, "{op:?} {a} {c}");
+        }
+    }
+}
+
+#[test]
+fn actions_touch_only_listed_neurons() {
+    let p = examples::lif(Method::Euler).unwrap();
+    for kernel in [
+        Box::new(JitKernel::compile(&p).unwrap()) as Box<dyn Kernel>,
+        Box::new(Interpreter::new(&p).unwrap()),
+    ] {
+        let mut pop = Population::new(&p, 4);
+        kernel.eval_params(&mut pop, &[false; 6]).unwrap();
+        pop.state_mut(0).copy_from_slice(&[1.0, 2.0, 3.0, 4.0]);
+        kernel
+            .apply_actions(0, &mut pop, &[3, 1], 0.0, 0.1)
+            .unwrap();
+        assert_eq!(pop.state(0), &[1.0, -65.0, 3.0, -65.0]);
+        assert_eq!(pop.event(0, EventArray::Refractory), &[0.0, 2.0, 0.0, 2.0]);
+    }
+}
+
+#[test]
+fn simultaneous_update_reads_old_values() {
+    // x' = y, y' = x: a swap, only right if every new value comes from the old state.
+    let mut p = ProgramBuilder::new("swap")
+        .state("x", "")
+        .state("y", "")
+        .build();
+    let mut b = BlockBuilder::new();
+    let (x, y) = (b.state(0), b.state(1));
+    b.output(Target::State(0), y);
+    b.output(Target::State(1), x);
+    p.step = b.finish();
+    for kernel in [
+        Box::new(JitKernel::compile(&p).unwrap()) as Box<dyn Kernel>,
+        Box::new(Interpreter::new(&p).unwrap()),
+    ] {
+        let mut pop = Population::new(&p, 2);
+        pop.state_mut(0).copy_from_slice(&[1.0, 10.0]);
+        pop.state_mut(1).copy_from_slice(&[2.0, 20.0]);
+        kernel.step(&mut pop, 0.0, 0.1).unwrap();
+        assert_eq!(pop.state(0), &[2.0, 20.0]);
+        assert_eq!(pop.state(1), &[1.0, 10.0]);
+    }
+}
+
+#[test]
+fn event_program_without_crossing_leaves_crossing_untouched() {
+    let mut p = examples::lif(Method::Euler).unwrap();
+    let mut c = BlockBuilder::new();
+    let v = c.state(0);
+    let th = c.param(3);
+    let cond = c.bin(BinOp::Gt, v, th);
+    c.output(Target::Condition, cond);
+    p.events = vec![EventProgram {
+        condition: c.finish(),
+        actions: Default::default(),
+        held_states: vec![],
+    }];
+    let jit = JitKernel::compile(&p).unwrap();
+    let mut pop = Population::new(&p, 1);
+    pop.event_mut(0, EventArray::Crossing)[0] = 7.0;
+    jit.eval_params(&mut pop, &[false; 6]).unwrap();
+    pop.state_mut(0)[0] = -70.0;
+    jit.eval_condition(0, &mut pop, 0.0, 0.1).unwrap();
+    assert_eq!(pop.event(0, EventArray::Crossing)[0], 7.0);
+    assert_eq!(pop.event(0, EventArray::Condition)[0], 0.0);
+}

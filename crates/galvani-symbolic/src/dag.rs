@@ -1,0 +1,508 @@
+//! The hash-consed expression DAG: galvani's own symbolic representation. Every node is
+//! interned once (`HashMap<Node, NodeId>`), so structurally equal expressions are the
+//! same `NodeId` and common subexpressions are shared by construction. Node ids are
+//! handed out in interning order, which is deterministic (no hash order leaks anywhere).
+//!
+//! Representation: `a − b` is `a + (−1)·b`, `a / b` is `a · b^(−1)`, `−a` is `(−1)·a`;
+//! sums and products are n-ary with their operands in a canonical, structural order
+//! (see [`Dag::cmp_struct`]) that does not depend on the order nodes were created in.
+//! Each node carries its physical dimension, its tree size, its depth and the sorted set
+//! of symbols it depends on, all computed once when it is interned.
+//!
+//! The rewrite rules live in `simplify.rs`, differentiation in `diff.rs`.
+
+use galvani_ir::dim::exponent_from_f64;
+use galvani_ir::step::Func;
+use galvani_ir::{BinOp, Builtin, Dim};
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+/// Index of a node in its [`Dag`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+
+impl NodeId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A field of a gate, used as a named placeholder (`α_m`, `β_m`, `m∞`, `τ_m`) in the
+/// teaching forms of a gate's `A` and `B`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GateField {
+    Alpha,
+    Beta,
+    Inf,
+    Tau,
+}
+
+/// A leaf that is not a number. The derived order (params, inputs, gate fields, states,
+/// time, …, each
+/// by index, i.e. declaration order) is the order in which products list their factors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Sym {
+    Param(u32),
+    Input(u32),
+    /// A gate's named rate or field (only in teaching forms, never in a step program);
+    /// ordered before states so that `β_m·m` reads as in textbooks.
+    Gate(u32, GateField),
+    State(u32),
+    /// Simulated time `t`.
+    Time,
+    /// The step size (only in update rules).
+    Dt,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Node {
+    /// A constant in internal units: its `f64` bits (`-0.0` is stored as `0.0`) and its
+    /// dimension, so that `40 mV` and `40` are different nodes.
+    Const(u64, Dim),
+    Sym(Sym),
+    /// n-ary sum, at least two terms in canonical order (after simplification).
+    Add(Vec<NodeId>),
+    /// n-ary product, at least two factors, the constant coefficient first.
+    Mul(Vec<NodeId>),
+    Pow(NodeId, NodeId),
+    /// A built-in (never `Builtin::Pow`, which becomes `Pow`) or `φ`.
+    Call(Func, Vec<NodeId>),
+    /// `if c then a else b`
+    If(NodeId, NodeId, NodeId),
+    /// A comparison, `and` or `or` (result 1.0/0.0).
+    Logic(BinOp, NodeId, NodeId),
+    Not(NodeId),
+}
+
+/// What every node knows about itself, computed when it is interned.
+#[derive(Clone, Debug)]
+struct Info {
+    dim: Dim,
+    /// Number of nodes of the expression written out as a tree (saturating).
+    size: u64,
+    depth: u32,
+    /// Sorted, deduplicated.
+    syms: Vec<Sym>,
+}
+
+/// The dimensions of the symbols of one model.
+#[derive(Clone, Debug)]
+pub struct SymDims {
+    pub params: Vec<Dim>,
+    pub inputs: Vec<Dim>,
+    pub states: Vec<Dim>,
+    /// `Dim::TIME`, or `Dim::NONE` in a dimensionless model.
+    pub time: Dim,
+}
+
+/// One application of the removable-singularity rule, recorded by `simplify.rs`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SingularHit {
+    /// The raw (unsimplified) node being simplified when the rule fired, if any.
+    pub context: Option<NodeId>,
+    /// The product before the rewrite.
+    pub before: NodeId,
+    /// The `exprel` form.
+    pub after: NodeId,
+    /// The factor `x` whose zero is the singular point.
+    pub numerator: NodeId,
+}
+
+/// The expression DAG of one model.
+#[derive(Clone, Debug)]
+pub struct Dag {
+    nodes: Vec<Node>,
+    info: Vec<Info>,
+    index: HashMap<Node, NodeId>,
+    pub(crate) sym_dims: SymDims,
+    /// Memo of `simplify`: raw node → simplified node.
+    pub(crate) simplified: HashMap<NodeId, NodeId>,
+    /// Memo of `diff`.
+    pub(crate) derivatives: HashMap<(NodeId, Sym), NodeId>,
+    /// The raw node currently being simplified (for locating singularity rewrites).
+    pub(crate) context: Option<NodeId>,
+    pub(crate) singular_hits: Vec<SingularHit>,
+}
+
+/// Budget of node pairs one structural comparison may visit before falling back to id
+/// order (which is still deterministic): keeps sorting linear on adversarial DAGs.
+const CMP_BUDGET: u32 = 4_096;
+
+impl Dag {
+    pub fn new(sym_dims: SymDims) -> Dag {
+        Dag {
+            nodes: Vec::new(),
+            info: Vec::new(),
+            index: HashMap::new(),
+            sym_dims,
+            simplified: HashMap::new(),
+            derivatives: HashMap::new(),
+            context: None,
+            singular_hits: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    pub fn dim(&self, id: NodeId) -> Dim {
+        self.info[id.index()].dim
+    }
+
+    /// Tree size (shared subexpressions counted every time they occur), saturating.
+    pub fn size(&self, id: NodeId) -> u64 {
+        self.info[id.index()].size
+    }
+
+    pub fn depth(&self, id: NodeId) -> u32 {
+        self.info[id.index()].depth
+    }
+
+    /// The symbols `id` depends on, sorted.
+    pub fn syms(&self, id: NodeId) -> &[Sym] {
+        &self.info[id.index()].syms
+    }
+
+    pub fn depends_on(&self, id: NodeId, sym: Sym) -> bool {
+        self.syms(id).binary_search(&sym).is_ok()
+    }
+
+    /// The value of a constant node.
+    pub fn const_value(&self, id: NodeId) -> Option<f64> {
+        match self.node(id) {
+            Node::Const(bits, _) => Some(f64::from_bits(*bits)),
+            _ => None,
+        }
+    }
+
+    pub fn is_const(&self, id: NodeId, value: f64) -> bool {
+        self.const_value(id) == Some(value)
+    }
+
+    /// The dimension of a symbol in this model (`Dim::NONE` for an unknown index).
+    pub fn sym_dim(&self, sym: Sym) -> Dim {
+        let table = &self.sym_dims;
+        let rate = Dim::NONE.checked_div(table.time).unwrap_or(Dim::NONE);
+        match sym {
+            Sym::Param(i) => table.params.get(i as usize).copied().unwrap_or(Dim::NONE),
+            Sym::Input(i) => table.inputs.get(i as usize).copied().unwrap_or(Dim::NONE),
+            Sym::State(i) => table.states.get(i as usize).copied().unwrap_or(Dim::NONE),
+            Sym::Time | Sym::Dt => table.time,
+            Sym::Gate(_, GateField::Alpha | GateField::Beta) => rate,
+            Sym::Gate(_, GateField::Inf) => Dim::NONE,
+            Sym::Gate(_, GateField::Tau) => table.time,
+        }
+    }
+
+    /// Interns `node` exactly as given (no rewriting): the raw form of lowered model
+    /// expressions, and the final step of every simplifying constructor.
+    pub fn intern(&mut self, node: Node) -> NodeId {
+        if let Some(&id) = self.index.get(&node) {
+            return id;
+        }
+        let info = self.compute_info(&node);
+        let id = NodeId(self.nodes.len() as u32);
+        self.nodes.push(node.clone());
+        self.info.push(info);
+        self.index.insert(node, id);
+        id
+    }
+
+    /// A constant; `-0.0` is normalised to `0.0` so that `0` has one node per dimension.
+    pub fn constant(&mut self, value: f64, dim: Dim) -> NodeId {
+        let value = if value == 0.0 { 0.0 } else { value };
+        self.intern(Node::Const(value.to_bits(), dim))
+    }
+
+    /// Zero of the given dimension.
+    pub fn zero(&mut self, dim: Dim) -> NodeId {
+        self.constant(0.0, dim)
+    }
+
+    /// The dimensionless constant 1.
+    pub fn one(&mut self) -> NodeId {
+        self.constant(1.0, Dim::NONE)
+    }
+
+    pub fn sym(&mut self, sym: Sym) -> NodeId {
+        self.intern(Node::Sym(sym))
+    }
+
+    fn compute_info(&self, node: &Node) -> Info {
+        let children = children_of(node);
+        let mut size: u64 = 1;
+        let mut depth: u32 = 0;
+        let mut syms: Vec<Sym> = Vec::new();
+        for child in &children {
+            let info = &self.info[child.index()];
+            size = size.saturating_add(info.size);
+            depth = depth.max(info.depth);
+            syms.extend_from_slice(&info.syms);
+        }
+        if let Node::Sym(sym) = node {
+            syms.push(*sym);
+        }
+        syms.sort_unstable();
+        syms.dedup();
+        Info {
+            dim: self.compute_dim(node),
+            size,
+            depth: depth.saturating_add(1),
+            syms,
+        }
+    }
+
+    pub(crate) fn compute_dim(&self, node: &Node) -> Dim {
+        let dim_of = |id: &NodeId| self.info[id.index()].dim;
+        match node {
+            Node::Const(_, dim) => *dim,
+            Node::Sym(sym) => self.sym_dim(*sym),
+            Node::Add(terms) => terms.first().map(dim_of).unwrap_or(Dim::NONE),
+            Node::Mul(factors) => factors.iter().fold(Dim::NONE, |acc, f| {
+                acc.checked_mul(dim_of(f)).unwrap_or(Dim::NONE)
+            }),
+            Node::Pow(base, exponent) => {
+                let base_dim = dim_of(base);
+                if base_dim.is_none() {
+                    return Dim::NONE;
+                }
+                self.const_value(*exponent)
+                    .and_then(exponent_from_f64)
+                    .and_then(|e| base_dim.checked_pow(e))
+                    .unwrap_or(Dim::NONE)
+            }
+            Node::Call(func, args) => match func {
+                Func::Builtin(Builtin::Abs | Builtin::Min | Builtin::Max) => {
+                    args.first().map(dim_of).unwrap_or(Dim::NONE)
+                }
+                Func::Builtin(Builtin::Sqrt) => args
+                    .first()
+                    .map(dim_of)
+                    .and_then(|d| d.checked_pow(exponent_from_f64(0.5)?))
+                    .unwrap_or(Dim::NONE),
+                _ => Dim::NONE,
+            },
+            Node::If(_, then, _) => dim_of(then),
+            Node::Logic(..) | Node::Not(_) => Dim::NONE,
+        }
+    }
+
+    /// The total structural order that makes sums and products canonical: smaller trees
+    /// first, then by kind (constants, symbols, powers, products, sums, calls, …), then
+    /// by value, symbol order or children. It depends only on structure, never on node
+    /// ids, except after [`CMP_BUDGET`] steps (huge, nearly equal trees) where the id
+    /// order (deterministic too) breaks the tie.
+    pub fn cmp_struct(&self, a: NodeId, b: NodeId) -> Ordering {
+        let mut budget = CMP_BUDGET;
+        self.cmp_budget(a, b, &mut budget)
+    }
+
+    fn cmp_budget(&self, a: NodeId, b: NodeId, budget: &mut u32) -> Ordering {
+        if a == b {
+            return Ordering::Equal;
+        }
+        if *budget == 0 {
+            return a.cmp(&b);
+        }
+        *budget -= 1;
+        let first = self
+            .size(a)
+            .cmp(&self.size(b))
+            .then_with(|| kind_rank(self.node(a)).cmp(&kind_rank(self.node(b))));
+        if first != Ordering::Equal {
+            return first;
+        }
+        let ordering = match (self.node(a), self.node(b)) {
+            (Node::Const(x, dx), Node::Const(y, dy)) => f64::from_bits(*x)
+                .total_cmp(&f64::from_bits(*y))
+                .then_with(|| dx.cmp(dy)),
+            (Node::Sym(x), Node::Sym(y)) => x.cmp(y),
+            (Node::Call(f, xs), Node::Call(g, ys)) => {
+                f.cmp(g).then_with(|| self.cmp_lists(xs, ys, budget))
+            }
+            (Node::Logic(p, x1, x2), Node::Logic(q, y1, y2)) => p
+                .cmp(q)
+                .then_with(|| self.cmp_lists(&[*x1, *x2], &[*y1, *y2], budget)),
+            _ => {
+                let xs = children_of(self.node(a));
+                let ys = children_of(self.node(b));
+                self.cmp_lists(&xs, &ys, budget)
+            }
+        };
+        ordering.then_with(|| a.cmp(&b))
+    }
+
+    fn cmp_lists(&self, xs: &[NodeId], ys: &[NodeId], budget: &mut u32) -> Ordering {
+        for (x, y) in xs.iter().zip(ys) {
+            let o = self.cmp_budget(*x, *y, budget);
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        xs.len().cmp(&ys.len())
+    }
+
+    /// Evaluates `root` with `env` giving every symbol's value. Booleans are 1.0/0.0;
+    /// `exprel` and `φ` use the same definitions as the reference evaluator.
+    pub fn eval(&self, root: NodeId, env: &dyn Fn(Sym) -> f64) -> f64 {
+        let mut memo: HashMap<NodeId, f64> = HashMap::new();
+        self.eval_memo(root, env, &mut memo)
+    }
+
+    fn eval_memo(
+        &self,
+        id: NodeId,
+        env: &dyn Fn(Sym) -> f64,
+        memo: &mut HashMap<NodeId, f64>,
+    ) -> f64 {
+        if let Some(v) = memo.get(&id) {
+            return *v;
+        }
+        let value = match self.node(id) {
+            Node::Const(bits, _) => f64::from_bits(*bits),
+            Node::Sym(sym) => env(*sym),
+            Node::Add(terms) => terms.iter().map(|t| self.eval_memo(*t, env, memo)).sum(),
+            Node::Mul(factors) => factors
+                .iter()
+                .map(|f| self.eval_memo(*f, env, memo))
+                .product(),
+            Node::Pow(base, exponent) => {
+                let b = self.eval_memo(*base, env, memo);
+                let e = self.eval_memo(*exponent, env, memo);
+                if e == -1.0 {
+                    1.0 / b
+                } else {
+                    b.powf(e)
+                }
+            }
+            Node::Call(func, args) => {
+                let values: Vec<f64> = args.iter().map(|a| self.eval_memo(*a, env, memo)).collect();
+                apply_func(*func, &values)
+            }
+            Node::If(c, a, b) => {
+                if self.eval_memo(*c, env, memo) != 0.0 {
+                    self.eval_memo(*a, env, memo)
+                } else {
+                    self.eval_memo(*b, env, memo)
+                }
+            }
+            Node::Logic(op, a, b) => {
+                let x = self.eval_memo(*a, env, memo);
+                let y = self.eval_memo(*b, env, memo);
+                apply_logic(*op, x, y)
+            }
+            Node::Not(a) => truth(self.eval_memo(*a, env, memo) == 0.0),
+        };
+        memo.insert(id, value);
+        value
+    }
+}
+
+/// The children of a node, in order.
+pub fn children_of(node: &Node) -> Vec<NodeId> {
+    match node {
+        Node::Const(..) | Node::Sym(_) => Vec::new(),
+        Node::Add(xs) | Node::Mul(xs) | Node::Call(_, xs) => xs.clone(),
+        Node::Pow(a, b) | Node::Logic(_, a, b) => vec![*a, *b],
+        Node::If(c, a, b) => vec![*c, *a, *b],
+        Node::Not(a) => vec![*a],
+    }
+}
+
+fn kind_rank(node: &Node) -> u8 {
+    match node {
+        Node::Const(..) => 0,
+        Node::Sym(_) => 1,
+        Node::Pow(..) => 2,
+        Node::Mul(_) => 3,
+        Node::Add(_) => 4,
+        Node::Call(..) => 5,
+        Node::If(..) => 6,
+        Node::Logic(..) => 7,
+        Node::Not(_) => 8,
+    }
+}
+
+fn truth(b: bool) -> f64 {
+    if b {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// `φ(x) = expm1(x)/x`, `φ(0) = 1`; a series near 0 where the quotient loses digits.
+pub fn phi(x: f64) -> f64 {
+    if x.abs() < 1e-5 {
+        // φ(x) = 1 + x/2 + x²/6 + x³/24 + …
+        1.0 + x / 2.0 + x * x / 6.0 + x * x * x / 24.0
+    } else {
+        x.exp_m1() / x
+    }
+}
+
+/// NaN-propagating `min`/`max`, as the reference evaluator.
+fn nan_min(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.min(b)
+    }
+}
+
+fn nan_max(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.max(b)
+    }
+}
+
+/// The value of a function call; a wrong argument count gives NaN.
+pub fn apply_func(func: Func, args: &[f64]) -> f64 {
+    let x = args.first().copied().unwrap_or(f64::NAN);
+    let y = args.get(1).copied().unwrap_or(f64::NAN);
+    match func {
+        Func::Phi => phi(x),
+        Func::Builtin(builtin) => match builtin {
+            Builtin::Exp => x.exp(),
+            Builtin::Expm1 => x.exp_m1(),
+            Builtin::Log => x.ln(),
+            Builtin::Log1p => x.ln_1p(),
+            Builtin::Sqrt => x.sqrt(),
+            Builtin::Abs => x.abs(),
+            Builtin::Min => nan_min(x, y),
+            Builtin::Max => nan_max(x, y),
+            Builtin::Sin => x.sin(),
+            Builtin::Cos => x.cos(),
+            Builtin::Tanh => x.tanh(),
+            Builtin::Pow => x.powf(y),
+            Builtin::Exprel => galvani_ir::eval::exprel(x),
+        },
+    }
+}
+
+/// The value of a comparison or logic operator on 1.0/0.0 booleans (arithmetic
+/// operators, which never appear in `Node::Logic`, give NaN).
+pub fn apply_logic(op: BinOp, x: f64, y: f64) -> f64 {
+    match op {
+        BinOp::Lt => truth(x < y),
+        BinOp::Le => truth(x <= y),
+        BinOp::Gt => truth(x > y),
+        BinOp::Ge => truth(x >= y),
+        BinOp::Eq => truth(x == y),
+        BinOp::Ne => truth(x != y),
+        BinOp::And => truth(x != 0.0 && y != 0.0),
+        BinOp::Or => truth(x != 0.0 || y != 0.0),
+        BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Pow => f64::NAN,
+    }
+}

@@ -1,0 +1,716 @@
+//! Discretisation as data: a `Linearized` model and a method become a `StepProgram`
+//! (straight-line SSA blocks, meaning fixed in `galvani_ir::step`).
+//!
+//! With `y` the old state, `t` the step's start, `f` the right-hand side, `A − B·y` its
+//! linear form and `φ(x) = expm1(x)/x`:
+//!
+//! | method | update |
+//! |---|---|
+//! | `euler` | `y' = y + dt·f(t, y)` |
+//! | `rk4` | `k₁ = f(t, y)`, `k₂ = f(t + dt/2, y + dt/2·k₁)`, `k₃ = f(t + dt/2, y + dt/2·k₂)`, `k₄ = f(t + dt, y + dt·k₃)`, `y' = y + dt/6·(k₁ + 2k₂ + 2k₃ + k₄)` |
+//! | `expeuler` | linear: `y' = y + dt·(A − B·y)·φ(−B·dt)`; nonlinear: `y' = y + dt·f(y)·φ(−B(y)·dt)` (Rosenbrock–Euler) |
+//! | `expeuler2` | `y½ = y + dt/2·g·φ(−B·dt/2)` (an `expeuler` half step), then `A*`, `B*` at `(t + dt/2, y½)` and `y' = y + dt·(A* − B*·y)·φ(−B*·dt)` (Rush–Larsen 2) |
+//!
+//! Every stage reads the old state; outputs are written after the whole block, so all new
+//! values come from the old state. Instructions are hash-consed per block, which is
+//! common-subexpression elimination across every equation of the step.
+
+use crate::dag::{Dag, Node, NodeId, Sym};
+use crate::linear::{time_dim, Class, Linearized};
+use crate::SymbolicError;
+use galvani_ir::step::{
+    Block, EventProgram, Func, Inst, Layout, Method, Reg, Slot, StepProgram, Target,
+};
+use galvani_ir::{AssignOp, BinOp};
+use std::collections::{BTreeSet, HashMap};
+
+/// Builds one integration method's `StepProgram`.
+pub fn discretize(lin: &Linearized, method: Method) -> Result<StepProgram, SymbolicError> {
+    let model = &lin.model;
+    let mut dag = lin.dag.clone();
+    let slot = |name: &str, unit: &galvani_ir::DisplayUnit| Slot {
+        name: name.to_string(),
+        unit: unit.clone(),
+    };
+    let layout = Layout {
+        states: model
+            .states
+            .iter()
+            .map(|s| slot(&s.name, &s.unit))
+            .collect(),
+        params: model
+            .params
+            .iter()
+            .map(|p| slot(&p.name, &p.unit))
+            .collect(),
+        inputs: model
+            .inputs
+            .iter()
+            .map(|i| slot(&i.name, &i.unit))
+            .collect(),
+        intermediates: model
+            .intermediates
+            .iter()
+            .map(|m| slot(&m.name, &m.unit))
+            .collect(),
+    };
+
+    let mut params = Builder::new(&dag);
+    for (i, &value) in lin.params.iter().enumerate() {
+        let env = params.plain_env(0);
+        let reg = params.emit(&dag, value, &env)?;
+        params.outputs.push((Target::Param(i as u32), reg));
+    }
+
+    let mut input_defaults = Builder::new(&dag);
+    for (i, &value) in lin.input_defaults.iter().enumerate() {
+        let env = input_defaults.plain_env(0);
+        let reg = input_defaults.emit(&dag, value, &env)?;
+        input_defaults.outputs.push((Target::Input(i as u32), reg));
+    }
+
+    let init = init_block(&mut dag, lin)?;
+    let step = step_block(&dag, lin, method)?;
+
+    let mut intermediates = Builder::new(&dag);
+    let env = intermediates.state_env(lin.states.len(), 0);
+    for (i, &value) in lin.intermediates.iter().enumerate() {
+        let reg = intermediates.emit(&dag, value, &env)?;
+        intermediates
+            .outputs
+            .push((Target::Intermediate(i as u32), reg));
+    }
+
+    let mut events = Vec::with_capacity(lin.events.len());
+    for event in &lin.events {
+        events.push(event_program(&mut dag, lin, event)?);
+    }
+
+    Ok(StepProgram {
+        model: model.name.clone(),
+        method,
+        layout,
+        params: params.finish(),
+        input_defaults: input_defaults.finish(),
+        init,
+        step,
+        intermediates: intermediates.finish(),
+        events,
+    })
+}
+
+/// Initial values, in `init_order`: inputs replaced by their default expressions, `t` by
+/// 0. Another state's initial value is read with a `State(j)` load placed after `j`'s
+/// output, which (by the sequential meaning of the init block) reads that output, or the
+/// run's override of it: `--init V=-70mV` moves the gates' steady states along.
+fn init_block(dag: &mut Dag, lin: &Linearized) -> Result<Block, SymbolicError> {
+    let model = &lin.model;
+    let mut map: HashMap<Sym, NodeId> = HashMap::new();
+    for (i, &default) in lin.input_defaults.iter().enumerate() {
+        map.insert(Sym::Input(i as u32), default);
+    }
+    map.insert(Sym::Time, dag.zero(time_dim(model)));
+    let mut block = Builder::new(dag);
+    let time = block.constant(0.0);
+    let mut env = Env {
+        id: 0,
+        states: vec![None; lin.inits.len()],
+        time,
+    };
+    let mut done = vec![false; lin.inits.len()];
+    for (step, &state) in model.init_order.iter().enumerate() {
+        let Some(&init) = lin.inits.get(state.index()) else {
+            return Err(SymbolicError::MalformedModel {
+                what: format!("init order names state #{}", state.0),
+            });
+        };
+        let value = dag.substitute(init, &map);
+        // Each state's value is its own stage: loads of earlier outputs differ per step.
+        env.id = step as u32;
+        let reg = block.emit(dag, value, &env)?;
+        block.outputs.push((Target::State(state.0), reg));
+        done[state.index()] = true;
+        env.states[state.index()] = Some(block.push(Inst::State(state.0)));
+    }
+    if let Some(missing) = done.iter().position(|d| !d) {
+        return Err(SymbolicError::MalformedModel {
+            what: format!("state #{missing} is missing from the init order"),
+        });
+    }
+    Ok(block.finish())
+}
+
+/// The step block of one method.
+fn step_block(dag: &Dag, lin: &Linearized, method: Method) -> Result<Block, SymbolicError> {
+    let n = lin.states.len();
+    let mut b = Builder::new(dag);
+    let env0 = b.state_env(n, 0);
+    let y: Vec<Reg> = (0..n).map(|i| b.push(Inst::State(i as u32))).collect();
+    let t = env0.time;
+    let dt = b.push(Inst::Dt);
+    let mut new_values: Vec<Reg> = Vec::with_capacity(n);
+    match method {
+        Method::Euler => {
+            // y' = y + dt·f(t, y)
+            for (i, form) in lin.states.iter().enumerate() {
+                let k = b.emit(dag, form.f, &env0)?;
+                new_values.push(b.axpy(y[i], dt, k));
+            }
+        }
+        Method::Rk4 => {
+            let half = b.constant(0.5);
+            let half_dt = b.bin(BinOp::Mul, half, dt);
+            let t_half = b.bin(BinOp::Add, t, half_dt);
+            let t_full = b.bin(BinOp::Add, t, dt);
+            // k₁ = f(t, y)
+            let k1 = b.emit_all(dag, lin, &env0)?;
+            // k₂ = f(t + dt/2, y + dt/2·k₁)
+            let env1 = b.stage_env(1, &y, half_dt, &k1, t_half);
+            let k2 = b.emit_all(dag, lin, &env1)?;
+            // k₃ = f(t + dt/2, y + dt/2·k₂)
+            let env2 = b.stage_env(2, &y, half_dt, &k2, t_half);
+            let k3 = b.emit_all(dag, lin, &env2)?;
+            // k₄ = f(t + dt, y + dt·k₃)
+            let env3 = b.stage_env(3, &y, dt, &k3, t_full);
+            let k4 = b.emit_all(dag, lin, &env3)?;
+            // y' = y + dt/6·(k₁ + 2k₂ + 2k₃ + k₄)
+            let two = b.constant(2.0);
+            let six = b.constant(6.0);
+            let sixth_dt = b.bin(BinOp::Div, dt, six);
+            for i in 0..n {
+                let middle = b.bin(BinOp::Add, k2[i], k3[i]);
+                let middle = b.bin(BinOp::Mul, two, middle);
+                let sum = b.bin(BinOp::Add, k1[i], middle);
+                let sum = b.bin(BinOp::Add, sum, k4[i]);
+                new_values.push(b.axpy(y[i], sixth_dt, sum));
+            }
+        }
+        Method::ExpEuler => {
+            for (i, form) in lin.states.iter().enumerate() {
+                let (g, rate) = b.slope_and_rate(dag, form, &env0, y[i])?;
+                new_values.push(b.phi_step(y[i], dt, g, rate)?);
+            }
+        }
+        Method::ExpEuler2 => {
+            let half = b.constant(0.5);
+            let half_dt = b.bin(BinOp::Mul, half, dt);
+            let t_half = b.bin(BinOp::Add, t, half_dt);
+            // y½ = y + dt/2·g·φ(−B·dt/2): an expeuler half step from the old state
+            let mut mid = Vec::with_capacity(n);
+            for (i, form) in lin.states.iter().enumerate() {
+                let (g, rate) = b.slope_and_rate(dag, form, &env0, y[i])?;
+                mid.push(b.phi_step(y[i], half_dt, g, rate)?);
+            }
+            let env_mid = Env {
+                id: 1,
+                states: mid.iter().map(|r| Some(*r)).collect(),
+                time: t_half,
+            };
+            for (i, form) in lin.states.iter().enumerate() {
+                let (g, rate) = match form.class {
+                    // A* − B*·y (old y), A*, B* at the midpoint
+                    Class::Linear => b.slope_and_rate(dag, form, &env_mid, y[i])?,
+                    // A* − B*·y = f(y½) + B*·(y½ − y), the same line written stably
+                    Class::Nonlinear { .. } => {
+                        let f_mid = b.emit(dag, form.f, &env_mid)?;
+                        let rate = b.emit(dag, form.b, &env_mid)?;
+                        let gap = b.bin(BinOp::Sub, mid[i], y[i]);
+                        let shift = b.bin(BinOp::Mul, rate, gap);
+                        (b.bin(BinOp::Add, f_mid, shift), Some(rate))
+                    }
+                };
+                new_values.push(b.phi_step(y[i], dt, g, rate)?);
+            }
+        }
+    }
+    for (i, reg) in new_values.into_iter().enumerate() {
+        b.outputs.push((Target::State(i as u32), reg));
+    }
+    Ok(b.finish())
+}
+
+fn event_program(
+    dag: &mut Dag,
+    lin: &Linearized,
+    event: &crate::linear::EventForms,
+) -> Result<EventProgram, SymbolicError> {
+    let n = lin.states.len();
+    let mut condition = Builder::new(dag);
+    let env = condition.state_env(n, 0);
+    let reg = condition.emit(dag, event.condition, &env)?;
+    condition.outputs.push((Target::Condition, reg));
+    // Crossing function: positive when the comparison holds (`a > b` → `a − b`).
+    let crossing = match dag.node(event.condition).clone() {
+        Node::Logic(galvani_ir::BinOp::Gt | galvani_ir::BinOp::Ge, a, b) => Some(dag.sub(a, b)),
+        Node::Logic(galvani_ir::BinOp::Lt | galvani_ir::BinOp::Le, a, b) => Some(dag.sub(b, a)),
+        _ => None,
+    };
+    if let Some(crossing) = crossing {
+        let reg = condition.emit(dag, crossing, &env)?;
+        condition.outputs.push((Target::Crossing, reg));
+    }
+
+    // Assignments in order, each seeing the values the previous ones left: compose them
+    // into functions of the pre-event state.
+    let mut current: HashMap<Sym, NodeId> = HashMap::new();
+    let mut assigned: BTreeSet<u32> = BTreeSet::new();
+    let mut held: BTreeSet<u32> = BTreeSet::new();
+    for &(state, op, value) in &event.actions {
+        let y = Sym::State(state.0);
+        let value = dag.substitute(value, &current);
+        let old = match current.get(&y) {
+            Some(&v) => v,
+            None => dag.sym(y),
+        };
+        let new = match op {
+            AssignOp::Set => {
+                held.insert(state.0);
+                value
+            }
+            AssignOp::Add => dag.add(vec![old, value]),
+            AssignOp::Sub => dag.sub(old, value),
+        };
+        current.insert(y, new);
+        assigned.insert(state.0);
+    }
+    let mut actions = Builder::new(dag);
+    let env = actions.state_env(n, 0);
+    for &s in &assigned {
+        let value = current
+            .get(&Sym::State(s))
+            .copied()
+            .unwrap_or_else(|| dag.sym(Sym::State(s)));
+        let reg = actions.emit(dag, value, &env)?;
+        actions.outputs.push((Target::State(s), reg));
+    }
+    // The refractory duration sees the values left by every assignment of the block.
+    if let Some(refractory) = event.refractory {
+        let value = dag.substitute(refractory, &current);
+        let reg = actions.emit(dag, value, &env)?;
+        actions.outputs.push((Target::Refractory, reg));
+    }
+    Ok(EventProgram {
+        condition: condition.finish(),
+        actions: actions.finish(),
+        held_states: held.into_iter().collect(),
+    })
+}
+
+/// What the symbols of an expression read in one stage.
+#[derive(Clone, Debug)]
+struct Env {
+    /// Distinguishes stages in the emission memo.
+    id: u32,
+    /// `None` for a state that cannot be read here.
+    states: Vec<Option<Reg>>,
+    time: Reg,
+}
+
+/// The hash-consing key of an instruction (constants by their bits).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    Const(u64),
+    State(u32),
+    Param(u32),
+    Input(u32),
+    Time,
+    Dt,
+    Neg(Reg),
+    Not(Reg),
+    Binary(BinOp, Reg, Reg),
+    Select(Reg, Reg, Reg),
+    Call(Func, Vec<Reg>),
+}
+
+fn key_of(inst: &Inst) -> Key {
+    match inst {
+        Inst::Const(v) => Key::Const(v.to_bits()),
+        Inst::State(i) => Key::State(*i),
+        Inst::Param(i) => Key::Param(*i),
+        Inst::Input(i) => Key::Input(*i),
+        Inst::Time => Key::Time,
+        Inst::Dt => Key::Dt,
+        Inst::Neg(a) => Key::Neg(*a),
+        Inst::Not(a) => Key::Not(*a),
+        Inst::Binary(op, a, b) => Key::Binary(*op, *a, *b),
+        Inst::Select(c, a, b) => Key::Select(*c, *a, *b),
+        Inst::Call(f, args) => Key::Call(*f, args.clone()),
+    }
+}
+
+/// The registers an instruction reads.
+fn operands(inst: &Inst) -> Vec<Reg> {
+    match inst {
+        Inst::Const(_)
+        | Inst::State(_)
+        | Inst::Param(_)
+        | Inst::Input(_)
+        | Inst::Time
+        | Inst::Dt => Vec::new(),
+        Inst::Neg(a) | Inst::Not(a) => vec![*a],
+        Inst::Binary(_, a, b) => vec![*a, *b],
+        Inst::Select(c, a, b) => vec![*c, *a, *b],
+        Inst::Call(_, args) => args.clone(),
+    }
+}
+
+/// Builds one block: instructions hash-consed (CSE), DAG nodes memoised per stage.
+struct Builder {
+    insts: Vec<Inst>,
+    interned: HashMap<Key, Reg>,
+    emitted: HashMap<(NodeId, u32), Reg>,
+    outputs: Vec<(Target, Reg)>,
+}
+
+impl Builder {
+    fn new(_dag: &Dag) -> Builder {
+        Builder {
+            insts: Vec::new(),
+            interned: HashMap::new(),
+            emitted: HashMap::new(),
+            outputs: Vec::new(),
+        }
+    }
+
+    /// The block with dead instructions removed (loads no output needs, stage values of
+    /// unused states) and registers renumbered in order.
+    fn finish(self) -> Block {
+        let mut live = vec![false; self.insts.len()];
+        for (_, reg) in &self.outputs {
+            live[reg.0 as usize] = true;
+        }
+        for k in (0..self.insts.len()).rev() {
+            if live[k] {
+                for operand in operands(&self.insts[k]) {
+                    live[operand.0 as usize] = true;
+                }
+            }
+        }
+        let mut renumber = vec![Reg(u32::MAX); self.insts.len()];
+        let mut insts = Vec::with_capacity(self.insts.len());
+        let map = |r: &Reg, renumber: &[Reg]| renumber[r.0 as usize];
+        for (k, inst) in self.insts.into_iter().enumerate() {
+            if !live[k] {
+                continue;
+            }
+            renumber[k] = Reg(insts.len() as u32);
+            let inst = match inst {
+                Inst::Neg(a) => Inst::Neg(map(&a, &renumber)),
+                Inst::Not(a) => Inst::Not(map(&a, &renumber)),
+                Inst::Binary(op, a, b) => Inst::Binary(op, map(&a, &renumber), map(&b, &renumber)),
+                Inst::Select(c, a, b) => {
+                    Inst::Select(map(&c, &renumber), map(&a, &renumber), map(&b, &renumber))
+                }
+                Inst::Call(f, args) => {
+                    Inst::Call(f, args.iter().map(|a| map(a, &renumber)).collect())
+                }
+                other => other,
+            };
+            insts.push(inst);
+        }
+        let outputs = self
+            .outputs
+            .iter()
+            .map(|(target, reg)| (*target, renumber[reg.0 as usize]))
+            .collect();
+        Block { insts, outputs }
+    }
+
+    fn push(&mut self, inst: Inst) -> Reg {
+        let key = key_of(&inst);
+        if let Some(&reg) = self.interned.get(&key) {
+            return reg;
+        }
+        let reg = Reg(self.insts.len() as u32);
+        self.insts.push(inst);
+        self.interned.insert(key, reg);
+        reg
+    }
+
+    fn constant(&mut self, value: f64) -> Reg {
+        self.push(Inst::Const(value))
+    }
+
+    fn bin(&mut self, op: BinOp, a: Reg, b: Reg) -> Reg {
+        self.push(Inst::Binary(op, a, b))
+    }
+
+    /// `y + h·k`
+    fn axpy(&mut self, y: Reg, h: Reg, k: Reg) -> Reg {
+        let step = self.bin(BinOp::Mul, h, k);
+        self.bin(BinOp::Add, y, step)
+    }
+
+    /// `A − B·y`
+    fn minus_rate_times(&mut self, a: Reg, rate: Reg, y: Reg) -> Reg {
+        let decay = self.bin(BinOp::Mul, rate, y);
+        self.bin(BinOp::Sub, a, decay)
+    }
+
+    /// `y + h·g·φ(−B·h)`, or `y + h·g` when `B ≡ 0` (`φ(0) = 1`).
+    fn phi_step(
+        &mut self,
+        y: Reg,
+        h: Reg,
+        g: Reg,
+        rate: Option<Reg>,
+    ) -> Result<Reg, SymbolicError> {
+        let Some(rate) = rate else {
+            return Ok(self.axpy(y, h, g));
+        };
+        let scaled = self.bin(BinOp::Mul, rate, h);
+        let argument = self.push(Inst::Neg(scaled));
+        let weight = self.push(Inst::Call(Func::Phi, vec![argument]));
+        let increment = self.bin(BinOp::Mul, h, g);
+        let increment = self.bin(BinOp::Mul, increment, weight);
+        Ok(self.bin(BinOp::Add, y, increment))
+    }
+
+    /// The slope `g` and rate `B` of one equation at the stage `env`: `(A − B·y, B)` for
+    /// a linear equation, `(f, B(y))` for a nonlinear one; `B` is `None` when it is ≡ 0.
+    fn slope_and_rate(
+        &mut self,
+        dag: &Dag,
+        form: &crate::linear::StateForm,
+        env: &Env,
+        y: Reg,
+    ) -> Result<(Reg, Option<Reg>), SymbolicError> {
+        let rate_is_zero = dag.is_const(form.b, 0.0);
+        let rate = if rate_is_zero {
+            None
+        } else {
+            Some(self.emit(dag, form.b, env)?)
+        };
+        let g = match (&form.class, rate) {
+            (Class::Linear, Some(rate)) => {
+                let a = self.emit(dag, form.a, env)?;
+                self.minus_rate_times(a, rate, y)
+            }
+            (Class::Linear, None) => self.emit(dag, form.a, env)?,
+            (Class::Nonlinear { .. }, _) => self.emit(dag, form.f, env)?,
+        };
+        Ok((g, rate))
+    }
+
+    /// Loads of the old state and `t`.
+    fn state_env(&mut self, n: usize, id: u32) -> Env {
+        let states = (0..n)
+            .map(|i| Some(self.push(Inst::State(i as u32))))
+            .collect();
+        let time = self.push(Inst::Time);
+        Env { id, states, time }
+    }
+
+    /// An environment without states (params, input defaults, init).
+    fn plain_env(&mut self, id: u32) -> Env {
+        let time = self.push(Inst::Time);
+        Env {
+            id,
+            states: Vec::new(),
+            time,
+        }
+    }
+
+    /// The stage state `y + h·k` at time `time`.
+    fn stage_env(&mut self, id: u32, y: &[Reg], h: Reg, k: &[Reg], time: Reg) -> Env {
+        let states = y
+            .iter()
+            .zip(k)
+            .map(|(&yi, &ki)| Some(self.axpy(yi, h, ki)))
+            .collect();
+        Env { id, states, time }
+    }
+
+    /// `f` of every state at one stage.
+    fn emit_all(
+        &mut self,
+        dag: &Dag,
+        lin: &Linearized,
+        env: &Env,
+    ) -> Result<Vec<Reg>, SymbolicError> {
+        lin.states
+            .iter()
+            .map(|form| self.emit(dag, form.f, env))
+            .collect()
+    }
+
+    fn sym(&mut self, sym: Sym, env: &Env) -> Result<Reg, SymbolicError> {
+        Ok(match sym {
+            Sym::Param(i) => self.push(Inst::Param(i)),
+            Sym::Input(i) => self.push(Inst::Input(i)),
+            Sym::State(i) => match env.states.get(i as usize).copied().flatten() {
+                Some(reg) => reg,
+                None => {
+                    return Err(SymbolicError::Internal {
+                        what: format!("state #{i} read where no state is available"),
+                    })
+                }
+            },
+            Sym::Time => env.time,
+            Sym::Dt => self.push(Inst::Dt),
+            Sym::Gate(..) => {
+                return Err(SymbolicError::Internal {
+                    what: "a gate placeholder reached a step program".to_string(),
+                })
+            }
+        })
+    }
+
+    /// The register holding `id` evaluated at `env`.
+    fn emit(&mut self, dag: &Dag, id: NodeId, env: &Env) -> Result<Reg, SymbolicError> {
+        let reads_stage = dag
+            .syms(id)
+            .iter()
+            .any(|s| matches!(s, Sym::State(_) | Sym::Time));
+        let memo_key = (id, if reads_stage { env.id } else { u32::MAX });
+        if let Some(&reg) = self.emitted.get(&memo_key) {
+            return Ok(reg);
+        }
+        let reg = match dag.node(id) {
+            Node::Const(bits, _) => self.push(Inst::Const(f64::from_bits(*bits))),
+            Node::Sym(sym) => self.sym(*sym, env)?,
+            Node::Add(terms) => {
+                let terms = terms.clone();
+                self.emit_sum(dag, &terms, env)?
+            }
+            Node::Mul(factors) => {
+                let factors = factors.clone();
+                self.emit_product(dag, &factors, false, env)?
+            }
+            Node::Pow(base, exponent) => match dag.const_value(*exponent) {
+                Some(e) if e < 0.0 => self.emit_product(dag, &[id], false, env)?,
+                _ => {
+                    let b = self.emit(dag, *base, env)?;
+                    let e = self.emit(dag, *exponent, env)?;
+                    self.bin(BinOp::Pow, b, e)
+                }
+            },
+            Node::Call(func, args) => {
+                let (func, args) = (*func, args.clone());
+                let regs = args
+                    .iter()
+                    .map(|a| self.emit(dag, *a, env))
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.push(Inst::Call(func, regs))
+            }
+            Node::If(c, a, b) => {
+                let (c, a, b) = (*c, *a, *b);
+                let c = self.emit(dag, c, env)?;
+                let a = self.emit(dag, a, env)?;
+                let b = self.emit(dag, b, env)?;
+                self.push(Inst::Select(c, a, b))
+            }
+            Node::Logic(op, a, b) => {
+                let (op, a, b) = (*op, *a, *b);
+                let a = self.emit(dag, a, env)?;
+                let b = self.emit(dag, b, env)?;
+                self.bin(op, a, b)
+            }
+            Node::Not(a) => {
+                let a = self.emit(dag, *a, env)?;
+                self.push(Inst::Not(a))
+            }
+        };
+        self.emitted.insert(memo_key, reg);
+        Ok(reg)
+    }
+
+    /// `t₀ + t₁ − t₂ …`, leading with a positive term (subtraction for negative terms).
+    fn emit_sum(&mut self, dag: &Dag, terms: &[NodeId], env: &Env) -> Result<Reg, SymbolicError> {
+        let mut order = terms.to_vec();
+        if let Some(p) = order.iter().position(|t| !dag.is_negative_term(*t)) {
+            let lead = order.remove(p);
+            order.insert(0, lead);
+        }
+        let mut acc: Option<Reg> = None;
+        for term in order {
+            let negative = dag.is_negative_term(term);
+            let magnitude = if negative {
+                match dag.node(term) {
+                    Node::Const(bits, _) => self.constant(-f64::from_bits(*bits)),
+                    Node::Mul(factors) => {
+                        let factors = factors.clone();
+                        self.emit_product(dag, &factors, true, env)?
+                    }
+                    _ => self.emit(dag, term, env)?,
+                }
+            } else {
+                self.emit(dag, term, env)?
+            };
+            acc = Some(match (acc, negative) {
+                (None, false) => magnitude,
+                (None, true) => self.push(Inst::Neg(magnitude)),
+                (Some(a), false) => self.bin(BinOp::Add, a, magnitude),
+                (Some(a), true) => self.bin(BinOp::Sub, a, magnitude),
+            });
+        }
+        acc.ok_or_else(|| SymbolicError::Internal {
+            what: "empty sum".to_string(),
+        })
+    }
+
+    /// `c·n₁·n₂/(d₁·d₂)`; `negate` emits the product with `−c`.
+    fn emit_product(
+        &mut self,
+        dag: &Dag,
+        factors: &[NodeId],
+        negate: bool,
+        env: &Env,
+    ) -> Result<Reg, SymbolicError> {
+        let mut coefficient = 1.0;
+        let mut numerator = Vec::new();
+        let mut denominator = Vec::new();
+        for &f in factors {
+            match dag.node(f) {
+                Node::Const(bits, _) => coefficient *= f64::from_bits(*bits),
+                Node::Pow(base, exponent) => match dag.const_value(*exponent) {
+                    Some(e) if e < 0.0 => {
+                        let base_reg = self.emit(dag, *base, env)?;
+                        denominator.push(if e == -1.0 {
+                            base_reg
+                        } else {
+                            let positive = self.constant(-e);
+                            self.bin(BinOp::Pow, base_reg, positive)
+                        });
+                    }
+                    _ => numerator.push(self.emit(dag, f, env)?),
+                },
+                _ => numerator.push(self.emit(dag, f, env)?),
+            }
+        }
+        if negate {
+            coefficient = -coefficient;
+        }
+        let negate_at_end = coefficient == -1.0;
+        let mut top: Option<Reg> = None;
+        if coefficient != 1.0 && !negate_at_end {
+            top = Some(self.constant(coefficient));
+        }
+        for reg in numerator {
+            top = Some(match top {
+                None => reg,
+                Some(acc) => self.bin(BinOp::Mul, acc, reg),
+            });
+        }
+        let mut bottom: Option<Reg> = None;
+        for reg in denominator {
+            bottom = Some(match bottom {
+                None => reg,
+                Some(acc) => self.bin(BinOp::Mul, acc, reg),
+            });
+        }
+        let mut value = match (top, bottom) {
+            (Some(t), Some(b)) => self.bin(BinOp::Div, t, b),
+            (Some(t), None) => t,
+            (None, Some(b)) => {
+                let one = self.constant(1.0);
+                self.bin(BinOp::Div, one, b)
+            }
+            (None, None) => self.constant(1.0),
+        };
+        if negate_at_end {
+            value = self.push(Inst::Neg(value));
+        }
+        Ok(value)
+    }
+}

@@ -1,0 +1,198 @@
+//! Files a run writes: the trace CSV and the spikes CSV (streamed row by row, so memory is
+//! bounded by the population, not by the run's length) and the sidecar `FILE.json` that
+//! records how each file was made. Formats are those of `spec/cli.md`.
+
+use galvani_runtime::{Column, RecordSink, SinkError, SpikeSink};
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// A grid time for output: `k·dt` printed without the last-bit noise of the product
+/// (`0.07500000000000001` → `0.075`); rounding to 1e-9 ms keeps every grid point distinct
+/// for any dt ≥ 1e-8 ms.
+pub fn format_time(t: f64) -> String {
+    let rounded = (t * 1e9).round() / 1e9;
+    format!("{}", if rounded == 0.0 { 0.0 } else { rounded })
+}
+
+/// A recorded value in its declared unit, at full precision (shortest round-trip form).
+pub fn format_value(internal: f64, scale: f64) -> String {
+    let shown = if scale == 1.0 {
+        internal
+    } else {
+        internal / scale
+    };
+    format!("{shown}")
+}
+
+/// The header cell of one column: `V [mV]`, `V[3] [mV]` for N > 1, `v` when dimensionless.
+pub fn column_header(column: &Column, population: usize) -> String {
+    let name = if population > 1 {
+        format!("{}[{}]", column.variable, column.neuron)
+    } else {
+        column.variable.clone()
+    };
+    if column.unit.text.is_empty() {
+        name
+    } else {
+        format!("{name} [{}]", column.unit.text)
+    }
+}
+
+/// Streams recorded rows to a CSV file: `t [ms],V [mV],…`.
+pub struct CsvTrace {
+    writer: BufWriter<File>,
+    scales: Vec<f64>,
+    population: usize,
+    line: String,
+}
+
+impl CsvTrace {
+    pub fn create(path: &Path, population: usize) -> std::io::Result<CsvTrace> {
+        Ok(CsvTrace {
+            writer: BufWriter::new(File::create(path)?),
+            scales: Vec::new(),
+            population,
+            line: String::new(),
+        })
+    }
+
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.writer.flush()
+    }
+}
+
+impl RecordSink for CsvTrace {
+    fn begin(&mut self, columns: &[Column]) -> Result<(), SinkError> {
+        self.scales = columns.iter().map(|c| c.unit.scale).collect();
+        let mut header = String::from("t [ms]");
+        for column in columns {
+            header.push(',');
+            header.push_str(&column_header(column, self.population));
+        }
+        writeln!(self.writer, "{header}")?;
+        Ok(())
+    }
+
+    fn record(&mut self, t: f64, values: &[f64]) -> Result<(), SinkError> {
+        use std::fmt::Write as _;
+        self.line.clear();
+        self.line.push_str(&format_time(t));
+        for (value, scale) in values.iter().zip(&self.scales) {
+            let _ = write!(self.line, ",{}", format_value(*value, *scale));
+        }
+        self.line.push('\n');
+        self.writer.write_all(self.line.as_bytes())?;
+        Ok(())
+    }
+}
+
+/// Streams spikes to a CSV file: `neuron,t [ms]`, one row per spike, ordered by time.
+pub struct CsvSpikes {
+    writer: BufWriter<File>,
+}
+
+impl CsvSpikes {
+    pub fn create(path: &Path) -> std::io::Result<CsvSpikes> {
+        let mut writer = BufWriter::new(File::create(path)?);
+        writeln!(writer, "neuron,t [ms]")?;
+        Ok(CsvSpikes { writer })
+    }
+
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.writer.flush()
+    }
+}
+
+impl SpikeSink for CsvSpikes {
+    fn spike(&mut self, neuron: u32, t: f64, _event: usize) -> Result<(), SinkError> {
+        writeln!(self.writer, "{neuron},{t}")?;
+        Ok(())
+    }
+}
+
+/// Forwards rows to several sinks (the CSV file and the plot's decimator).
+pub struct TeeRecord<'a>(pub Vec<&'a mut dyn RecordSink>);
+
+impl RecordSink for TeeRecord<'_> {
+    fn begin(&mut self, columns: &[Column]) -> Result<(), SinkError> {
+        self.0.iter_mut().try_for_each(|s| s.begin(columns))
+    }
+    fn record(&mut self, t: f64, values: &[f64]) -> Result<(), SinkError> {
+        self.0.iter_mut().try_for_each(|s| s.record(t, values))
+    }
+}
+
+/// Forwards spikes to several sinks.
+pub struct TeeSpikes<'a>(pub Vec<&'a mut dyn SpikeSink>);
+
+impl SpikeSink for TeeSpikes<'_> {
+    fn spike(&mut self, neuron: u32, t: f64, event: usize) -> Result<(), SinkError> {
+        self.0
+            .iter_mut()
+            .try_for_each(|s| s.spike(neuron, t, event))
+    }
+}
+
+/// SHA-256 of a file's bytes, as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `out.csv` → `out.csv.json`: the sidecar of a written file.
+pub fn sidecar_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".json");
+    PathBuf::from(name)
+}
+
+/// Writes the sidecar of `path`: `provenance` (how the run was made) plus what this file
+/// holds. Keys are sorted (serde_json's map), so the bytes are deterministic.
+pub fn write_sidecar(
+    path: &Path,
+    what: &str,
+    provenance: &serde_json::Value,
+) -> std::io::Result<()> {
+    let mut value = provenance.clone();
+    if let Some(map) = value.as_object_mut() {
+        map.insert(
+            "file".into(),
+            serde_json::Value::String(path.display().to_string()),
+        );
+        map.insert("contents".into(), serde_json::Value::String(what.into()));
+    }
+    let mut text = serde_json::to_string_pretty(&value).map_err(std::io::Error::other)?;
+    text.push('\n');
+    std::fs::write(sidecar_path(path), text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_times_print_cleanly() {
+        assert_eq!(format_time(3.0 * 0.025), "0.075");
+        assert_eq!(format_time(0.0), "0");
+        assert_eq!(format_time(100.0), "100");
+        assert_eq!(format_time(-0.0), "0");
+    }
+
+    #[test]
+    fn sidecar_names() {
+        assert_eq!(
+            sidecar_path(Path::new("out/v.csv")),
+            PathBuf::from("out/v.csv.json")
+        );
+    }
+
+    #[test]
+    fn sha256_of_empty_input() {
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}

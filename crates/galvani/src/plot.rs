@@ -1,0 +1,1389 @@
+//! Plots of a run, written as PNG or SVG: the recorded traces with spikes marked, a spike
+//! raster for populations (`galvani run --plot`), a rate–current curve (`galvani fi`), and the
+//! bounded-memory [`Decimator`] that collects a plot's points while a run streams its rows.
+//!
+//! Text is drawn with an embedded DejaVu Sans (`assets/DejaVuSans.ttf`, licence beside it)
+//! through plotters' `ab_glyph` feature, so axis numbers render on a machine without system
+//! fonts. PNGs are drawn into an RGB buffer and encoded with the `png` crate; SVGs are drawn
+//! into a string. Both are deterministic: the same input gives the same bytes.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use galvani_runtime::{Column, RecordSink, SinkError};
+use plotters::chart::SeriesAnno;
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{register_font, FontStyle};
+
+/// One recorded variable of one neuron, in display units.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    /// The trace CSV header of the column: `V [mV]`, `V[3] [mV]`, `m` when dimensionless.
+    pub label: String,
+    /// Sample times in ms, non-decreasing.
+    pub times: Vec<f64>,
+    /// One value per time, in the variable's declared (display) unit.
+    pub values: Vec<f64>,
+}
+
+/// Everything `galvani run --plot` draws.
+#[derive(Clone, Copy, Debug)]
+pub struct PlotInput<'a> {
+    /// The figure's title, e.g. `hh — expeuler2, dt = 0.025 ms`.
+    pub title: &'a str,
+    /// The recorded variables: one panel per distinct variable (and unit).
+    pub series: &'a [Series],
+    /// `(neuron, t in ms)`, ordered by time.
+    pub spikes: &'a [(u32, f64)],
+    pub n_neurons: usize,
+    /// The simulated time in ms: the time axis runs from 0 to here.
+    pub t_end: f64,
+}
+
+/// Why a plot could not be written.
+#[derive(Debug)]
+pub enum PlotError {
+    /// The file name ends in neither `.png` nor `.svg`.
+    Format { path: PathBuf },
+    /// The embedded font was rejected (a build defect, not a user error).
+    Font,
+    /// plotters failed while drawing.
+    Draw { message: String },
+    /// The PNG encoder failed.
+    Encode { message: String },
+    /// The file could not be written.
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl fmt::Display for PlotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlotError::Format { path } => write!(
+                f,
+                "cannot tell the image format of `{}`: the file name must end in .png or .svg",
+                path.display()
+            ),
+            PlotError::Font => write!(f, "the embedded plot font could not be loaded"),
+            PlotError::Draw { message } => write!(f, "drawing the plot failed: {message}"),
+            PlotError::Encode { message } => write!(f, "encoding the PNG failed: {message}"),
+            PlotError::Io { path, source } => {
+                write!(f, "cannot write `{}`: {source}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for PlotError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PlotError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// Draws the traces (one panel per variable, spikes marked as triangles along each panel's
+/// top edge) and, for `n_neurons > 1`, a spike raster below. The format follows the extension.
+pub fn write_plot(path: &Path, input: &PlotInput) -> Result<(), PlotError> {
+    let format = ImageFormat::of(path)?;
+    write_figure(path, format, &TraceFigure::new(input))
+}
+
+/// Draws `points` as a line with markers, e.g. the firing rate against the input current.
+pub fn write_xy_plot(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    points: &[(f64, f64)],
+) -> Result<(), PlotError> {
+    let format = ImageFormat::of(path)?;
+    let figure = XyFigure {
+        title,
+        x_label,
+        y_label,
+        points: points
+            .iter()
+            .copied()
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .collect(),
+    };
+    write_figure(path, format, &figure)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decimation
+
+/// Bounded-memory recording for plots: of a stream of `(t, values)` rows it keeps, for each
+/// series, the minimum and the maximum sample of every bucket of consecutive rows, plus the
+/// first and the last sample. So a one-sample spike is never lost, and at most
+/// `2 × max_points + 2` points per series are kept however long the stream runs.
+///
+/// The bucket length starts at `ceil(expected_rows / max_points)`; if more rows arrive than
+/// expected, adjacent buckets are merged pairwise (the bucket length doubles) whenever their
+/// number would exceed `max_points`. Non-finite values are not kept.
+///
+/// It is also a [`RecordSink`]: a run's rows arrive in internal units and are kept in each
+/// column's display unit (`displayed = internal / scale`, as in the trace CSV).
+#[derive(Clone, Debug)]
+pub struct Decimator {
+    max_buckets: usize,
+    rows_per_bucket: usize,
+    rows_in_open_bucket: usize,
+    series: Vec<DecimatedSeries>,
+    /// Display scales of the columns, from [`RecordSink::begin`]; empty before it.
+    display_scales: Vec<f64>,
+    /// Reused buffer of one row in display units.
+    display_row: Vec<f64>,
+}
+
+/// A sample: `(t, value)`.
+type Sample = (f64, f64);
+
+#[derive(Clone, Copy, Debug)]
+struct Extremes {
+    min: Sample,
+    max: Sample,
+}
+
+impl Extremes {
+    fn of(sample: Sample) -> Self {
+        Extremes {
+            min: sample,
+            max: sample,
+        }
+    }
+
+    /// Ties keep the earlier sample, so the result does not depend on merge order.
+    fn absorb(&mut self, sample: Sample) {
+        if sample.1 < self.min.1 {
+            self.min = sample;
+        }
+        if sample.1 > self.max.1 {
+            self.max = sample;
+        }
+    }
+
+    fn merged(self, later: Extremes) -> Extremes {
+        let mut out = self;
+        out.absorb(later.min);
+        out.absorb(later.max);
+        out
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct DecimatedSeries {
+    first: Option<Sample>,
+    last: Option<Sample>,
+    /// Closed buckets; `None` where a bucket held no finite value.
+    closed: Vec<Option<Extremes>>,
+    open: Option<Extremes>,
+}
+
+impl Decimator {
+    /// `n_series` columns, about `expected_rows` rows in all, at most ~`2 × max_points` points
+    /// kept per series (`max_points` is at least 1).
+    pub fn new(n_series: usize, expected_rows: u64, max_points: usize) -> Self {
+        let max_buckets = max_points.max(1);
+        let rows_per_bucket = expected_rows.div_ceil(max_buckets as u64).max(1);
+        Decimator {
+            max_buckets,
+            rows_per_bucket: usize::try_from(rows_per_bucket).unwrap_or(usize::MAX),
+            rows_in_open_bucket: 0,
+            series: vec![DecimatedSeries::default(); n_series],
+            display_scales: Vec::new(),
+            display_row: Vec::new(),
+        }
+    }
+
+    /// One row: `values[i]` belongs to series `i`. Extra values are ignored; a series without
+    /// a value in this row simply gets no sample.
+    pub fn push(&mut self, t: f64, values: &[f64]) {
+        for (series, &value) in self.series.iter_mut().zip(values) {
+            if !(t.is_finite() && value.is_finite()) {
+                continue;
+            }
+            let sample = (t, value);
+            series.first.get_or_insert(sample);
+            series.last = Some(sample);
+            match &mut series.open {
+                Some(extremes) => extremes.absorb(sample),
+                None => series.open = Some(Extremes::of(sample)),
+            }
+        }
+        self.rows_in_open_bucket += 1;
+        if self.rows_in_open_bucket == self.rows_per_bucket {
+            self.close_bucket();
+        }
+    }
+
+    fn close_bucket(&mut self) {
+        for series in &mut self.series {
+            let open = series.open.take();
+            series.closed.push(open);
+        }
+        self.rows_in_open_bucket = 0;
+        let closed = self.series.first().map_or(0, |s| s.closed.len());
+        if closed > self.max_buckets {
+            for series in &mut self.series {
+                series.closed = series
+                    .closed
+                    .chunks(2)
+                    .map(|pair| match pair {
+                        [Some(a), Some(b)] => Some(a.merged(*b)),
+                        [a, b] => a.or(*b),
+                        [a] => *a,
+                        _ => None,
+                    })
+                    .collect();
+            }
+            self.rows_per_bucket *= 2;
+        }
+    }
+
+    /// The kept points of every series, in time order, labelled by `labels[i]` (`#i` where a
+    /// label is missing).
+    pub fn into_series(self, labels: &[String]) -> Vec<Series> {
+        self.series
+            .into_iter()
+            .enumerate()
+            .map(|(index, series)| {
+                let label = labels
+                    .get(index)
+                    .cloned()
+                    .unwrap_or_else(|| format!("#{index}"));
+                let points = series.into_points();
+                Series {
+                    label,
+                    times: points.iter().map(|p| p.0).collect(),
+                    values: points.iter().map(|p| p.1).collect(),
+                }
+            })
+            .collect()
+    }
+}
+
+impl RecordSink for Decimator {
+    /// Takes the columns' display scales; before any row, the number of series follows the
+    /// columns.
+    fn begin(&mut self, columns: &[Column]) -> Result<(), SinkError> {
+        self.display_scales = columns.iter().map(|c| c.unit.scale).collect();
+        let nothing_recorded = self.series.iter().all(|s| s.first.is_none());
+        if nothing_recorded && self.rows_in_open_bucket == 0 {
+            self.series
+                .resize(columns.len(), DecimatedSeries::default());
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, t: f64, values: &[f64]) -> Result<(), SinkError> {
+        let mut row = std::mem::take(&mut self.display_row);
+        row.clear();
+        row.extend(values.iter().enumerate().map(|(column, &internal)| {
+            match self.display_scales.get(column) {
+                Some(&scale) if scale != 1.0 => internal / scale,
+                _ => internal,
+            }
+        }));
+        self.push(t, &row);
+        self.display_row = row;
+        Ok(())
+    }
+}
+
+impl DecimatedSeries {
+    fn into_points(self) -> Vec<Sample> {
+        let mut points: Vec<Sample> = Vec::with_capacity(2 * self.closed.len() + 4);
+        let mut keep = |sample: Sample| {
+            // Samples arrive in time order; a repeat of the previous one (the first sample
+            // being also its bucket's minimum, say) is kept once.
+            if points.last() != Some(&sample) {
+                points.push(sample);
+            }
+        };
+        if let Some(first) = self.first {
+            keep(first);
+        }
+        for extremes in self.closed.into_iter().chain([self.open]).flatten() {
+            let (earlier, later) = if extremes.max.0 < extremes.min.0 {
+                (extremes.max, extremes.min)
+            } else {
+                (extremes.min, extremes.max)
+            };
+            keep(earlier);
+            keep(later);
+        }
+        if let Some(last) = self.last {
+            keep(last);
+        }
+        points
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+/// The embedded font, registered with plotters under the family name every style here uses.
+static DEJAVU_SANS: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+const FONT: &str = "sans-serif";
+
+fn ensure_font() -> Result<(), PlotError> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let registered =
+        *REGISTERED.get_or_init(|| register_font(FONT, FontStyle::Normal, DEJAVU_SANS).is_ok());
+    if registered {
+        Ok(())
+    } else {
+        Err(PlotError::Font)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ImageFormat {
+    Png,
+    Svg,
+}
+
+impl ImageFormat {
+    fn of(path: &Path) -> Result<Self, PlotError> {
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match extension.as_deref() {
+            Some("png") => Ok(ImageFormat::Png),
+            Some("svg") => Ok(ImageFormat::Svg),
+            _ => Err(PlotError::Format {
+                path: path.to_path_buf(),
+            }),
+        }
+    }
+}
+
+/// A figure that can be drawn on any plotters backend.
+trait Figure {
+    fn size(&self) -> (u32, u32);
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        target: Target,
+    ) -> DrawResult<DB>;
+}
+
+/// How lines are handed to the backend. plotters fills a polyline wider than 1 px as one
+/// polygon, and where a trace doubles back (every spike) the even–odd fill leaves holes; so
+/// bitmaps get one short line per segment. SVG keeps one `<polyline>` per run (the viewer
+/// strokes it properly, and the file stays small).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    Bitmap,
+    Vector,
+}
+
+type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+fn draw_error<E: std::error::Error + Send + Sync>(error: DrawingAreaErrorKind<E>) -> PlotError {
+    PlotError::Draw {
+        message: error.to_string(),
+    }
+}
+
+fn write_figure(path: &Path, format: ImageFormat, figure: &impl Figure) -> Result<(), PlotError> {
+    let bytes = match format {
+        ImageFormat::Png => {
+            let (width, height) = figure.size();
+            encode_png(&render_rgb(figure)?, width, height)?
+        }
+        ImageFormat::Svg => render_svg(figure)?.into_bytes(),
+    };
+    std::fs::write(path, bytes).map_err(|source| PlotError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn render_svg(figure: &impl Figure) -> Result<String, PlotError> {
+    ensure_font()?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, figure.size()).into_drawing_area();
+        figure.draw(&root, Target::Vector).map_err(draw_error)?;
+        root.present().map_err(draw_error)?;
+    }
+    Ok(svg)
+}
+
+/// The figure as 8-bit RGB rows, top to bottom.
+fn render_rgb(figure: &impl Figure) -> Result<Vec<u8>, PlotError> {
+    ensure_font()?;
+    let (width, height) = figure.size();
+    let mut rgb = vec![0u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        figure.draw(&root, Target::Bitmap).map_err(draw_error)?;
+        root.present().map_err(draw_error)?;
+    }
+    Ok(rgb)
+}
+
+fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, PlotError> {
+    let encode_error = |e: png::EncodingError| PlotError::Encode {
+        message: e.to_string(),
+    };
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(encode_error)?;
+    writer.write_image_data(rgb).map_err(encode_error)?;
+    writer.finish().map_err(encode_error)?;
+    Ok(bytes)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout and style
+
+const WIDTH: u32 = 1000;
+const TITLE_HEIGHT: u32 = 44;
+const SINGLE_PANEL_HEIGHT: u32 = 556;
+const PANEL_HEIGHT: u32 = 320;
+/// Points drawn per series at most (min/max decimated beyond): about a minimum and a
+/// maximum per pixel column of the plotting area.
+const MAX_DRAWN_POINTS: usize = 2000;
+
+/// Tableau 10: distinct, colour-blind-friendlier than the primaries.
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+const SPIKE_MARK: RGBColor = RGBColor(214, 39, 40);
+const GRID: RGBColor = RGBColor(232, 232, 232);
+
+fn palette(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+/// Tick labels without float noise: at most 6 decimals, trailing zeros dropped, no `-0`.
+fn tick_label(value: &f64) -> String {
+    let text = format!("{value:.6}");
+    let trimmed = text.trim_end_matches('0').trim_end_matches('.');
+    if trimmed == "-0" {
+        "0".to_string()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+/// Raster rows are whole neuron indices; ticks between rows get no label.
+fn neuron_label(value: &f64) -> String {
+    let rounded = value.round();
+    if (value - rounded).abs() < 1e-9 && rounded >= 0.0 {
+        format!("{}", rounded as u64)
+    } else {
+        String::new()
+    }
+}
+
+/// A padded axis range of finite `values`; `(-1, 1)` without any, ±10 % around a constant.
+/// `(low_pad, high_pad)` are fractions of the data span added below and above.
+fn padded_range(values: impl Iterator<Item = f64>, low_pad: f64, high_pad: f64) -> (f64, f64) {
+    let (min, max) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if min > max {
+        return (-1.0, 1.0);
+    }
+    let span = if max > min {
+        max - min
+    } else {
+        (max.abs() * 0.2).max(1.0)
+    };
+    let (min, max) = if max > min {
+        (min, max)
+    } else {
+        (min - span / 2.0, max + span / 2.0)
+    };
+    (min - low_pad * span, max + high_pad * span)
+}
+
+/// The parts of a trace column header `V[3] [mV]`: variable `V`, name `V[3]`, unit `mV`,
+/// neuron 3.
+#[derive(Clone, Debug, PartialEq)]
+struct ColumnLabel {
+    variable: String,
+    name: String,
+    unit: Option<String>,
+    neuron: Option<u32>,
+}
+
+impl ColumnLabel {
+    fn parse(label: &str) -> Self {
+        let label = label.trim();
+        let (name, unit) = match label.rsplit_once(" [") {
+            Some((name, rest)) if rest.ends_with(']') => {
+                (name.trim(), Some(rest[..rest.len() - 1].to_string()))
+            }
+            _ => (label, None),
+        };
+        let (variable, neuron) = match name.split_once('[') {
+            Some((variable, rest)) => {
+                let index = rest.strip_suffix(']').and_then(|i| i.parse::<u32>().ok());
+                match index {
+                    Some(index) => (variable.to_string(), Some(index)),
+                    None => (name.to_string(), None),
+                }
+            }
+            None => (name.to_string(), None),
+        };
+        ColumnLabel {
+            variable,
+            name: name.to_string(),
+            unit,
+            neuron,
+        }
+    }
+
+    fn axis_description(&self) -> String {
+        match &self.unit {
+            Some(unit) => format!("{} [{unit}]", self.variable),
+            None => self.variable.clone(),
+        }
+    }
+}
+
+/// A series ready to draw: decimated, split at non-finite values.
+struct PanelLine {
+    legend: String,
+    color: RGBColor,
+    segments: Vec<Vec<Sample>>,
+    spike_times: Vec<f64>,
+}
+
+struct Panel {
+    y_description: String,
+    y_range: (f64, f64),
+    lines: Vec<PanelLine>,
+    spike_color_single: bool,
+}
+
+struct TraceFigure<'a> {
+    title: &'a str,
+    x_range: (f64, f64),
+    panels: Vec<Panel>,
+    /// Rows of the raster, when it is drawn.
+    raster_neurons: Option<usize>,
+    spikes: &'a [(u32, f64)],
+}
+
+fn drawable_points(series: &Series) -> Vec<Sample> {
+    let n = series.times.len().min(series.values.len());
+    if n <= MAX_DRAWN_POINTS {
+        return series.times[..n]
+            .iter()
+            .copied()
+            .zip(series.values[..n].iter().copied())
+            .collect();
+    }
+    let mut decimator = Decimator::new(1, n as u64, MAX_DRAWN_POINTS / 2);
+    for (&t, &v) in series.times[..n].iter().zip(&series.values[..n]) {
+        decimator.push(t, &[v]);
+    }
+    let kept = decimator.into_series(&[]);
+    kept.into_iter()
+        .flat_map(|s| s.times.into_iter().zip(s.values))
+        .collect()
+}
+
+/// Runs of consecutive finite points: a NaN or infinity breaks the line instead of drawing it.
+fn finite_segments(points: &[Sample]) -> Vec<Vec<Sample>> {
+    points
+        .split(|(t, v)| !(t.is_finite() && v.is_finite()))
+        .filter(|segment| !segment.is_empty())
+        .map(<[Sample]>::to_vec)
+        .collect()
+}
+
+impl<'a> TraceFigure<'a> {
+    fn new(input: &PlotInput<'a>) -> Self {
+        // Panels in order of first appearance, one per (variable, unit).
+        let mut groups: Vec<(ColumnLabel, Vec<(ColumnLabel, &Series)>)> = Vec::new();
+        for series in input.series {
+            let label = ColumnLabel::parse(&series.label);
+            let position = groups
+                .iter()
+                .position(|(key, _)| key.variable == label.variable && key.unit == label.unit);
+            match position {
+                Some(index) => groups[index].1.push((label, series)),
+                None => groups.push((label.clone(), vec![(label, series)])),
+            }
+        }
+
+        let panels: Vec<Panel> = groups
+            .into_iter()
+            .map(|(key, members)| {
+                let lines: Vec<PanelLine> = members
+                    .iter()
+                    .enumerate()
+                    .map(|(position, (label, series))| {
+                        let neuron = label.neuron.unwrap_or(0);
+                        PanelLine {
+                            legend: label.name.clone(),
+                            color: palette(label.neuron.map_or(position, |n| n as usize)),
+                            segments: finite_segments(&drawable_points(series)),
+                            spike_times: input
+                                .spikes
+                                .iter()
+                                .filter(|(n, t)| *n == neuron && t.is_finite())
+                                .map(|(_, t)| *t)
+                                .collect(),
+                        }
+                    })
+                    .collect();
+                let y_range = padded_range(
+                    lines
+                        .iter()
+                        .flat_map(|l| l.segments.iter().flatten().map(|p| p.1)),
+                    0.05,
+                    0.12,
+                );
+                Panel {
+                    y_description: key.axis_description(),
+                    y_range,
+                    spike_color_single: lines.len() == 1,
+                    lines,
+                }
+            })
+            .collect();
+
+        let max_spiking = input
+            .spikes
+            .iter()
+            .map(|(n, _)| *n as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let rows = input.n_neurons.max(max_spiking).max(1);
+        // Nothing recorded: the raster is the only thing left to show, even for one neuron.
+        let raster_neurons = (input.n_neurons > 1 || panels.is_empty()).then_some(rows);
+
+        let x_range = if input.t_end.is_finite() && input.t_end > 0.0 {
+            (0.0, input.t_end)
+        } else {
+            let data_end = input
+                .series
+                .iter()
+                .flat_map(|s| s.times.iter().copied())
+                .chain(input.spikes.iter().map(|s| s.1))
+                .filter(|t| t.is_finite())
+                .fold(0.0, f64::max);
+            (0.0, if data_end > 0.0 { data_end } else { 1.0 })
+        };
+
+        TraceFigure {
+            title: input.title,
+            x_range,
+            panels,
+            raster_neurons,
+            spikes: input.spikes,
+        }
+    }
+
+    fn panel_height(&self) -> u32 {
+        if self.panels.len() == 1 {
+            SINGLE_PANEL_HEIGHT
+        } else {
+            PANEL_HEIGHT
+        }
+    }
+
+    fn raster_height(&self) -> u32 {
+        match self.raster_neurons {
+            Some(rows) => (140 + 10 * rows.min(1000) as u32).clamp(220, 440),
+            None => 0,
+        }
+    }
+}
+
+impl Figure for TraceFigure<'_> {
+    fn size(&self) -> (u32, u32) {
+        let panels = self.panels.len() as u32 * self.panel_height();
+        (WIDTH, TITLE_HEIGHT + panels + self.raster_height())
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        target: Target,
+    ) -> DrawResult<DB> {
+        root.fill(&WHITE)?;
+        let (title_area, body) = root.split_vertically(TITLE_HEIGHT);
+        draw_title(&title_area, self.title)?;
+        let mut breakpoints: Vec<u32> = (1..=self.panels.len() as u32)
+            .map(|i| i * self.panel_height())
+            .collect();
+        // The last breakpoint would leave an empty area when there is no raster.
+        if self.raster_neurons.is_none() {
+            breakpoints.pop();
+        }
+        let areas = body.split_by_breakpoints::<u32, u32, _, _>([], breakpoints);
+        for (panel, area) in self.panels.iter().zip(&areas) {
+            draw_panel(area, panel, self.x_range, target)?;
+        }
+        if let (Some(rows), Some(area)) = (self.raster_neurons, areas.get(self.panels.len())) {
+            draw_raster(area, self.spikes, rows, self.x_range)?;
+        }
+        Ok(())
+    }
+}
+
+fn draw_title<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str) -> DrawResult<DB> {
+    let (width, _) = area.dim_in_pixel();
+    let style = TextStyle::from((FONT, 22).into_font())
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Center, VPos::Center));
+    area.draw_text(title, &style, (width as i32 / 2, TITLE_HEIGHT as i32 / 2))
+}
+
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    panel: &Panel,
+    x_range: (f64, f64),
+    target: Target,
+) -> DrawResult<DB> {
+    let mut chart = ChartBuilder::on(area)
+        .margin(8)
+        .margin_right(28)
+        .x_label_area_size(44)
+        .y_label_area_size(78)
+        .build_cartesian_2d(x_range.0..x_range.1, panel.y_range.0..panel.y_range.1)?;
+    chart
+        .configure_mesh()
+        .x_desc("t [ms]")
+        .y_desc(panel.y_description.as_str())
+        .x_label_formatter(&tick_label)
+        .y_label_formatter(&tick_label)
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 17))
+        .light_line_style(WHITE)
+        .bold_line_style(GRID)
+        .draw()?;
+
+    let show_legend = panel.lines.len() > 1 && panel.lines.len() <= PALETTE.len();
+    for line in &panel.lines {
+        let style = line.color.stroke_width(2);
+        for (index, segment) in line.segments.iter().enumerate() {
+            let drawn = draw_line(&mut chart, segment, style, target)?;
+            if index == 0 && show_legend {
+                let color = line.color;
+                drawn.label(line.legend.as_str()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+                });
+            }
+        }
+    }
+
+    // Spike marks: a downward triangle hanging from the panel's top edge at each spike time,
+    // inside the headroom `padded_range` left above the data.
+    let top = panel.y_range.1;
+    for line in &panel.lines {
+        let color = if panel.spike_color_single {
+            SPIKE_MARK
+        } else {
+            line.color
+        };
+        chart.draw_series(
+            line.spike_times
+                .iter()
+                .filter(|t| **t >= x_range.0 && **t <= x_range.1)
+                .map(|&t| {
+                    EmptyElement::at((t, top))
+                        + Polygon::new(vec![(-5, 2), (5, 2), (0, 11)], color.filled())
+                }),
+        )?;
+    }
+
+    if show_legend {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(160, 160, 160))
+            .label_font((FONT, 14))
+            .draw()?;
+    }
+    Ok(())
+}
+
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Draws the polyline through `points` (see [`Target`]) and returns the series handle, for
+/// the legend.
+fn draw_line<'c, 'a, DB: DrawingBackend + 'a>(
+    chart: &'c mut Chart<'a, DB>,
+    points: &[Sample],
+    style: ShapeStyle,
+    target: Target,
+) -> Result<&'c mut SeriesAnno<'a, DB>, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>> {
+    if points.len() < 2 {
+        // A lone point has no line through it: a dot the width of a line instead.
+        let radius = style.stroke_width.div_ceil(2);
+        return chart.draw_series(
+            points
+                .iter()
+                .map(|&p| Circle::new(p, radius, style.filled())),
+        );
+    }
+    match target {
+        Target::Vector => chart.draw_series(LineSeries::new(points.iter().copied(), style)),
+        Target::Bitmap => chart.draw_series(
+            points
+                .windows(2)
+                .map(|pair| PathElement::new(vec![pair[0], pair[1]], style)),
+        ),
+    }
+}
+
+fn draw_raster<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    spikes: &[(u32, f64)],
+    rows: usize,
+    x_range: (f64, f64),
+) -> DrawResult<DB> {
+    let mut chart = ChartBuilder::on(area)
+        .margin(8)
+        .margin_right(28)
+        .x_label_area_size(44)
+        .y_label_area_size(78)
+        .build_cartesian_2d(x_range.0..x_range.1, -0.5..(rows as f64 - 0.5))?;
+    chart
+        .configure_mesh()
+        .x_desc("t [ms]")
+        .y_desc("neuron")
+        .y_labels(rows.min(10))
+        .x_label_formatter(&tick_label)
+        .y_label_formatter(&neuron_label)
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 17))
+        .light_line_style(WHITE)
+        .bold_line_style(GRID)
+        .draw()?;
+    let coloured = rows <= PALETTE.len();
+    let width = if rows <= 50 { 2 } else { 1 };
+    chart.draw_series(
+        spikes
+            .iter()
+            .filter(|(n, t)| (*n as usize) < rows && t.is_finite())
+            .map(|&(neuron, t)| {
+                let color = if coloured {
+                    palette(neuron as usize)
+                } else {
+                    BLACK
+                };
+                let row = neuron as f64;
+                PathElement::new(
+                    vec![(t, row - 0.38), (t, row + 0.38)],
+                    color.stroke_width(width),
+                )
+            }),
+    )?;
+    Ok(())
+}
+
+struct XyFigure<'a> {
+    title: &'a str,
+    x_label: &'a str,
+    y_label: &'a str,
+    points: Vec<Sample>,
+}
+
+impl Figure for XyFigure<'_> {
+    fn size(&self) -> (u32, u32) {
+        (900, 600)
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        target: Target,
+    ) -> DrawResult<DB> {
+        root.fill(&WHITE)?;
+        let (title_area, body) = root.split_vertically(TITLE_HEIGHT);
+        draw_title(&title_area, self.title)?;
+        let x_range = padded_range(self.points.iter().map(|p| p.0), 0.03, 0.03);
+        let mut y_range = padded_range(self.points.iter().map(|p| p.1), 0.05, 0.08);
+        // Rates and other non-negative quantities read best from a zero baseline.
+        if self.points.iter().all(|p| p.1 >= 0.0) {
+            y_range.0 = 0.0;
+        }
+        let mut chart = ChartBuilder::on(&body)
+            .margin(8)
+            .margin_right(28)
+            .x_label_area_size(44)
+            .y_label_area_size(78)
+            .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)?;
+        chart
+            .configure_mesh()
+            .x_desc(self.x_label)
+            .y_desc(self.y_label)
+            .x_label_formatter(&tick_label)
+            .y_label_formatter(&tick_label)
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 17))
+            .light_line_style(WHITE)
+            .bold_line_style(GRID)
+            .draw()?;
+        let color = PALETTE[0];
+        draw_line(&mut chart, &self.points, color.stroke_width(2), target)?;
+        chart.draw_series(
+            self.points
+                .iter()
+                .map(|&p| Circle::new(p, 4, color.filled())),
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A unique scratch directory under the system temp dir, removed when dropped.
+    struct ScratchDir(PathBuf);
+
+    impl ScratchDir {
+        fn new(name: &str) -> Self {
+            let dir = std::env::temp_dir().join(format!(
+                "galvani-plot-{name}-{}-{:?}",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).expect("create scratch dir");
+            ScratchDir(dir)
+        }
+    }
+
+    impl Drop for ScratchDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// An HH-like trace: rest at −65 mV, a 1 ms spike to +40 mV every `period` ms from
+    /// `first`, sampled every 0.025 ms; returns the series and the spike times.
+    fn hh_like(label: &str, first: f64, period: f64, t_end: f64) -> (Series, Vec<f64>) {
+        let dt = 0.025;
+        let steps = (t_end / dt).round() as usize;
+        let mut spikes = Vec::new();
+        let mut s = first;
+        while s < t_end {
+            spikes.push(s);
+            s += period;
+        }
+        let times: Vec<f64> = (0..=steps).map(|k| k as f64 * dt).collect();
+        let values = times
+            .iter()
+            .map(|&t| {
+                let since = spikes
+                    .iter()
+                    .rev()
+                    .find(|&&s| s <= t)
+                    .map_or(f64::INFINITY, |s| t - s);
+                if since < 0.5 {
+                    -65.0 + 105.0 * (since / 0.5)
+                } else if since < 1.0 {
+                    40.0 - 120.0 * ((since - 0.5) / 0.5)
+                } else if since < 6.0 {
+                    -80.0 + 15.0 * ((since - 1.0) / 5.0)
+                } else {
+                    -65.0
+                }
+            })
+            .collect();
+        (
+            Series {
+                label: label.to_string(),
+                times,
+                values,
+            },
+            spikes,
+        )
+    }
+
+    struct Fixture {
+        series: Vec<Series>,
+        spikes: Vec<(u32, f64)>,
+    }
+
+    fn population_fixture() -> Fixture {
+        let mut series = Vec::new();
+        let mut spikes = Vec::new();
+        for neuron in 0..3u32 {
+            let (s, times) = hh_like(
+                &format!("V[{neuron}] [mV]"),
+                5.0 + 3.0 * neuron as f64,
+                14.0 + 4.0 * neuron as f64,
+                100.0,
+            );
+            series.push(s);
+            spikes.extend(times.into_iter().map(|t| (neuron, t + 0.4)));
+        }
+        spikes.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        Fixture { series, spikes }
+    }
+
+    fn input(fixture: &Fixture) -> PlotInput<'_> {
+        PlotInput {
+            title: "hh — expeuler2, dt = 0.025 ms",
+            series: &fixture.series,
+            spikes: &fixture.spikes,
+            n_neurons: 3,
+            t_end: 100.0,
+        }
+    }
+
+    fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let mut reader = decoder.read_info().expect("png header");
+        let mut buffer = vec![0; reader.output_buffer_size().expect("size")];
+        let info = reader.next_frame(&mut buffer).expect("png frame");
+        assert_eq!(info.color_type, png::ColorType::Rgb);
+        buffer.truncate(info.buffer_size());
+        (info.width, info.height, buffer)
+    }
+
+    fn count_pixels(rgb: &[u8], color: RGBColor) -> usize {
+        rgb.chunks_exact(3)
+            .filter(|p| p[0] == color.0 && p[1] == color.1 && p[2] == color.2)
+            .count()
+    }
+
+    #[test]
+    fn png_of_a_population_has_the_layout_size_and_draws_traces_marks_and_raster() {
+        let dir = ScratchDir::new("png");
+        let fixture = population_fixture();
+        let path = dir.0.join("hh.png");
+        write_plot(&path, &input(&fixture)).expect("write png");
+        let bytes = std::fs::read(&path).expect("read png");
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        let (width, height, rgb) = decode_png(&bytes);
+        // One panel (all three V traces) plus a raster of 3 rows.
+        let expected_height = TITLE_HEIGHT + SINGLE_PANEL_HEIGHT + 220;
+        assert_eq!((width, height), (WIDTH, expected_height));
+        assert_eq!(rgb.len(), (width * height * 3) as usize);
+        // Each neuron's colour appears (traces, marks, raster ticks) and so does black text.
+        for neuron in 0..3 {
+            assert!(
+                count_pixels(&rgb, palette(neuron)) > 200,
+                "neuron {neuron}'s colour barely drawn"
+            );
+        }
+        assert!(
+            count_pixels(&rgb, palette(3)) == 0,
+            "a fourth colour appeared"
+        );
+        let dark = rgb
+            .chunks_exact(3)
+            .filter(|p| p.iter().all(|&c| c < 60))
+            .count();
+        assert!(
+            dark > 500,
+            "axis text and lines missing ({dark} dark pixels)"
+        );
+    }
+
+    #[test]
+    fn png_bytes_are_deterministic() {
+        let fixture = population_fixture();
+        let figure = TraceFigure::new(&input(&fixture));
+        let first = encode_png(&render_rgb(&figure).unwrap(), WIDTH, figure.size().1).unwrap();
+        let second = encode_png(&render_rgb(&figure).unwrap(), WIDTH, figure.size().1).unwrap();
+        assert_eq!(first, second);
+    }
+
+    #[test]
+    fn svg_has_axis_numbers_and_is_deterministic() {
+        let dir = ScratchDir::new("svg");
+        let fixture = population_fixture();
+        let first = dir.0.join("a.svg");
+        let second = dir.0.join("b.SVG");
+        write_plot(&first, &input(&fixture)).expect("write svg");
+        write_plot(&second, &input(&fixture)).expect("write svg again");
+        let a = std::fs::read(&first).expect("read svg");
+        let b = std::fs::read(&second).expect("read svg");
+        assert_eq!(a, b, "same input, different SVG bytes");
+        let svg = String::from_utf8(a).expect("utf-8 svg");
+        assert!(svg.contains("<svg"));
+        let texts: Vec<&str> = svg
+            .split("<text")
+            .skip(1)
+            .filter_map(|chunk| chunk.split_once(">\n"))
+            .map(|(_, rest)| rest.split('\n').next().unwrap_or(""))
+            .collect();
+        // Time ticks of a 0–100 ms axis, the voltage range, raster rows and descriptions.
+        for expected in [
+            "0", "20", "40", "60", "80", "100", "-60", "t [ms]", "V [mV]",
+        ] {
+            assert!(
+                texts.contains(&expected),
+                "no `{expected}` label in {texts:?}"
+            );
+        }
+        for row in ["1", "2", "neuron", "V[0]", "V[2]"] {
+            assert!(texts.contains(&row), "no `{row}` label in {texts:?}");
+        }
+        assert!(texts.contains(&"hh — expeuler2, dt = 0.025 ms"));
+        // Every spike has a triangle in the trace panel and a tick in the raster.
+        assert_eq!(svg.matches("<polygon").count(), fixture.spikes.len());
+    }
+
+    #[test]
+    fn single_neuron_plot_has_no_raster_and_marks_spikes_in_red() {
+        let (series, spikes) = hh_like("V [mV]", 10.0, 20.0, 100.0);
+        let spikes: Vec<(u32, f64)> = spikes.into_iter().map(|t| (0, t + 0.4)).collect();
+        let series = [series];
+        let figure = TraceFigure::new(&PlotInput {
+            title: "one",
+            series: &series,
+            spikes: &spikes,
+            n_neurons: 1,
+            t_end: 100.0,
+        });
+        assert_eq!(figure.size(), (WIDTH, TITLE_HEIGHT + SINGLE_PANEL_HEIGHT));
+        let rgb = render_rgb(&figure).unwrap();
+        // A filled triangle of ~5×9 px per spike, five spikes.
+        let red = count_pixels(&rgb, SPIKE_MARK);
+        assert!(red >= 5 * 25, "spike marks missing: {red} red pixels");
+        let svg = render_svg(&figure).unwrap();
+        assert_eq!(svg.matches("<polygon").count(), 5);
+        assert!(!svg.contains(">\nneuron\n<"), "raster drawn for one neuron");
+    }
+
+    #[test]
+    fn distinct_variables_get_their_own_panels() {
+        let (v, _) = hh_like("V [mV]", 10.0, 20.0, 50.0);
+        let gate = Series {
+            label: "m".into(),
+            times: v.times.clone(),
+            values: v.times.iter().map(|t| (t / 50.0).min(1.0)).collect(),
+        };
+        let series = [v, gate];
+        let input = PlotInput {
+            title: "two",
+            series: &series,
+            spikes: &[],
+            n_neurons: 1,
+            t_end: 50.0,
+        };
+        let figure = TraceFigure::new(&input);
+        assert_eq!(figure.panels.len(), 2);
+        assert_eq!(figure.size().1, TITLE_HEIGHT + 2 * PANEL_HEIGHT);
+        let svg = render_svg(&figure).unwrap();
+        assert!(svg.contains(">\nm\n<") && svg.contains(">\nV [mV]\n<"));
+        for tick in ["0.2", "0.4", "0.8", "1"] {
+            assert!(
+                svg.contains(&format!(">\n{tick}\n<")),
+                "gate tick {tick} missing"
+            );
+        }
+    }
+
+    #[test]
+    fn non_finite_values_break_the_line_and_empty_input_still_draws() {
+        let points = [(0.0, 1.0), (1.0, f64::NAN), (2.0, 3.0), (3.0, 4.0)];
+        assert_eq!(
+            finite_segments(&points),
+            vec![vec![(0.0, 1.0)], vec![(2.0, 3.0), (3.0, 4.0)]]
+        );
+        let figure = TraceFigure::new(&PlotInput {
+            title: "",
+            series: &[],
+            spikes: &[],
+            n_neurons: 1,
+            t_end: f64::NAN,
+        });
+        assert_eq!(figure.x_range, (0.0, 1.0));
+        assert_eq!(figure.raster_neurons, Some(1));
+        assert!(render_svg(&figure).unwrap().contains("<svg"));
+    }
+
+    #[test]
+    fn unknown_extension_is_a_format_error_and_writes_nothing() {
+        let dir = ScratchDir::new("ext");
+        let fixture = population_fixture();
+        for name in ["plot.jpg", "plot", "plot.png.txt"] {
+            let path = dir.0.join(name);
+            let error = write_plot(&path, &input(&fixture)).unwrap_err();
+            assert!(matches!(error, PlotError::Format { .. }), "{name}: {error}");
+            assert!(!path.exists());
+        }
+        let missing_dir = dir.0.join("no/such/dir/plot.svg");
+        let error = write_plot(&missing_dir, &input(&fixture)).unwrap_err();
+        assert!(matches!(error, PlotError::Io { .. }), "{error}");
+    }
+
+    #[test]
+    fn xy_plot_writes_png_and_svg_with_labels() {
+        let dir = ScratchDir::new("xy");
+        let points: Vec<(f64, f64)> = (0..=10)
+            .map(|i| {
+                let current = i as f64;
+                (
+                    current,
+                    if current < 3.0 {
+                        0.0
+                    } else {
+                        40.0 + 8.0 * current
+                    },
+                )
+            })
+            .collect();
+        let png_path = dir.0.join("fi.png");
+        write_xy_plot(&png_path, "f–I", "I [uA/cm^2]", "rate [Hz]", &points).unwrap();
+        let (width, height, rgb) = decode_png(&std::fs::read(&png_path).unwrap());
+        assert_eq!((width, height), (900, 600));
+        assert!(count_pixels(&rgb, PALETTE[0]) > 300);
+        let svg_path = dir.0.join("fi.svg");
+        write_xy_plot(&svg_path, "f–I", "I [uA/cm^2]", "rate [Hz]", &points).unwrap();
+        let svg = std::fs::read_to_string(&svg_path).unwrap();
+        for text in ["rate [Hz]", "I [uA/cm^2]", "f–I", "0", "10"] {
+            assert!(svg.contains(&format!(">\n{text}\n<")), "no `{text}`");
+        }
+        assert_eq!(svg.matches("<circle").count(), points.len());
+    }
+
+    #[test]
+    fn labels_parse_into_variable_unit_and_neuron() {
+        let label = ColumnLabel::parse("V[3] [mV]");
+        assert_eq!(label.variable, "V");
+        assert_eq!(label.name, "V[3]");
+        assert_eq!(label.unit.as_deref(), Some("mV"));
+        assert_eq!(label.neuron, Some(3));
+        let label = ColumnLabel::parse("I_Na [uA/cm^2]");
+        assert_eq!((label.variable.as_str(), label.neuron), ("I_Na", None));
+        assert_eq!(label.axis_description(), "I_Na [uA/cm^2]");
+        let label = ColumnLabel::parse("m[12]");
+        assert_eq!(
+            (label.variable.as_str(), label.unit, label.neuron),
+            ("m", None, Some(12))
+        );
+        assert_eq!(tick_label(&-0.0000001), "0");
+        assert_eq!(tick_label(&0.30000000000000004), "0.3");
+        assert_eq!(tick_label(&-80.0), "-80");
+        assert_eq!(neuron_label(&2.0), "2");
+        assert_eq!(neuron_label(&1.5), "");
+    }
+
+    fn spike_stream(rows: usize, spike_row: usize) -> impl Iterator<Item = (f64, [f64; 2])> {
+        (0..rows).map(move |k| {
+            let t = k as f64 * 0.025;
+            let v = if k == spike_row { 40.0 } else { -65.0 };
+            // The second series dips once, at a different row.
+            let w = if k == spike_row / 3 { -90.0 } else { 0.5 };
+            (t, [v, w])
+        })
+    }
+
+    #[test]
+    fn decimator_keeps_single_sample_extremes_within_its_bound() {
+        for spike_row in [0, 1, 5_432, 9_998, 9_999] {
+            let mut decimator = Decimator::new(2, 10_000, 100);
+            for (t, values) in spike_stream(10_000, spike_row) {
+                decimator.push(t, &values);
+            }
+            let series = decimator.into_series(&["V [mV]".to_string(), "m".to_string()]);
+            assert_eq!(series.len(), 2);
+            let v = &series[0];
+            assert!(v.times.len() <= 2 * 100 + 2, "kept {}", v.times.len());
+            assert!(v.times.len() >= 100, "kept too little: {}", v.times.len());
+            let peak = v
+                .values
+                .iter()
+                .position(|&x| x == 40.0)
+                .expect("spike lost");
+            assert_eq!(v.times[peak], spike_row as f64 * 0.025);
+            assert!(series[1].values.contains(&-90.0), "dip lost");
+            assert!(v.times.windows(2).all(|w| w[0] < w[1]), "not in time order");
+            assert_eq!(v.times.first(), Some(&0.0));
+            assert_eq!(v.times.last(), Some(&(9_999.0 * 0.025)));
+            assert_eq!(series[1].label, "m");
+        }
+    }
+
+    #[test]
+    fn decimator_stays_bounded_when_more_rows_arrive_than_expected() {
+        let mut decimator = Decimator::new(2, 1_000, 50);
+        let spike_row = 77_777;
+        for (t, values) in spike_stream(100_000, spike_row) {
+            decimator.push(t, &values);
+        }
+        let series = decimator.into_series(&[]);
+        assert_eq!(series[0].label, "#0");
+        assert!(
+            series[0].times.len() <= 2 * 50 + 2,
+            "{}",
+            series[0].times.len()
+        );
+        assert!(series[0].values.contains(&40.0));
+        assert!(series[1].values.contains(&-90.0));
+    }
+
+    #[test]
+    fn decimator_records_a_run_in_display_units() {
+        use galvani_ir::model::DisplayUnit;
+        let column = |variable: &str, text: &str, scale: f64| Column {
+            variable: variable.to_string(),
+            unit: DisplayUnit {
+                text: text.to_string(),
+                dim: galvani_ir::dim::Dim::NONE,
+                scale,
+            },
+            neuron: 0,
+        };
+        // Created for one series; `begin` brings it to the run's two columns.
+        let mut decimator = Decimator::new(1, 3, 100);
+        let sink: &mut dyn RecordSink = &mut decimator;
+        sink.begin(&[column("V", "mV", 1.0), column("I", "nA", 0.5)])
+            .unwrap();
+        for k in 0..3 {
+            sink.record(k as f64, &[-65.0 + k as f64, 2.0 * k as f64])
+                .unwrap();
+        }
+        let series = decimator.into_series(&["V [mV]".into(), "I [nA]".into()]);
+        assert_eq!(series.len(), 2);
+        assert_eq!(series[0].values, vec![-65.0, -64.0, -63.0]);
+        assert_eq!(series[1].values, vec![0.0, 4.0, 8.0]);
+        assert_eq!(series[1].times, vec![0.0, 1.0, 2.0]);
+    }
+
+    #[test]
+    fn decimator_keeps_everything_below_its_bound_and_skips_non_finite() {
+        let mut decimator = Decimator::new(1, 10, 100);
+        for k in 0..10 {
+            let v = if k == 4 { f64::NAN } else { k as f64 };
+            decimator.push(k as f64, &[v, 99.0]);
+        }
+        let series = decimator.into_series(&["x".to_string()]);
+        assert_eq!(
+            series[0].values,
+            vec![0.0, 1.0, 2.0, 3.0, 5.0, 6.0, 7.0, 8.0, 9.0]
+        );
+    }
+}

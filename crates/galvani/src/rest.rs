@@ -1,0 +1,119 @@
+//! `--init rest`: the resting state, the fixed point `f(y) = 0` of the model's equations
+//! with every input at its default, found by damped Newton iteration from the declared
+//! initial values.
+//!
+//! Newton: `y ← y − λ·J⁻¹f(y)`, with the Jacobian `J_ij = ∂f_i/∂y_j` by central
+//! differences (`h_j = 1e-6·max(|y_j|, 1)`), solved by Gaussian elimination with partial
+//! pivoting, and λ halved until `‖f‖` decreases. For HH this converges from −65 mV to
+//! −64.997 mV in a handful of iterations. The equations are evaluated with the IR's
+//! reference evaluator, in internal units.
+
+use galvani_ir::Model;
+
+/// Why no resting state was found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RestError {
+    /// Newton did not converge; `residual` is the largest |dy/dt| reached.
+    NoConvergence { residual: f64 },
+    /// The equations are singular at the point reached (e.g. a perfect integrator
+    /// without leak has no isolated rest state).
+    Singular,
+}
+
+impl std::fmt::Display for RestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RestError::NoConvergence { residual } => write!(
+                f,
+                "no resting state found: Newton's method stopped with |dy/dt| = {residual:e}"
+            ),
+            RestError::Singular => f.write_str(
+                "no isolated resting state: the equations are singular there (a state that never settles, like a perfect integrator?)",
+            ),
+        }
+    }
+}
+
+fn max_abs(v: &[f64]) -> f64 {
+    v.iter().fold(0.0_f64, |m, x| m.max(x.abs()))
+}
+
+/// Solves `a·x = b` in place (Gaussian elimination, partial pivoting).
+fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
+    let n = b.len();
+    for col in 0..n {
+        let pivot = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if !(a[pivot][col].abs() > 1e-300) || !a[pivot][col].is_finite() {
+            return None;
+        }
+        a.swap(col, pivot);
+        b.swap(col, pivot);
+        for row in col + 1..n {
+            let factor = a[row][col] / a[col][col];
+            for k in col..n {
+                a[row][k] -= factor * a[col][k];
+            }
+            b[row] -= factor * b[col];
+        }
+    }
+    let mut x = vec![0.0; n];
+    for row in (0..n).rev() {
+        let sum: f64 = (row + 1..n).map(|k| a[row][k] * x[k]).sum();
+        x[row] = (b[row] - sum) / a[row][row];
+    }
+    x.iter().all(|v| v.is_finite()).then_some(x)
+}
+
+/// The resting state for the given (internal) param values and input defaults, starting
+/// from `start`.
+pub fn rest_state(
+    model: &Model,
+    params: &[f64],
+    inputs: &[f64],
+    start: &[f64],
+) -> Result<Vec<f64>, RestError> {
+    let f = |y: &[f64]| model.derivatives(params, inputs, y, 0.0);
+    let mut y = start.to_vec();
+    let mut fy = f(&y);
+    let n = y.len();
+    for _ in 0..100 {
+        let residual = max_abs(&fy);
+        if residual.is_nan() {
+            return Err(RestError::NoConvergence { residual });
+        }
+        // Converged when every rate is negligible against the state's own scale.
+        if residual <= 1e-13 * (1.0 + max_abs(&y)) {
+            return Ok(y);
+        }
+        let mut jacobian = vec![vec![0.0; n]; n];
+        for j in 0..n {
+            let h = 1e-6 * y[j].abs().max(1.0);
+            let (mut plus, mut minus) = (y.clone(), y.clone());
+            plus[j] += h;
+            minus[j] -= h;
+            let (fp, fm) = (f(&plus), f(&minus));
+            for i in 0..n {
+                jacobian[i][j] = (fp[i] - fm[i]) / (2.0 * h);
+            }
+        }
+        let step = solve(jacobian, fy.clone()).ok_or(RestError::Singular)?;
+        let mut lambda = 1.0;
+        loop {
+            let candidate: Vec<f64> = y
+                .iter()
+                .zip(&step)
+                .map(|(yi, si)| yi - lambda * si)
+                .collect();
+            let fc = f(&candidate);
+            if max_abs(&fc) < residual || lambda < 1e-6 {
+                y = candidate;
+                fy = fc;
+                break;
+            }
+            lambda *= 0.5;
+        }
+    }
+    Err(RestError::NoConvergence {
+        residual: max_abs(&fy),
+    })
+}
