@@ -396,3 +396,31 @@ fn fitzhugh_nagumo_reaches_its_limit_cycle() {
         assert!((p - last).abs() < 1e-3 * last, "periods {periods:?}");
     }
 }
+
+/// The first 20 steps of the HH reference run (expeuler2, dt = 0.025 ms, I_e = 10 uA/cm²
+/// from t = 0) at 9 significant digits: a last-bit difference in `exp` between platforms
+/// does not move them, a change of numerics does.
+#[test]
+fn hh_first_twenty_steps_snapshot() {
+    let sim = compile("hh.gal", Method::ExpEuler2);
+    let mut config = RunConfig::new(20.0 * 0.025, 0.025, 1);
+    config
+        .inputs
+        .push((sim.input("I_e"), Protocol::Constant(10.0)));
+    config.record = ["V", "m", "h", "n"]
+        .iter()
+        .map(|s| Recorded::State(sim.state(s)))
+        .collect();
+    let (trace, _) = sim.run(&config);
+    let mut text =
+        String::from("t [ms]     V [mV]           m                h                n\n");
+    for (t, row) in trace.times.iter().zip(&trace.rows) {
+        let cells: Vec<String> = row.iter().map(|v| format!("{v:<16.9e}")).collect();
+        text.push_str(&format!(
+            "{:<10} {}\n",
+            galvani::output::format_time(*t),
+            cells.join(" ").trim_end()
+        ));
+    }
+    insta::assert_snapshot!("hh_first_20_steps", text);
+}

@@ -1,6 +1,8 @@
 //! Every model in `models/` must check cleanly; one named snapshot per pipeline stage per
-//! model (`ast@hh.gal`, `ir@hh.gal`, …). Adding a model is adding a file.
+//! model (`ast@hh.gal`, `ir@hh.gal`, `linear@hh.gal`, `step_rk4@hh.gal`,
+//! `clif_expeuler2@hh.gal`, …). Adding a model is adding a file.
 
+use galvani_ir::step::Method;
 use galvani_tests::{check_file, render_all};
 
 #[test]
@@ -35,5 +37,32 @@ fn every_model_opens_with_a_comment_citing_its_source() {
             "{} must open with a comment citing its source and units",
             path.display()
         );
+    });
+}
+
+#[test]
+fn every_model_matches_its_linear_step_and_clif_snapshots() {
+    insta::glob!("../../models", "*.gal", |path| {
+        let (sources, file) = galvani_tests::load(path);
+        let (_, linearized) = galvani::driver::linearize(&sources, file)
+            .unwrap_or_else(|d| panic!("{}: {}", path.display(), render_all(&sources, d.iter())));
+        linearized
+            .verify()
+            .unwrap_or_else(|e| panic!("{}: linear forms fail verify(): {e}", path.display()));
+        insta::assert_snapshot!(
+            "linear",
+            galvani_symbolic::explain::linear_text(&linearized)
+        );
+        for method in Method::ALL {
+            let program = galvani_symbolic::discretize(&linearized, method)
+                .unwrap_or_else(|e| panic!("{} {method:?}: {e}", path.display()));
+            insta::assert_snapshot!(
+                format!("step_{}", method.name()),
+                galvani_ir::step_text::step_to_text(&program)
+            );
+            let clif = galvani_codegen::clif_text(&program)
+                .unwrap_or_else(|e| panic!("{} {method:?}: {e}", path.display()));
+            insta::assert_snapshot!(format!("clif_{}", method.name()), clif);
+        }
     });
 }

@@ -108,7 +108,7 @@ fn help_and_version_exit_zero() {
 
 #[test]
 fn explain_stages_are_deterministic() {
-    for stage in ["ast", "ir"] {
+    for stage in ["ast", "ir", "linear", "step", "clif"] {
         let a = galvani(&["explain", "models/hh.gal", "--stage", stage]);
         let b = galvani(&["explain", "models/hh.gal", "--stage", stage]);
         assert_eq!(a.status.code(), Some(0), "{}", text(&a.stderr));
@@ -118,4 +118,284 @@ fn explain_stages_are_deterministic() {
             "stage {stage} output differs between runs"
         );
     }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("galvani-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn explain_json_is_the_machine_readable_form() {
+    let out = galvani(&["explain", "models/hh.gal", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(value["model"], "hh");
+    assert_eq!(value["method"], "expeuler2");
+    let states = value["states"].as_array().unwrap();
+    assert_eq!(states.len(), 4);
+    let m = states.iter().find(|s| s["name"] == "m").unwrap();
+    assert_eq!(m["class"], "linear");
+    assert!(m["reason"].is_null());
+    assert!(m["steady_state"].is_string() && m["tau"].is_string());
+    let rewrites = value["rewrites"].as_array().unwrap();
+    let repaired = rewrites.iter().filter(|r| r["kind"] == "exprel").count();
+    assert_eq!(
+        repaired, 2,
+        "alpha_m and alpha_n are repaired: {rewrites:?}"
+    );
+    assert!(
+        rewrites.iter().any(|r| r["kind"] == "cse"),
+        "the CSE count is reported"
+    );
+    for format in ["text", "markdown", "latex"] {
+        let out = galvani(&["explain", "models/izhikevich.gal", "--format", format]);
+        assert_eq!(out.status.code(), Some(0), "{format}");
+        assert!(!out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn run_writes_spikes_trace_and_sidecars() {
+    let dir = temp_dir("run");
+    let spikes = dir.join("s.csv");
+    let trace = dir.join("v.csv");
+    let out = galvani(&[
+        "run",
+        "models/hh.gal",
+        "--input",
+        "I_e=step(10ms,60ms,10uA/cm^2)",
+        "--spikes",
+        spikes.to_str().unwrap(),
+        "--out",
+        trace.to_str().unwrap(),
+        "--record",
+        "V,m,I_Na",
+        "--every",
+        "1ms",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("spikes: 4"), "{stdout}");
+    assert!(
+        stdout.contains("compile") && stdout.contains("simulate"),
+        "{stdout}"
+    );
+    let spikes_csv = std::fs::read_to_string(&spikes).unwrap();
+    let mut lines = spikes_csv.lines();
+    assert_eq!(lines.next(), Some("neuron,t [ms]"));
+    assert_eq!(lines.count(), 4);
+    let trace_csv = std::fs::read_to_string(&trace).unwrap();
+    assert_eq!(
+        trace_csv.lines().next(),
+        Some("t [ms],V [mV],m,I_Na [uA/cm^2]")
+    );
+    assert_eq!(trace_csv.lines().count(), 1 + 101, "t = 0, 1, …, 100 ms");
+    for file in [&spikes, &trace] {
+        let sidecar = format!("{}.json", file.display());
+        let value: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&sidecar).unwrap()).unwrap();
+        assert_eq!(value["method"], "expeuler2");
+        assert_eq!(value["dt_ms"], 0.025);
+        assert_eq!(value["model_sha256"].as_str().unwrap().len(), 64);
+        assert_eq!(value["inputs"][0], "I_e=step(10ms,60ms,10uA/cm^2)");
+    }
+}
+
+#[test]
+fn same_seed_same_bytes() {
+    let dir = temp_dir("seed");
+    let run = |seed: &str, name: &str| {
+        let path = dir.join(name);
+        let out = galvani(&[
+            "run",
+            "models/lif.gal",
+            "--n",
+            "3",
+            "--input",
+            "I_e=ou(2nA, 0.5nA, 5ms)",
+            "--seed",
+            seed,
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        std::fs::read(&path).unwrap()
+    };
+    let a = run("7", "a.csv");
+    let b = run("7", "b.csv");
+    let c = run("8", "c.csv");
+    assert_eq!(a, b, "same model, same seed, same bytes");
+    assert_ne!(a, c, "another seed gives another noise");
+    let header = String::from_utf8_lossy(&a)
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(header, "t [ms],V[0] [mV],V[1] [mV],V[2] [mV]");
+}
+
+#[test]
+fn numerical_blow_up_exits_two_naming_variable_neuron_and_time() {
+    let out = galvani(&["run", "models/hh.gal", "--method", "euler", "--dt", "0.5ms"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("became NaN or infinite"), "{stderr}");
+    assert!(stderr.contains("of neuron 0"), "{stderr}");
+    assert!(
+        stderr.contains("models/hh.gal:"),
+        "points at the equation: {stderr}"
+    );
+    assert!(stderr.contains("smaller --dt"), "{stderr}");
+}
+
+#[test]
+fn bad_run_arguments_exit_one_with_a_hint() {
+    for (args, expected) in [
+        (
+            &["run", "models/hh.gal", "--dt", "10mV"][..],
+            "must be time",
+        ),
+        (
+            &["run", "models/hh.gal", "--dt", "0"][..],
+            "must be positive",
+        ),
+        (
+            &["run", "models/hh.gal", "--input", "I_x=3"][..],
+            "did you mean `I_e`?",
+        ),
+        (
+            &["run", "models/hh.gal", "--input", "I_e=step(1,2)"][..],
+            "takes 3 values",
+        ),
+        (
+            &["run", "models/hh.gal", "--input", "I_e=3 mV"][..],
+            "must be current density",
+        ),
+        (
+            &["run", "models/hh.gal", "--set", "g_na=1"][..],
+            "did you mean `g_Na`?",
+        ),
+        (
+            &["run", "models/hh.gal", "--set", "g_Na"][..],
+            "expected NAME=VALUE",
+        ),
+        (
+            &["run", "models/hh.gal", "--method", "rk5"][..],
+            "unknown method",
+        ),
+        (
+            &["run", "models/hh.gal", "--record", "Q"][..],
+            "no state or intermediate `Q`",
+        ),
+        (
+            &["run", "models/hh.gal", "--n", "0"][..],
+            "at least one neuron",
+        ),
+        (
+            &["run", "models/hh.gal", "--summary", "xml"][..],
+            "only summary format",
+        ),
+        (&["run", "models/hh.gal", "--t", "1e400"][..], "too large"),
+        (
+            &["fi", "models/lif.gal", "--input", "I_e", "--range", "5"][..],
+            "A..B",
+        ),
+    ] {
+        let out = galvani(args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{args:?}: expected `{expected}` in {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}");
+    }
+}
+
+#[test]
+fn init_rest_starts_at_the_fixed_point() {
+    let dir = temp_dir("rest");
+    let trace = dir.join("rest.csv");
+    let out = galvani(&[
+        "run",
+        "models/hh.gal",
+        "--init",
+        "rest",
+        "--t",
+        "50",
+        "--every",
+        "10",
+        "--out",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let values: Vec<f64> = std::fs::read_to_string(&trace)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    for v in &values {
+        assert!(
+            (v - values[0]).abs() < 1e-9,
+            "the rest state is stationary: {values:?}"
+        );
+    }
+    assert!(
+        (values[0] + 65.0).abs() < 0.01,
+        "HH rests near -65 mV: {}",
+        values[0]
+    );
+}
+
+#[test]
+fn fi_gives_one_rate_per_current() {
+    let out = galvani(&[
+        "fi",
+        "models/lif.gal",
+        "--input",
+        "I_e",
+        "--range",
+        "0..5nA",
+        "--points",
+        "11",
+        "--t",
+        "500ms",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let mut lines = stdout.lines();
+    assert_eq!(lines.next(), Some("I_e [nA],rate [Hz]"));
+    let rows: Vec<(f64, f64)> = lines
+        .map(|l| {
+            let (i, r) = l.split_once(',').unwrap();
+            (i.parse().unwrap(), r.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(rows.len(), 11);
+    assert_eq!(rows[0], (0.0, 0.0), "no drive, no spikes");
+    assert!(
+        rows.windows(2).all(|w| w[1].1 >= w[0].1),
+        "the rate grows with the current: {rows:?}"
+    );
+    // Above rheobase (1.5 nA) with t_ref = 2 ms: 1/(t_ref + τ ln(RI/(RI − 15 mV))) at 5 nA.
+    let expected = 1000.0 / (2.0 + 10.0 * (50.0_f64 / 35.0).ln());
+    assert!(
+        (rows[10].1 - expected).abs() < 0.5,
+        "{} Hz vs {expected} Hz",
+        rows[10].1
+    );
+}
+
+#[test]
+fn run_alone_prints_a_summary() {
+    let out = galvani(&["run", "models/hh.gal"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("model hh — expeuler2, dt = 0.025 ms, T = 100 ms, N = 1"),
+        "{stdout}"
+    );
 }
