@@ -85,7 +85,7 @@ pub fn update_rule(method: Method, y: &str, linear: bool, rate_is_zero: bool) ->
             "{y}½ = {y} + dt/2·(A − B·{y})·φ(−B·dt/2); A*, B* = A, B at (t + dt/2, {y}½); {y}' = {y} + dt·(A* − B*·{y})·φ(−B*·dt)"
         ),
         (Method::ExpEuler2, false) => format!(
-            "{y}½ = {y} + dt/2·f({y})·φ(−B({y})·dt/2); B* = B at (t + dt/2, {y}½); {y}' = {y} + dt·(f({y}½) + B*·({y}½ − {y}))·φ(−B*·dt)"
+            "{y}½ = {y} + dt/2·f({y})·φ(−B({y})·dt/2) (every state); f*, B* = f, B at t + dt/2 with the other states at their midpoint and {y} at its old value; {y}' = {y} + dt·f*·φ(−B*·dt)   (second order, exponential Rosenbrock in {y})"
         ),
     }
 }
@@ -361,7 +361,7 @@ fn latex_update(method: Method, y: &str, linear: bool) -> String {
             "{y}' = {y} + \\Delta t\\,(A^* - B^*\\,{y})\\,\\varphi(-B^*\\Delta t), \\quad A^*, B^* \\text{{ at }} \\left(t + \\tfrac{{\\Delta t}}{{2}}, {y}_{{1/2}}\\right)"
         ),
         (Method::ExpEuler2, false) => format!(
-            "{y}' = {y} + \\Delta t\\,\\left(f({y}_{{1/2}}) + B^*({y}_{{1/2}} - {y})\\right)\\varphi(-B^*\\Delta t)"
+            "{y}' = {y} + \\Delta t\\, f^*\\,\\varphi(-B^*\\Delta t), \\quad f^*, B^* \\text{{ at }} \\left(t + \\tfrac{{\\Delta t}}{{2}}, {y}, \\text{{other states at their midpoint}}\\right)"
         ),
     }
 }

@@ -43,15 +43,17 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
     let n = b.len();
     for col in 0..n {
         let pivot = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
-        if !(a[pivot][col].abs() > 1e-300) || !a[pivot][col].is_finite() {
+        let magnitude = a[pivot][col].abs();
+        if magnitude.is_nan() || magnitude <= 1e-300 || magnitude.is_infinite() {
             return None;
         }
         a.swap(col, pivot);
         b.swap(col, pivot);
         for row in col + 1..n {
             let factor = a[row][col] / a[col][col];
-            for k in col..n {
-                a[row][k] -= factor * a[col][k];
+            let (upper, lower) = a.split_at_mut(row);
+            for (target, source) in lower[0][col..].iter_mut().zip(&upper[col][col..]) {
+                *target -= factor * source;
             }
             b[row] -= factor * b[col];
         }

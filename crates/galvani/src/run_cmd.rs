@@ -5,7 +5,7 @@
 use crate::cli::Exit;
 use crate::driver::{self, Sources};
 use crate::output::{self, CsvSpikes, CsvTrace, TeeRecord, TeeSpikes};
-use crate::plot::{self, Decimator, PlotInput};
+use crate::plot::{self, Decimator, PlotInput, Series};
 use crate::values::{self, Expect, InputContext, ValueError};
 use crate::{render, rest, sketch};
 use clap::Args;
@@ -19,6 +19,10 @@ use galvani_runtime::{
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+/// Traces drawn per recorded variable in a plot of a population (the raster shows every
+/// neuron).
+const PLOTTED_TRACES: usize = 5;
 
 /// Options shared by `run` and `fi`.
 #[derive(Args, Debug, Clone)]
@@ -640,7 +644,7 @@ fn run_compiled(args: &RunArgs, compiled: &Compiled, out: &mut dyn Write) -> Res
                 Expect::time("the recording interval --every", model.dimensionless).resolve(q)
             })
             .map_err(|e| value_error("--every", e))?;
-        if !(interval > 0.0) {
+        if interval.is_nan() || interval <= 0.0 {
             return Err(Failure::user(Diagnostic::error(
                 "invalid --every: the interval must be positive",
             )));
@@ -737,6 +741,14 @@ fn run_compiled(args: &RunArgs, compiled: &Compiled, out: &mut dyn Write) -> Res
     let series = decimator.map(|d| d.into_series(&series_labels(program, &config, args.n)));
     let spike_pairs: Vec<(u32, f64)> = spike_list.spikes.iter().map(|s| (s.neuron, s.t)).collect();
     if let (Some(path), Some(series)) = (&args.plot, &series) {
+        // Overlaid traces stay readable for a few neurons; the raster shows them all.
+        let series: Vec<Series> = series
+            .iter()
+            .enumerate()
+            .filter(|(column, _)| column % args.n < PLOTTED_TRACES)
+            .map(|(_, s)| s.clone())
+            .collect();
+        let series = &series;
         let title = format!(
             "{} — {}, dt = {} ms",
             model.name,

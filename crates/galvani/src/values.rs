@@ -112,10 +112,11 @@ impl Expect {
         match q.dim {
             None => Ok(q.value * self.bare_scale),
             Some(dim) if self.dimensionless_model => {
-                // One unit of time is read as 1 ms in a dimensionless model.
-                if dim == Dim::TIME && self.bare_unit == "ms" {
-                    Ok(q.value)
-                } else if dim == Dim::TIME.powi(-1) && self.bare_unit == "Hz" {
+                // One unit of time is read as 1 ms in a dimensionless model (and a
+                // frequency in Hz as per second of those ms).
+                if (dim == Dim::TIME && self.bare_unit == "ms")
+                    || (dim == Dim::TIME.powi(-1) && self.bare_unit == "Hz")
+                {
                     Ok(q.value)
                 } else {
                     Err(ValueError::new(format!(

@@ -236,7 +236,11 @@ fn dump_views() {
             ),
             other => println!(
                 "{}",
-                crate::explain(&lin, method, crate::Format::from_name(other).unwrap_or(crate::Format::Text))
+                crate::explain(
+                    &lin,
+                    method,
+                    crate::Format::from_name(other).unwrap_or(crate::Format::Text)
+                )
             ),
         }
     }
