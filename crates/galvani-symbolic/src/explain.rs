@@ -60,7 +60,7 @@ pub fn method_summary(method: Method) -> &'static str {
             "exponential Euler, first order; exact for linear equations with A, B frozen over the step; nonlinear equations get exponential Rosenbrock–Euler"
         }
         Method::ExpEuler2 => {
-            "second-order Rush–Larsen (Perego & Veneziani 2009): an exponential half step gives the midpoint, A and B there drive the full exponential step"
+            "second-order Rush–Larsen (Perego & Veneziani 2009): an exponential half step gives the midpoint, A and B there drive the full exponential step (an equation nonlinear in its own state is linearised at its old value, the other states at the midpoint)"
         }
     }
 }

@@ -560,15 +560,27 @@ impl Progress {
 
 /// `galvani run`
 pub fn cmd_run(args: &RunArgs, out: &mut dyn Write) -> Exit {
-    let method = match parse_method(&args.sim.method) {
+    compile_then(&args.file, &args.sim, |compiled| {
+        run_compiled(args, compiled, out)
+    })
+}
+
+/// Compiles `file` with the method of `sim`, then runs `then` on it; every failure is
+/// reported against the sources it concerns.
+fn compile_then(
+    file: &Path,
+    sim: &SimOptions,
+    then: impl FnOnce(&Compiled) -> Result<Exit, Failure>,
+) -> Exit {
+    let method = match parse_method(&sim.method) {
         Ok(m) => m,
         Err(f) => return report_failure(&Sources::new(), f),
     };
-    let compiled = match compile(&args.file, method) {
+    let compiled = match compile(file, method) {
         Ok(c) => c,
         Err((sources, failure)) => return report_failure(&sources, failure),
     };
-    match run_compiled(args, &compiled, out) {
+    match then(&compiled) {
         Ok(exit) => exit,
         Err(failure) => report_failure(&compiled.sources, failure),
     }
@@ -873,18 +885,9 @@ fn summary_text(
 /// first to the last of `k ≥ 2` spikes (so an onset transient does not count as
 /// firing), and 0 for a neuron that fires fewer than twice.
 pub fn cmd_fi(args: &FiArgs, out: &mut dyn Write) -> Exit {
-    let method = match parse_method(&args.sim.method) {
-        Ok(m) => m,
-        Err(f) => return report_failure(&Sources::new(), f),
-    };
-    let compiled = match compile(&args.file, method) {
-        Ok(c) => c,
-        Err((sources, failure)) => return report_failure(&sources, failure),
-    };
-    match fi_compiled(args, &compiled, out) {
-        Ok(exit) => exit,
-        Err(failure) => report_failure(&compiled.sources, failure),
-    }
+    compile_then(&args.file, &args.sim, |compiled| {
+        fi_compiled(args, compiled, out)
+    })
 }
 
 fn fi_compiled(args: &FiArgs, compiled: &Compiled, out: &mut dyn Write) -> Result<Exit, Failure> {

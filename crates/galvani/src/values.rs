@@ -154,6 +154,8 @@ enum Token {
     Number(f64, String),
     Word(String),
     Punct(char),
+    /// The raw text inside `file( … )`: a path, not an expression.
+    Path(String),
 }
 
 fn tokenize(text: &str) -> Result<Vec<(Token, usize)>, ValueError> {
@@ -197,7 +199,24 @@ fn tokenize(text: &str) -> Result<Vec<(Token, usize)>, ValueError> {
             while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                 i += 1;
             }
-            tokens.push((Token::Word(text[start..i].to_string()), start));
+            let word = &text[start..i];
+            tokens.push((Token::Word(word.to_string()), start));
+            // `file(PATH)`: the path is taken verbatim up to the first `)`, so dots,
+            // slashes and dashes in it are not read as arithmetic.
+            let open = i + (text[i..].len() - text[i..].trim_start().len());
+            if word == "file" && bytes.get(open) == Some(&b'(') {
+                let close = text[open..]
+                    .find(')')
+                    .map(|k| open + k)
+                    .ok_or_else(|| ValueError::new(format!("unclosed `(` in `{text}`")))?;
+                tokens.push((Token::Punct('('), open));
+                tokens.push((
+                    Token::Path(text[open + 1..close].trim().to_string()),
+                    open + 1,
+                ));
+                tokens.push((Token::Punct(')'), close));
+                i = close + 1;
+            }
         } else if "()+-*/^,".contains(c) {
             tokens.push((Token::Punct(c), i));
             i += 1;
@@ -244,6 +263,7 @@ impl<'t> Reader<'t> {
             Some(Token::Number(_, s)) => format!("`{s}`"),
             Some(Token::Word(w)) => format!("`{w}`"),
             Some(Token::Punct(c)) => format!("`{c}`"),
+            Some(Token::Path(p)) => format!("the path `{p}`"),
         };
         ValueError::new(format!(
             "expected {expected} in `{}`, found {found}",
@@ -398,22 +418,17 @@ impl<'t> Reader<'t> {
         }
     }
 
-    /// The raw text between `file(` and the matching `)`.
+    /// At `file(PATH)`: the path (the tokenizer keeps it verbatim).
     fn raw_path(&mut self) -> Result<PathBuf, ValueError> {
-        let open = self.tokens[self.at + 1].1;
-        let rest = &self.text[open + 1..];
-        let close = rest
-            .rfind(')')
-            .ok_or_else(|| ValueError::new(format!("unclosed `(` in `{}`", self.text)))?;
-        let path = rest[..close].trim();
+        let path = match self.tokens.get(self.at + 2) {
+            Some((Token::Path(path), _)) => path.clone(),
+            _ => return Err(ValueError::new("`file()` needs a path: `file(values.csv)`")),
+        };
         if path.is_empty() {
             return Err(ValueError::new("`file()` needs a path: `file(values.csv)`"));
         }
-        let end = open + 1 + close;
-        // Skip every token up to and including the `)` at `end`.
-        while self.at < self.tokens.len() && self.tokens[self.at].1 <= end {
-            self.at += 1;
-        }
+        // `file`, `(`, the path, `)`.
+        self.at += 4;
         Ok(PathBuf::from(path))
     }
 

@@ -399,3 +399,69 @@ fn run_alone_prints_a_summary() {
         "{stdout}"
     );
 }
+
+#[test]
+fn file_protocols_and_per_neuron_files_read_paths_verbatim() {
+    let dir = temp_dir("files");
+    // The same drive as step(10ms, 60ms, 10uA/cm^2), as samples held between rows.
+    let stimulus = dir.join("drive.v1.csv");
+    std::fs::write(&stimulus, "t,I_e\n0,0\n10,10\n60,0\n").unwrap();
+    let from_file = galvani(&[
+        "run",
+        "models/hh.gal",
+        "--input",
+        &format!("I_e=file({})", stimulus.display()),
+        "--summary",
+        "json",
+    ]);
+    assert_eq!(
+        from_file.status.code(),
+        Some(0),
+        "{}",
+        text(&from_file.stderr)
+    );
+    let from_step = galvani(&[
+        "run",
+        "models/hh.gal",
+        "--input",
+        "I_e=step(10ms,60ms,10uA/cm^2)",
+        "--summary",
+        "json",
+    ]);
+    let spikes = |out: &Output| -> serde_json::Value {
+        let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        value["spikes"].clone()
+    };
+    assert_eq!(spikes(&from_file), spikes(&from_step));
+    assert_eq!(spikes(&from_file), 4);
+
+    // One g_Na per neuron from a file: with no sodium the third neuron cannot fire.
+    let values = dir.join("g-Na.per-neuron.csv");
+    std::fs::write(&values, "g_Na\n120\n120\n0\n").unwrap();
+    let spikes_path = dir.join("s.csv");
+    let out = galvani(&[
+        "run",
+        "models/hh.gal",
+        "--n",
+        "3",
+        "--set",
+        &format!("g_Na=file({})", values.display()),
+        "--input",
+        "I_e=10uA/cm^2",
+        "--spikes",
+        spikes_path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let csv = std::fs::read_to_string(&spikes_path).unwrap();
+    let neurons: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert!(neurons.contains(&"0") && neurons.contains(&"1"), "{csv}");
+    assert!(!neurons.contains(&"2"), "neuron 2 has g_Na = 0: {csv}");
+
+    let missing = galvani(&["run", "models/hh.gal", "--input", "I_e=file(no.such.csv)"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("no.such.csv"));
+}
