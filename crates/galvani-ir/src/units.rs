@@ -204,6 +204,21 @@ pub fn internal_unit_text(dim: Dim) -> String {
     if dim.is_none() {
         return String::new();
     }
+    // The search below tries 625 factorings; a model prints the same few dimensions over
+    // and over (every constant of every warning and explain line), so remember them.
+    thread_local! {
+        static KNOWN: std::cell::RefCell<std::collections::HashMap<Dim, String>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(text) = KNOWN.with(|known| known.borrow().get(&dim).cloned()) {
+        return text;
+    }
+    let text = search_unit_text(dim);
+    KNOWN.with(|known| known.borrow_mut().insert(dim, text.clone()));
+    text
+}
+
+fn search_unit_text(dim: Dim) -> String {
     let named = named_internal_units();
     let basis: [(&str, Dim); 7] = [
         ("mV", Dim::VOLTAGE),
@@ -215,6 +230,11 @@ pub fn internal_unit_text(dim: Dim) -> String {
         ("cd", Dim::from_ints([0, 0, 0, 0, 0, 0, 1])),
     ];
     let derived = &named[4..8];
+    // derived[k]^p for p in −2..=2, computed once rather than in the 625-way loop.
+    let powers: Vec<[Dim; 5]> = derived
+        .iter()
+        .map(|(_, d)| [d.powi(-2), d.powi(-1), Dim::NONE, *d, d.powi(2)])
+        .collect();
     let mut best: Option<(i64, Vec<(&str, Exponent)>)> = None;
     let range = -2..=2;
     for a in range.clone() {
@@ -227,7 +247,7 @@ pub fn internal_unit_text(dim: Dim) -> String {
                     let mut ok = true;
                     for (k, &p) in picks.iter().enumerate() {
                         if p != 0 {
-                            match residual.checked_div(derived[k].1.powi(p)) {
+                            match residual.checked_div(powers[k][(p + 2) as usize]) {
                                 Some(r) => residual = r,
                                 None => ok = false,
                             }

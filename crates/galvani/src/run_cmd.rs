@@ -957,6 +957,18 @@ fn fi_compiled(args: &FiArgs, compiled: &Compiled, out: &mut dyn Write) -> Resul
             std::fs::write(path, &csv).map_err(|e| io_failure(path, e))?;
             output::write_sidecar(path, "firing rate against input", &prov)
                 .map_err(|e| io_failure(path, e))?;
+            // The curve went to a file: say where, and what it found.
+            let firing = points.iter().filter(|(_, rate)| *rate > 0.0).count();
+            let peak = points.iter().map(|(_, rate)| *rate).fold(0.0, f64::max);
+            let _ = writeln!(
+                out,
+                "model {} — f-I curve of {} points written to {} ({} firing, peak {:.2} Hz)",
+                model.name,
+                points.len(),
+                path.display(),
+                firing,
+                peak
+            );
         }
         None => {
             let _ = out.write_all(csv.as_bytes());
