@@ -49,7 +49,22 @@ pub enum ConfigError {
     #[error("a population of {0} neurons does not fit in memory")]
     PopulationTooLarge(usize),
     #[error("invalid protocol: {0}")]
-    Protocol(String),
+    Protocol(ProtocolDefect),
+}
+
+/// What is wrong with a protocol's numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+pub enum ProtocolDefect {
+    #[error("sine: the frequency must be finite")]
+    SineFrequency,
+    #[error("pulses: the period must be > 0 and the width ≥ 0")]
+    PulsesShape,
+    #[error("ou: tau must be > 0 and sigma ≥ 0")]
+    OuShape,
+    #[error("file: no samples")]
+    NoSamples,
+    #[error("file: sample times must be increasing")]
+    UnorderedSamples,
 }
 
 /// Why a run stopped.

@@ -8,7 +8,7 @@
 //! drives, and the default is not added once per term.
 
 use crate::rng::Xoshiro256;
-use crate::ConfigError;
+use crate::{ConfigError, ProtocolDefect};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Protocol {
@@ -54,12 +54,10 @@ pub enum Protocol {
 impl Protocol {
     /// Checks the protocol's numbers for a population of `n` (before a run starts).
     pub fn validate(&self, n: usize) -> Result<(), ConfigError> {
-        let bad = |what: &str| Err(ConfigError::Protocol(what.to_string()));
+        let bad = |defect| Err(ConfigError::Protocol(defect));
         match self {
             Protocol::Constant(_) | Protocol::Step { .. } | Protocol::Ramp { .. } => Ok(()),
-            Protocol::Sine { freq, .. } if !freq.is_finite() => {
-                bad("sine: frequency must be finite")
-            }
+            Protocol::Sine { freq, .. } if !freq.is_finite() => bad(ProtocolDefect::SineFrequency),
             Protocol::Sine { .. } => Ok(()),
             Protocol::PerNeuron(values) if values.len() != n => Err(ConfigError::PerNeuronLength {
                 what: "input protocol".to_string(),
@@ -68,19 +66,19 @@ impl Protocol {
             }),
             Protocol::PerNeuron(_) => Ok(()),
             Protocol::Pulses { width, period, .. } if !(*period > 0.0 && *width >= 0.0) => {
-                bad("pulses: the period must be > 0 and the width ≥ 0")
+                bad(ProtocolDefect::PulsesShape)
             }
             Protocol::Pulses { .. } => Ok(()),
             Protocol::Ou { sigma, tau, .. } if !(*tau > 0.0 && *sigma >= 0.0) => {
-                bad("ou: tau must be > 0 and sigma ≥ 0")
+                bad(ProtocolDefect::OuShape)
             }
             Protocol::Ou { .. } => Ok(()),
-            Protocol::Samples(samples) if samples.is_empty() => bad("file: no samples"),
+            Protocol::Samples(samples) if samples.is_empty() => bad(ProtocolDefect::NoSamples),
             Protocol::Samples(samples)
                 if samples.iter().any(|s| s.0.is_nan())
                     || samples.windows(2).any(|w| w[0].0 > w[1].0) =>
             {
-                bad("file: sample times must be increasing")
+                bad(ProtocolDefect::UnorderedSamples)
             }
             Protocol::Samples(_) => Ok(()),
             Protocol::Sum(terms) => terms.iter().try_for_each(|p| p.validate(n)),

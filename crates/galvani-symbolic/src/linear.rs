@@ -403,6 +403,49 @@ pub(crate) fn obstruction(dag: &Dag, f: NodeId, y: Sym) -> Option<NodeId> {
     None
 }
 
+/// Terms `distribute` may create before it gives up (products of sums multiply out
+/// exponentially; A of a nonlinear equation is only ever a few terms).
+const DISTRIBUTE_BUDGET: usize = 64;
+
+/// Multiplies products of sums out: `a·(b + c)·d = a·b·d + a·c·d`, recursively, then lets
+/// the simplifier collect like terms. Returns `id` unchanged when more than `budget`
+/// terms would be made.
+pub(crate) fn distribute(dag: &mut Dag, id: NodeId, budget: &mut usize) -> NodeId {
+    match dag.node(id).clone() {
+        Node::Add(terms) => {
+            let terms = terms
+                .into_iter()
+                .map(|t| distribute(dag, t, budget))
+                .collect();
+            dag.add(terms)
+        }
+        Node::Mul(factors) => {
+            let Some(at) = factors
+                .iter()
+                .position(|f| matches!(dag.node(*f), Node::Add(_)))
+            else {
+                return id;
+            };
+            let Node::Add(sum) = dag.node(factors[at]).clone() else {
+                return id;
+            };
+            if *budget < sum.len() {
+                return id;
+            }
+            *budget -= sum.len();
+            let mut terms = Vec::with_capacity(sum.len());
+            for term in sum {
+                let mut product = factors.clone();
+                product[at] = term;
+                let product = dag.mul(product);
+                terms.push(distribute(dag, product, budget));
+            }
+            dag.add(terms)
+        }
+        _ => id,
+    }
+}
+
 fn analyse(
     dag: &mut Dag,
     model: &Model,
@@ -422,6 +465,15 @@ fn analyse(
         let y_node = dag.sym(y);
         let b_y = dag.mul(vec![b, y_node]);
         let a = dag.add(vec![f, b_y]);
+        // A = f + B·y mixes f's terms with B·y's (`v·(−0.08·v − 5)` beside `5·v` and
+        // `0.04·v²`); multiplied out, like terms cancel. Kept only when smaller.
+        let mut budget = DISTRIBUTE_BUDGET;
+        let expanded = distribute(dag, a, &mut budget);
+        let a = if dag.size(expanded) < dag.size(a) {
+            expanded
+        } else {
+            a
+        };
         let (reason, span) = nonlinearity_reason(dag, model, lowerer, state.derivative, id)?;
         (Class::Nonlinear { reason, span }, a)
     };

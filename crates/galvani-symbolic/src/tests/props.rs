@@ -242,6 +242,27 @@ proptest! {
     }
 
     #[test]
+    fn distributing_products_over_sums_preserves_values(e in expr()) {
+        let mut dag = new_dag();
+        let raw = build(&mut dag, &e);
+        let simplified = dag.simplify(raw);
+        let mut budget = 64;
+        let expanded = crate::linear::distribute(&mut dag, simplified, &mut budget);
+        for point in POINTS {
+            let value = dag.eval(raw, &env(point));
+            if !value.is_finite() || value.abs() > 1e8 {
+                continue;
+            }
+            let scale = scale_at(&dag, raw, point).max(scale_at(&dag, expanded, point));
+            if scale < 1e8 {
+                let got = dag.eval(expanded, &env(point));
+                prop_assert!(close(value, got, scale),
+                    "{e:?}: {value} before distributing, {got} after");
+            }
+        }
+    }
+
+    #[test]
     fn affine_equations_are_recognised(a in expr(), b in expr(), divide in any::<bool>()) {
         // f = a' + b'·y (or (a' − y)/b') with a', b' the y-free versions of a, b
         fn strip(e: &E) -> E {
