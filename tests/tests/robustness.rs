@@ -253,3 +253,21 @@ fn a_hundred_thousand_broken_lines_are_diagnosed_quickly() {
         diagnostics.len()
     );
 }
+
+#[test]
+fn a_hundred_thousand_syntax_errors_are_capped() {
+    let mut text = String::from("model big\n");
+    for i in 0..100_000 {
+        text.push_str(&format!("x{i} = * {i}\n"));
+    }
+    let mut sources = Sources::new();
+    let file = sources.add("syntax.gal", text);
+    let result = within(Duration::from_secs(10), "100,000 syntax errors", || {
+        driver::check(&sources, file)
+    });
+    let diagnostics = result.err().expect("syntax errors are errors");
+    assert_eq!(diagnostics.len(), galvani_syntax::MAX_PARSE_ERRORS);
+    assert!(diagnostics
+        .iter()
+        .all(|d| d.code == Some(galvani_diag::codes::SYNTAX)));
+}

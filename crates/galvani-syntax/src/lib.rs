@@ -58,33 +58,73 @@ pub const RESERVED_WORDS: &[&str] = &[
 /// `tests/robustness.rs`).
 pub const MAX_NESTING: usize = 128;
 
+/// Syntax errors reported for one file at most; the rest are not looked for.
+pub const MAX_PARSE_ERRORS: usize = 50;
+
 /// Parses one `.gal` file. `file` is stamped on every span of the result and the error.
+/// Stops at the first error; [`parse_all`] goes on to report every broken declaration.
 pub fn parse(source: &str, file: FileId) -> Result<ast::Model, ParseError> {
+    parse_all(source, file).map_err(|mut errors| errors.swap_remove(0))
+}
+
+/// Parses one `.gal` file, declaration by declaration: a declaration that does not parse
+/// is reported and the next one is read, as rustc recovers at item boundaries, so one run
+/// shows every syntax error (up to [`MAX_PARSE_ERRORS`], in source order). A broken
+/// `model` line, or a file whose lines cannot be split into declarations (an unclosed
+/// block, a line nested too deeply, text that is not ASCII outside strings and comments),
+/// stops at that error. The error list is never empty.
+pub fn parse_all(source: &str, file: FileId) -> Result<ast::Model, Vec<ParseError>> {
     if u32::try_from(source.len()).is_err() {
-        return Err(ParseError::Syntax(Box::new(SyntaxError {
+        return Err(vec![ParseError::Syntax(Box::new(SyntaxError {
             message: "the file is larger than 4 GiB".to_string(),
             span: Span::new(file, 0, 0),
             label: "this file".to_string(),
             secondary: None,
             hints: Vec::new(),
-        })));
+        }))]);
     }
     let mut chunks = prescan::Chunks::new(source, file);
-    let header_range = chunks.next().unwrap_or_else(|| {
-        Err(ParseError::Internal {
-            span: Span::new(file, 0, 0),
-            what: "model line",
+    let header_range = chunks
+        .next()
+        .unwrap_or_else(|| {
+            Err(ParseError::Internal {
+                span: Span::new(file, 0, 0),
+                what: "model line",
+            })
         })
-    })?;
+        .map_err(|e| vec![e])?;
     let base = header_range.start;
-    let header = parse_chunk(source, file, header_range, Rule::header_chunk)?;
-    let (name, description, header_span) = build::Builder::new(file, base).header(header)?;
+    let header =
+        parse_chunk(source, file, header_range, Rule::header_chunk).map_err(|e| vec![e])?;
+    let (name, description, header_span) = build::Builder::new(file, base)
+        .header(header)
+        .map_err(|e| vec![e])?;
     let mut items = Vec::new();
+    let mut errors = Vec::new();
     for range in chunks {
-        let range = range?;
+        let range = match range {
+            Ok(range) => range,
+            Err(error) => {
+                // The declarations cannot be split any further.
+                errors.push(error);
+                break;
+            }
+        };
         let base = range.start;
-        let item = parse_chunk(source, file, range, Rule::item_chunk)?;
-        items.push(build::Builder::new(file, base).item(item, header_span)?);
+        let item = parse_chunk(source, file, range, Rule::item_chunk)
+            .and_then(|pair| build::Builder::new(file, base).item(pair, header_span));
+        match item {
+            Ok(item) => items.push(item),
+            Err(error) => {
+                errors.push(error);
+                if errors.len() == MAX_PARSE_ERRORS {
+                    break;
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
     }
     Ok(ast::Model {
         name,

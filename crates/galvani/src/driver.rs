@@ -85,8 +85,8 @@ pub struct Checked {
 
 /// Parses one file.
 pub fn parse(sources: &Sources, file: FileId) -> Result<ast::Model, Diagnostics> {
-    galvani_syntax::parse(sources.text(file), file)
-        .map_err(|e| Diagnostics::from(e.to_diagnostic()))
+    galvani_syntax::parse_all(sources.text(file), file)
+        .map_err(|errors| Diagnostics(errors.iter().map(|e| e.to_diagnostic()).collect()))
 }
 
 /// Parses and checks one file: `let ast = parse(..)?; let ir = check(&ast)?;`.
