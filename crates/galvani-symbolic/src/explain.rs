@@ -41,11 +41,23 @@ impl Format {
     }
 }
 
-/// The teaching view of a linearized model for one method.
+/// The teaching view of a linearized model for one method; places in the model file are
+/// byte ranges.
 pub fn explain(lin: &Linearized, method: Method, format: Format) -> String {
+    explain_in(lin, method, format, None)
+}
+
+/// The teaching view, with places in the model file given as line and column of `source`
+/// (the file's text) when it is known.
+pub fn explain_in(
+    lin: &Linearized,
+    method: Method,
+    format: Format,
+    source: Option<&str>,
+) -> String {
     match format {
-        Format::Text => human(lin, method, false),
-        Format::Markdown => human(lin, method, true),
+        Format::Text => human(lin, method, false, source),
+        Format::Markdown => human(lin, method, true, source),
         Format::Latex => latex(lin, method),
         Format::Json => json_view(lin, method),
     }
@@ -180,17 +192,30 @@ fn as_written(lin: &Linearized, form: &StateForm) -> Vec<String> {
     }
 }
 
-fn rewrites_lines(lin: &Linearized) -> Vec<String> {
+/// `line L, column C` of a byte offset (both from 1; columns count characters).
+fn line_and_column(source: &str, offset: u32) -> String {
+    let offset = (offset as usize).min(source.len());
+    let before = source.get(..offset).unwrap_or(source);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    format!("line {line}, column {column}")
+}
+
+fn rewrites_lines(lin: &Linearized, source: Option<&str>) -> Vec<String> {
     let mut lines = Vec::new();
     for r in &lin.rewrites {
+        let place = match source {
+            Some(text) => line_and_column(text, r.span.start),
+            None => format!("bytes {}..{}", r.span.start, r.span.end),
+        };
         let at = r
             .singular_at
             .as_ref()
             .map(|a| format!(" (0/0 at {a})"))
             .unwrap_or_default();
         lines.push(format!(
-            "removable singularity, bytes {}..{}{at}: rewritten with exprel",
-            r.span.start, r.span.end
+            "removable singularity, {place}{at}: rewritten with exprel"
         ));
         lines.push(format!("  before: {}", r.before));
         lines.push(format!("  after:  {}", r.after));
@@ -204,7 +229,7 @@ fn rewrites_lines(lin: &Linearized) -> Vec<String> {
 }
 
 /// Text (Unicode) and Markdown views.
-fn human(lin: &Linearized, method: Method, markdown: bool) -> String {
+fn human(lin: &Linearized, method: Method, markdown: bool, source: Option<&str>) -> String {
     let model = &lin.model;
     let p = lin.printer(Style::Unicode);
     let code = |s: String| if markdown { format!("`{s}`") } else { s };
@@ -307,7 +332,7 @@ fn human(lin: &Linearized, method: Method, markdown: bool) -> String {
     }
     if markdown {
         let _ = writeln!(out, "## Rewrites\n");
-        for line in rewrites_lines(lin) {
+        for line in rewrites_lines(lin, source) {
             match line.strip_prefix("  ") {
                 Some(rest) => {
                     let (label, body) = rest.split_once(':').unwrap_or((rest, ""));
@@ -320,7 +345,7 @@ fn human(lin: &Linearized, method: Method, markdown: bool) -> String {
         }
     } else {
         let _ = writeln!(out, "rewrites");
-        for line in rewrites_lines(lin) {
+        for line in rewrites_lines(lin, source) {
             let _ = writeln!(out, "  {line}");
         }
     }
@@ -554,7 +579,7 @@ pub fn linear_text(lin: &Linearized) -> String {
         }
     }
     let _ = writeln!(out, "rewrites");
-    for line in rewrites_lines(lin) {
+    for line in rewrites_lines(lin, None) {
         let _ = writeln!(out, "  {line}");
     }
     out

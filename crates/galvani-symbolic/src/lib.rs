@@ -25,7 +25,7 @@ mod tests;
 
 pub use dag::{Dag, GateField, Node, NodeId, Sym};
 pub use discretize::discretize;
-pub use explain::{explain, Format};
+pub use explain::{explain, explain_in, Format};
 pub use linear::{
     linearize, Class, CseStats, EventForms, GateInfo, GateKind, Linearized, NamedForms, Rewrite,
     StateForm,

@@ -288,7 +288,7 @@ fn cmd_explain(
                     FormatArg::Latex => galvani_symbolic::Format::Latex,
                     FormatArg::Json => galvani_symbolic::Format::Json,
                 };
-                galvani_symbolic::explain(&linearized, method, format)
+                galvani_symbolic::explain_in(&linearized, method, format, Some(sources.text(file)))
             })
             .map_err(|d| report(&sources, &DriverError::Diagnostics(d))),
     };
