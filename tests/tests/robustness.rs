@@ -1,9 +1,11 @@
 //! No input file may make galvani panic, hang or allocate without bound. Random text and
 //! randomly mutated model files go through parse → check → render; every result must be a
-//! checked model or well-formed diagnostics whose spans lie inside the file.
+//! checked model that compiles down to native code, or well-formed diagnostics whose spans
+//! lie inside the file.
 
 use galvani::driver::{self, Sources};
 use galvani::render;
+use galvani_ir::step::Method;
 use proptest::prelude::*;
 use std::time::{Duration, Instant};
 
@@ -32,6 +34,19 @@ fn assert_clean_answer(text: &str) {
         Ok(checked) => {
             checked.model.verify().expect("a checked model verifies");
             let _ = galvani_ir::text::model_to_text(&checked.model);
+            // What checks must also compile: every method applies to every model, and the
+            // middle and back end raise no user errors and hit no bugs.
+            let method = Method::ALL[text.len() % Method::ALL.len()];
+            match driver::compile(&sources, file, method) {
+                Ok((_, program)) => {
+                    if let Err(e) = galvani_codegen::JitKernel::compile(&program) {
+                        panic!("JIT fails on input:\n{text}\n{e}");
+                    }
+                }
+                Err(diagnostics) => {
+                    panic!("a checked model does not compile with {method:?}:\n{text}\n{diagnostics:?}")
+                }
+            }
         }
         Err(diagnostics) => {
             assert!(

@@ -123,6 +123,9 @@ pub fn linearize(
 ) -> Result<(Checked, galvani_symbolic::Linearized), Diagnostics> {
     let mut checked = check(sources, file)?;
     let linearized = galvani_symbolic::linearize(&checked.model).map_err(symbolic_diagnostics)?;
+    // A and B free of y, with the dimensions y/time and 1/time: a failure is a galvani bug
+    // (exit 3), never the user's.
+    linearized.verify().map_err(symbolic_diagnostics)?;
     checked.warnings.extend(linearized.warnings());
     Ok((checked, linearized))
 }
