@@ -271,6 +271,39 @@ impl Decimator {
     }
 }
 
+/// The spikes a plot draws, collected while a run streams them, bounded like
+/// [`Decimator`]: at most `limit` are kept (the earliest), the rest only counted, so a long
+/// run of a large population cannot exhaust memory for a picture.
+#[derive(Clone, Debug)]
+pub struct PlotSpikes {
+    /// `(neuron, t)` in time order.
+    pub kept: Vec<(u32, f64)>,
+    /// Spikes seen after `limit` was reached.
+    pub dropped: u64,
+    limit: usize,
+}
+
+impl PlotSpikes {
+    pub fn new(limit: usize) -> Self {
+        PlotSpikes {
+            kept: Vec::new(),
+            dropped: 0,
+            limit,
+        }
+    }
+}
+
+impl galvani_runtime::SpikeSink for PlotSpikes {
+    fn spike(&mut self, neuron: u32, t: f64, _event: usize) -> Result<(), SinkError> {
+        if self.kept.len() < self.limit {
+            self.kept.push((neuron, t));
+        } else {
+            self.dropped += 1;
+        }
+        Ok(())
+    }
+}
+
 impl RecordSink for Decimator {
     /// Takes the columns' display scales; before any row, the number of series follows the
     /// columns.
@@ -963,6 +996,17 @@ impl Figure for XyFigure<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plot_spikes_keep_the_earliest_up_to_the_limit_and_count_the_rest() {
+        use galvani_runtime::SpikeSink;
+        let mut spikes = PlotSpikes::new(3);
+        for k in 0..10u32 {
+            spikes.spike(k % 2, f64::from(k), 0).unwrap();
+        }
+        assert_eq!(spikes.kept, vec![(0, 0.0), (1, 1.0), (0, 2.0)]);
+        assert_eq!(spikes.dropped, 7);
+    }
 
     /// A unique scratch directory under the system temp dir, removed when dropped.
     struct ScratchDir(PathBuf);

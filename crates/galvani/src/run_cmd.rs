@@ -5,7 +5,7 @@
 use crate::cli::Exit;
 use crate::driver::{self, Sources};
 use crate::output::{self, CsvSpikes, CsvTrace, TeeRecord, TeeSpikes};
-use crate::plot::{self, Decimator, PlotInput, Series};
+use crate::plot::{self, Decimator, PlotInput, PlotSpikes, Series};
 use crate::values::{self, Expect, InputContext, ValueError};
 use crate::{render, rest, sketch};
 use clap::Args;
@@ -23,6 +23,9 @@ use std::time::{Duration, Instant};
 /// Traces drawn per recorded variable in a plot of a population (the raster shows every
 /// neuron).
 const PLOTTED_TRACES: usize = 5;
+
+/// Spikes kept for a raster (32 MB); later ones are counted, and the plot says so.
+const PLOTTED_SPIKES: usize = 2_000_000;
 
 /// Options shared by `run` and `fi`.
 #[derive(Args, Debug, Clone)]
@@ -688,7 +691,7 @@ fn run_compiled(args: &RunArgs, compiled: &Compiled, out: &mut dyn Write) -> Res
     let rows = steps / config.record_every + 1;
     let mut decimator =
         keep_in_memory.then(|| Decimator::new(config.record.len() * args.n, rows, 2000));
-    let mut spike_list = SpikeList::default();
+    let mut plot_spikes = keep_in_memory.then(|| PlotSpikes::new(PLOTTED_SPIKES));
 
     let mut progress = Progress::new();
     let mut progress_callback = |done: u64, total: u64| progress.update(done, total);
@@ -700,7 +703,10 @@ fn run_compiled(args: &RunArgs, compiled: &Compiled, out: &mut dyn Write) -> Res
         if let Some(d) = decimator.as_mut() {
             record_sinks.push(d);
         }
-        let mut spike_sinks: Vec<&mut dyn galvani_runtime::SpikeSink> = vec![&mut spike_list];
+        let mut spike_sinks: Vec<&mut dyn galvani_runtime::SpikeSink> = Vec::new();
+        if let Some(p) = plot_spikes.as_mut() {
+            spike_sinks.push(p);
+        }
         if let Some(f) = spikes_file.as_mut() {
             spike_sinks.push(f);
         }
@@ -751,7 +757,8 @@ fn run_compiled(args: &RunArgs, compiled: &Compiled, out: &mut dyn Write) -> Res
         output::write_sidecar(path, "spike times", &prov).map_err(|e| io_failure(path, e))?;
     }
     let series = decimator.map(|d| d.into_series(&series_labels(program, &config, args.n)));
-    let spike_pairs: Vec<(u32, f64)> = spike_list.spikes.iter().map(|s| (s.neuron, s.t)).collect();
+    let plot_spikes = plot_spikes.unwrap_or_else(|| PlotSpikes::new(0));
+    let spike_pairs = &plot_spikes.kept;
     if let (Some(path), Some(series)) = (&args.plot, &series) {
         // Overlaid traces stay readable for a few neurons; the raster shows them all.
         let series: Vec<Series> = series
@@ -761,18 +768,21 @@ fn run_compiled(args: &RunArgs, compiled: &Compiled, out: &mut dyn Write) -> Res
             .map(|(_, s)| s.clone())
             .collect();
         let series = &series;
-        let title = format!(
+        let mut title = format!(
             "{} — {}, dt = {} ms",
             model.name,
             grid.method.name(),
             grid.dt
         );
+        if plot_spikes.dropped > 0 {
+            title.push_str(&format!(" (first {PLOTTED_SPIKES} spikes shown)"));
+        }
         plot::write_plot(
             path,
             &PlotInput {
                 title: &title,
                 series,
-                spikes: &spike_pairs,
+                spikes: spike_pairs,
                 n_neurons: args.n,
                 t_end: grid.t_end,
             },
