@@ -14,7 +14,7 @@ use galvani_diag::Diagnostic;
 use galvani_ir::step::{Method, StepProgram};
 use galvani_ir::Model;
 use galvani_runtime::{
-    Discard, Protocol, Recorded, RunConfig, RunError, RunSummary, SpikeList, Values,
+    Discard, Protocol, Recorded, RunConfig, RunError, RunSummary, SinkError, SpikeSink, Values,
 };
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -890,6 +890,43 @@ fn summary_text(
     }
 }
 
+/// Per neuron: its first and last spike time and its spike count — all `fi` needs, in
+/// memory proportional to the population.
+struct SteadyRates {
+    first_last_count: Vec<(f64, f64, u64)>,
+}
+
+impl SteadyRates {
+    fn new(n: usize) -> Self {
+        SteadyRates {
+            first_last_count: vec![(0.0, 0.0, 0); n],
+        }
+    }
+
+    /// `(k − 1)/(t_k − t_1)` in Hz over k ≥ 2 spikes, 0 otherwise.
+    fn rate_hz(&self, neuron: usize) -> f64 {
+        match self.first_last_count[neuron] {
+            (first, last, count) if count >= 2 && last > first => {
+                (count - 1) as f64 / (last - first) * 1000.0
+            }
+            _ => 0.0,
+        }
+    }
+}
+
+impl SpikeSink for SteadyRates {
+    fn spike(&mut self, neuron: u32, t: f64, _event: usize) -> Result<(), SinkError> {
+        if let Some((first, last, count)) = self.first_last_count.get_mut(neuron as usize) {
+            if *count == 0 {
+                *first = t;
+            }
+            *last = t;
+            *count += 1;
+        }
+        Ok(())
+    }
+}
+
 /// `galvani fi`: the firing rate of one neuron per constant input value, in one
 /// population run. The rate is the steady firing rate `(k − 1)/(t_k − t_1)` from the
 /// first to the last of `k ≥ 2` spikes (so an onset transient does not count as
@@ -925,7 +962,7 @@ fn fi_compiled(args: &FiArgs, compiled: &Compiled, out: &mut dyn Write) -> Resul
     config
         .inputs
         .push((slot, Protocol::PerNeuron(currents.clone())));
-    let mut spikes = SpikeList::default();
+    let mut spikes = SteadyRates::new(currents.len());
     galvani_runtime::run(&compiled.kernel, &config, &mut Discard, &mut spikes, None)
         .map_err(|e| run_failure(model, e))?;
 
@@ -939,11 +976,7 @@ fn fi_compiled(args: &FiArgs, compiled: &Compiled, out: &mut dyn Write) -> Resul
     let mut points = Vec::with_capacity(currents.len());
     let mut csv = format!("{header}\n");
     for (neuron, current) in currents.iter().enumerate() {
-        let times = spikes.times_of(neuron as u32);
-        let rate = match times.as_slice() {
-            [first, .., last] if last > first => (times.len() - 1) as f64 / (last - first) * 1000.0,
-            _ => 0.0,
-        };
+        let rate = spikes.rate_hz(neuron);
         let shown = current / unit.scale;
         points.push((shown, rate));
         csv.push_str(&format!("{},{}\n", output::format_value(shown, 1.0), rate));
