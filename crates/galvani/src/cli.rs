@@ -82,6 +82,12 @@ pub enum Command {
         after_help = "Example:\n  galvani fi models/hh.gal --input I_e --range 0..20uA/cm^2 --points 41 --t 500ms --out fi.csv --plot fi.png"
     )]
     Fi(crate::run_cmd::FiArgs),
+    /// Measure edit → first result, the compile stages and simulation throughput, each
+    /// beside a reference measured in the same run.
+    #[command(
+        after_help = "Examples:\n  galvani bench models/hh.gal\n  galvani bench models/lif.gal --method euler --n 100000 --steps 100"
+    )]
+    Bench(crate::bench_cmd::BenchArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -136,6 +142,7 @@ where
         } => cmd_explain(&file, stage, &method, format, out),
         Command::Run(args) => crate::run_cmd::cmd_run(&args, out),
         Command::Fi(args) => crate::run_cmd::cmd_fi(&args, out),
+        Command::Bench(args) => crate::bench_cmd::cmd_bench(&args, out),
     }
 }
 

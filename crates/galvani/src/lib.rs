@@ -2,6 +2,7 @@
 //! diagnostics, and implements the command line (`cli`). The binary in `main.rs` is a thin
 //! shell around [`cli::main_with_args`].
 
+pub mod bench_cmd;
 pub mod cli;
 pub mod driver;
 pub mod output;

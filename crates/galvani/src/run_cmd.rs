@@ -108,19 +108,19 @@ pub struct FiArgs {
 }
 
 /// A failure of the command, already classified by exit status.
-struct Failure {
-    exit: Exit,
-    diagnostics: Vec<Diagnostic>,
+pub(crate) struct Failure {
+    pub(crate) exit: Exit,
+    pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
 impl Failure {
-    fn user(diagnostic: Diagnostic) -> Failure {
+    pub(crate) fn user(diagnostic: Diagnostic) -> Failure {
         Failure {
             exit: Exit::UserError,
             diagnostics: vec![diagnostic],
         }
     }
-    fn internal(message: String) -> Failure {
+    pub(crate) fn internal(message: String) -> Failure {
         Failure {
             exit: Exit::Internal,
             diagnostics: vec![Diagnostic::bug(message)],
@@ -457,7 +457,7 @@ fn input_context(model: &Model, name: &str, n: usize) -> Result<(usize, InputCon
 }
 
 /// Reports a run error; `NonFinite` points at the equation of the variable.
-fn run_failure(model: &Model, error: RunError) -> Failure {
+pub(crate) fn run_failure(model: &Model, error: RunError) -> Failure {
     match error {
         RunError::NonFinite {
             variable,
@@ -563,19 +563,19 @@ impl Progress {
 
 /// `galvani run`
 pub fn cmd_run(args: &RunArgs, out: &mut dyn Write) -> Exit {
-    compile_then(&args.file, &args.sim, |compiled| {
+    compile_then(&args.file, &args.sim.method, |compiled| {
         run_compiled(args, compiled, out)
     })
 }
 
-/// Compiles `file` with the method of `sim`, then runs `then` on it; every failure is
-/// reported against the sources it concerns.
-fn compile_then(
+/// Compiles `file` with the method named `method`, then runs `then` on it; every failure
+/// is reported against the sources it concerns.
+pub(crate) fn compile_then(
     file: &Path,
-    sim: &SimOptions,
+    method: &str,
     then: impl FnOnce(&Compiled) -> Result<Exit, Failure>,
 ) -> Exit {
-    let method = match parse_method(&sim.method) {
+    let method = match parse_method(method) {
         Ok(m) => m,
         Err(f) => return report_failure(&Sources::new(), f),
     };
@@ -932,7 +932,7 @@ impl SpikeSink for SteadyRates {
 /// first to the last of `k ≥ 2` spikes (so an onset transient does not count as
 /// firing), and 0 for a neuron that fires fewer than twice.
 pub fn cmd_fi(args: &FiArgs, out: &mut dyn Write) -> Exit {
-    compile_then(&args.file, &args.sim, |compiled| {
+    compile_then(&args.file, &args.sim.method, |compiled| {
         fi_compiled(args, compiled, out)
     })
 }

@@ -465,3 +465,31 @@ fn file_protocols_and_per_neuron_files_read_paths_verbatim() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(text(&missing.stderr).contains("no.such.csv"));
 }
+
+#[test]
+fn bench_reports_each_measurement_beside_its_reference() {
+    let out = galvani(&[
+        "bench",
+        "models/lif.gal",
+        "--n",
+        "10",
+        "--steps",
+        "10",
+        "--repeat",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for expected in [
+        "edit → first result",
+        "check",
+        "parse+check",
+        "JIT",
+        "interpreter",
+        "ns/neuron-step",
+    ] {
+        assert!(stdout.contains(expected), "no `{expected}` in:\n{stdout}");
+    }
+    let bad = galvani(&["bench", "models/lif.gal", "--repeat", "0"]);
+    assert_eq!(bad.status.code(), Some(1));
+}

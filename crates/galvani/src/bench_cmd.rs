@@ -1,0 +1,263 @@
+//! `galvani bench`: measures what galvani promises — edit → first result for a freshly
+//! edited model file, the cost of each compile stage, and simulation throughput — each next
+//! to a reference measured in the same run (a bare `galvani check` of the same file, the
+//! reference interpreter running the same program), so the ratios survive a slow machine.
+
+use crate::cli::Exit;
+use crate::driver::{self, Sources};
+use crate::run_cmd::{self, Compiled, Failure};
+use clap::Args;
+use galvani_codegen::{Interpreter, JitKernel, Kernel};
+use galvani_diag::Diagnostic;
+use galvani_runtime::{Discard, RunConfig};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Simulated time of the edit → first result run, as in the promise: 100 ms.
+const EDIT_RUN_T: &str = "100ms";
+/// Time step of the throughput runs (ms): `run`'s default.
+const THROUGHPUT_DT: f64 = 0.025;
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// The model file.
+    pub file: PathBuf,
+    /// Integration method.
+    #[arg(long, default_value = "expeuler2")]
+    pub method: String,
+    /// Neurons in the throughput runs.
+    #[arg(long, default_value_t = 10_000)]
+    pub n: usize,
+    /// Steps of each throughput run.
+    #[arg(long, default_value_t = 100)]
+    pub steps: u64,
+    /// Repetitions of every measurement; medians are reported.
+    #[arg(long, default_value_t = 5)]
+    pub repeat: usize,
+}
+
+/// `galvani bench`
+pub fn cmd_bench(args: &BenchArgs, out: &mut dyn Write) -> Exit {
+    run_cmd::compile_then(&args.file, &args.method, |compiled| {
+        bench_compiled(args, compiled, out)
+    })
+}
+
+fn failure(message: String) -> Failure {
+    Failure::user(Diagnostic::error(message))
+}
+
+fn bench_compiled(
+    args: &BenchArgs,
+    compiled: &Compiled,
+    out: &mut dyn Write,
+) -> Result<Exit, Failure> {
+    if args.repeat == 0 || args.n == 0 || args.steps == 0 {
+        return Err(failure(
+            "invalid bench: --repeat, --n and --steps must be at least 1".to_string(),
+        ));
+    }
+    let model = &compiled.checked.model;
+    let method = compiled.program.method;
+    let mut report = format!(
+        "bench {} — {}, medians of {} repetitions\n",
+        model.name,
+        method.name(),
+        args.repeat
+    );
+
+    // 1. Edit → first result, as a user meets it: a fresh process on a just-edited file.
+    let edit = edit_to_first_result(args)?;
+    report.push_str(&format!(
+        "edit → first result   `galvani run` of an edited copy, T = {EDIT_RUN_T}, spikes to a file\n\
+         \x20 run    {:>9} (max {})\n\
+         \x20 check  {:>9} (reference: parse and check only)\n\
+         \x20 ratio  {:>8.2}×\n",
+        millis(edit.run_median),
+        millis(edit.run_max),
+        millis(edit.check_median),
+        ratio(edit.run_median, edit.check_median),
+    ));
+
+    // 2. The compile stages, in process.
+    let stages = compile_stages(args, &args.method)?;
+    report.push_str("compile stages (in process)\n");
+    for (name, time) in &stages {
+        report.push_str(&format!("  {name:<11}{:>9}\n", millis(*time)));
+    }
+
+    // 3. Throughput: the JIT against the interpreter on the same program and population.
+    let interpreter = Interpreter::new(&compiled.program)
+        .map_err(|e| Failure::internal(format!("the interpreter rejects the program: {e}")))?;
+    let jit = throughput(&compiled.kernel, args, model)?;
+    let reference = throughput(&interpreter, args, model)?;
+    report.push_str(&format!(
+        "throughput            N = {}, {} steps of {THROUGHPUT_DT} ms, default inputs\n\
+         \x20 JIT          {:>8.1} ns/neuron-step\n\
+         \x20 interpreter  {:>8.1} ns/neuron-step (reference)\n\
+         \x20 ratio        {:>8.2}× faster\n",
+        args.n,
+        args.steps,
+        jit,
+        reference,
+        reference / jit,
+    ));
+    let _ = out.write_all(report.as_bytes());
+    Ok(Exit::Success)
+}
+
+struct EditTimes {
+    run_median: Duration,
+    run_max: Duration,
+    check_median: Duration,
+}
+
+/// Spawns this executable on a fresh copy of the model with one comment line changed per
+/// repetition, so no run sees a file it has seen before.
+fn edit_to_first_result(args: &BenchArgs) -> Result<EditTimes, Failure> {
+    let exe = std::env::current_exe()
+        .map_err(|e| failure(format!("cannot find the galvani executable: {e}")))?;
+    let text = std::fs::read_to_string(&args.file)
+        .map_err(|e| failure(format!("cannot read `{}`: {e}", args.file.display())))?;
+    let dir = std::env::temp_dir().join(format!("galvani-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| failure(format!("cannot create `{}`: {e}", dir.display())))?;
+    let model_path = dir.join("edited.gal");
+    let spikes_path = dir.join("spikes.csv");
+    let result = (|| {
+        let mut runs = Vec::with_capacity(args.repeat);
+        let mut checks = Vec::with_capacity(args.repeat);
+        for edit in 0..args.repeat {
+            std::fs::write(
+                &model_path,
+                format!("{text}\n# galvani bench: edit {edit}\n"),
+            )
+            .map_err(|e| failure(format!("cannot write `{}`: {e}", model_path.display())))?;
+            let model = model_path.to_string_lossy();
+            let spikes = spikes_path.to_string_lossy();
+            checks.push(time_process(&exe, &["check", &model])?);
+            runs.push(time_process(
+                &exe,
+                &[
+                    "run",
+                    &model,
+                    "--method",
+                    &args.method,
+                    "--t",
+                    EDIT_RUN_T,
+                    "--spikes",
+                    &spikes,
+                ],
+            )?);
+        }
+        let run_max = runs.iter().copied().max().unwrap_or_default();
+        Ok(EditTimes {
+            run_median: median(runs),
+            run_max,
+            check_median: median(checks),
+        })
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn time_process(exe: &Path, args: &[&str]) -> Result<Duration, Failure> {
+    let started = Instant::now();
+    let status = Command::new(exe)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| failure(format!("cannot start `{}`: {e}", exe.display())))?;
+    let took = started.elapsed();
+    if !status.success() {
+        return Err(failure(format!(
+            "`galvani {}` failed ({status}); run it by hand to see why",
+            args.join(" ")
+        )));
+    }
+    Ok(took)
+}
+
+/// Median wall time of each stage over `repeat` fresh compilations.
+fn compile_stages(
+    args: &BenchArgs,
+    method: &str,
+) -> Result<Vec<(&'static str, Duration)>, Failure> {
+    let method = galvani_ir::step::Method::ALL
+        .into_iter()
+        .find(|m| m.name() == method)
+        .ok_or_else(|| failure(format!("unknown method `{method}`")))?;
+    let names = ["load", "parse+check", "linearize", "discretize", "JIT"];
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
+    for _ in 0..args.repeat {
+        let mut lap = Lap::new();
+        let mut sources = Sources::new();
+        let file = sources
+            .load(&args.file)
+            .map_err(|e| failure(format!("cannot read `{}`: {e:?}", args.file.display())))?;
+        times[0].push(lap.next());
+        let checked = driver::check(&sources, file)
+            .map_err(|_| failure("the model no longer checks".to_string()))?;
+        times[1].push(lap.next());
+        let linearized = galvani_symbolic::linearize(&checked.model)
+            .map_err(|e| Failure::internal(e.to_string()))?;
+        times[2].push(lap.next());
+        let program = galvani_symbolic::discretize(&linearized, method)
+            .map_err(|e| Failure::internal(e.to_string()))?;
+        times[3].push(lap.next());
+        JitKernel::compile(&program).map_err(|e| Failure::internal(e.to_string()))?;
+        times[4].push(lap.next());
+    }
+    Ok(names
+        .into_iter()
+        .zip(times.into_iter().map(median))
+        .collect())
+}
+
+/// ns per neuron-step of `kernel` on `--n` neurons for `--steps` steps (median).
+fn throughput(
+    kernel: &dyn Kernel,
+    args: &BenchArgs,
+    model: &galvani_ir::Model,
+) -> Result<f64, Failure> {
+    let config = RunConfig::new(args.steps as f64 * THROUGHPUT_DT, THROUGHPUT_DT, args.n);
+    let mut times = Vec::with_capacity(args.repeat);
+    for _ in 0..args.repeat {
+        let summary = galvani_runtime::run(kernel, &config, &mut Discard, &mut Discard, None)
+            .map_err(|e| run_cmd::run_failure(model, e))?;
+        times.push(summary.simulate_time);
+    }
+    Ok(median(times).as_nanos() as f64 / (args.n as f64 * args.steps as f64))
+}
+
+/// Successive intervals of one stopwatch.
+struct Lap(Instant);
+
+impl Lap {
+    fn new() -> Self {
+        Lap(Instant::now())
+    }
+    fn next(&mut self) -> Duration {
+        let now = Instant::now();
+        let took = now - self.0;
+        self.0 = now;
+        took
+    }
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values.get(values.len() / 2).copied().unwrap_or_default()
+}
+
+fn millis(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64().max(1e-9)
+}
