@@ -82,7 +82,7 @@ fn bench_compiled(
     ));
 
     // 2. The compile stages, in process.
-    let stages = compile_stages(args, &args.method)?;
+    let stages = compile_stages(args, method)?;
     report.push_str("compile stages (in process)\n");
     for (name, time) in &stages {
         report.push_str(&format!("  {name:<11}{:>9}\n", millis(*time)));
@@ -185,12 +185,8 @@ fn time_process(exe: &Path, args: &[&str]) -> Result<Duration, Failure> {
 /// Median wall time of each stage over `repeat` fresh compilations.
 fn compile_stages(
     args: &BenchArgs,
-    method: &str,
+    method: galvani_ir::step::Method,
 ) -> Result<Vec<(&'static str, Duration)>, Failure> {
-    let method = galvani_ir::step::Method::ALL
-        .into_iter()
-        .find(|m| m.name() == method)
-        .ok_or_else(|| failure(format!("unknown method `{method}`")))?;
     let names = ["load", "parse+check", "linearize", "discretize", "JIT"];
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
     for _ in 0..args.repeat {
