@@ -12,6 +12,18 @@ pub fn workspace_root() -> &'static Path {
         .expect("the tests crate lives inside the workspace")
 }
 
+/// The `.gal` files of `dir` (relative to the workspace root), sorted by path.
+pub fn gal_files(dir: &str) -> Vec<std::path::PathBuf> {
+    let dir = workspace_root().join(dir);
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{} is readable: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "gal"))
+        .collect();
+    paths.sort();
+    paths
+}
+
 /// Loads `path` into a fresh source table under its path relative to the workspace root,
 /// with `/` separators, so rendered diagnostics are identical on every machine.
 pub fn load(path: &Path) -> (Sources, galvani_diag::FileId) {

@@ -30,14 +30,8 @@ fn every_diagnostics_case_fails_with_its_snapshot() {
 /// "Each has its own message": no two failing cases produce the same first message.
 #[test]
 fn every_diagnostics_case_has_its_own_message() {
-    let dir = galvani_tests::workspace_root().join("tests/diagnostics");
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
-    let mut entries: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "gal"))
-        .collect();
-    entries.sort();
+    let entries = galvani_tests::gal_files("tests/diagnostics");
     assert!(
         entries.len() >= 25,
         "at least 25 failing cases, found {}",

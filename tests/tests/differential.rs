@@ -73,12 +73,7 @@ fn config(program: &StepProgram, model: &Model, dt: f64, amplitude: f64) -> RunC
 
 #[test]
 fn jit_and_interpreter_agree_on_every_model_and_method() {
-    let mut files: Vec<_> = std::fs::read_dir(galvani_tests::workspace_root().join("models"))
-        .expect("models/ is readable")
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "gal"))
-        .collect();
-    files.sort();
+    let files = galvani_tests::gal_files("models");
     assert!(files.len() >= 11, "the model library is in models/");
     for path in &files {
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();

@@ -11,15 +11,9 @@ use std::time::{Duration, Instant};
 
 /// The model library and the failing cases: realistic starting points for mutation.
 fn corpus() -> Vec<String> {
-    let root = galvani_tests::workspace_root();
     let mut texts = Vec::new();
     for dir in ["models", "tests/diagnostics"] {
-        let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "gal"))
-            .collect();
-        paths.sort();
+        let paths = galvani_tests::gal_files(dir);
         texts.extend(paths.iter().map(|p| std::fs::read_to_string(p).unwrap()));
     }
     assert!(!texts.is_empty());

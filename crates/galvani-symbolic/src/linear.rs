@@ -420,13 +420,15 @@ pub(crate) fn distribute(dag: &mut Dag, id: NodeId, budget: &mut usize) -> NodeI
             dag.add(terms)
         }
         Node::Mul(factors) => {
-            let Some(at) = factors
-                .iter()
-                .position(|f| matches!(dag.node(*f), Node::Add(_)))
+            let Some((at, sum)) =
+                factors
+                    .iter()
+                    .enumerate()
+                    .find_map(|(at, f)| match dag.node(*f) {
+                        Node::Add(sum) => Some((at, sum.clone())),
+                        _ => None,
+                    })
             else {
-                return id;
-            };
-            let Node::Add(sum) = dag.node(factors[at]).clone() else {
                 return id;
             };
             if *budget < sum.len() {
