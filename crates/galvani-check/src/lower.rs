@@ -20,6 +20,7 @@ use crate::error::{
 use crate::resolve::Resolution;
 use crate::sink::Sink;
 use galvani_diag::Span;
+use galvani_ir::builtins::DimRule;
 use galvani_ir::dim::{exponent_from_f64, Exponent};
 use galvani_ir::eval::for_each_child;
 use galvani_ir::text::format_f64;
@@ -697,54 +698,60 @@ impl<'d, 'a> Lowerer<'d, 'a> {
         exponent_from_f64(value).ok_or_else(|| ExponentProblem::NotRational(format_f64(value)))
     }
 
+    /// A call of a built-in, its dimensions checked by the table's rule for it.
     fn builtin(&mut self, b: Builtin, e: &Expr, args: &[Expr], scope: Scope) -> Typed {
         let span = e.span;
         if args.len() != b.arity() {
             return self.poison_args(args, scope, span);
         }
-        if b == Builtin::Pow {
+        let rule = b.spec().dims;
+        if rule == DimRule::Power {
             return self.power(span, &args[0], &args[1], scope, Some(b));
         }
-        let x = self.lower(&args[0], scope);
-        let dx = self.expect_num(&x);
-        let result = match b {
-            Builtin::Min | Builtin::Max => {
-                let y = self.lower(&args[1], scope);
-                let dy = self.expect_num(&y);
-                let (Some(dx), Some(dy)) = (dx, dy) else {
+        let mut lowered = Vec::with_capacity(args.len());
+        let mut dims = Vec::with_capacity(args.len());
+        for arg in args {
+            let x = self.lower(arg, scope);
+            dims.push(self.expect_num(&x));
+            lowered.push(x);
+        }
+        let dx = dims[0];
+        let result = match rule {
+            DimRule::SameAsArguments => {
+                let Some(dims) = dims.iter().copied().collect::<Option<Vec<Dim>>>() else {
                     return Typed::poison(span);
                 };
-                if dx != dy {
-                    self.mismatch(
-                        MismatchSite::Arguments(b.name()),
-                        span,
-                        (&args[0], dx),
-                        (&args[1], dy),
-                        scope,
-                    );
-                    return Typed::poison(span);
+                for (k, d) in dims.iter().enumerate().skip(1) {
+                    if *d != dims[0] {
+                        self.mismatch(
+                            MismatchSite::Arguments(b.name()),
+                            span,
+                            (&args[0], dims[0]),
+                            (&args[k], *d),
+                            scope,
+                        );
+                        return Typed::poison(span);
+                    }
                 }
-                let (nx, ny) = (self.node(x), self.node(y));
-                let id = self.add(IrKind::Call(b, vec![nx, ny]), span, dx);
-                return Typed {
-                    val: Val::Node(id),
-                    ty: Ty::Num(dx),
-                    span,
-                };
+                Some(Some(dims[0]))
             }
-            Builtin::Sqrt => dx.map(|d| d.checked_pow(Ratio::new(1, 2))),
-            Builtin::Abs => dx.map(Some),
-            _ => {
-                if let Some(d) = dx.filter(|d| !d.is_none()) {
-                    let call_site = self.call_site;
-                    self.sink.push(|| CheckError::DimensionedArgument {
-                        function: b.name().to_string(),
-                        span: args[0].span,
-                        dim: d,
-                        call_site,
-                    });
+            DimRule::SquareRoot => dx.map(|d| d.checked_pow(Ratio::new(1, 2))),
+            DimRule::Dimensionless | DimRule::Power => {
+                for (arg, d) in args.iter().zip(&dims) {
+                    if let Some(d) = d.filter(|d| !d.is_none()) {
+                        let call_site = self.call_site;
+                        self.sink.push(|| CheckError::DimensionedArgument {
+                            function: b.name().to_string(),
+                            span: arg.span,
+                            dim: d,
+                            call_site,
+                        });
+                    }
                 }
-                dx.map(|_| Some(Dim::NONE))
+                dims.iter()
+                    .copied()
+                    .collect::<Option<Vec<Dim>>>()
+                    .map(|_| Some(Dim::NONE))
             }
         };
         let dim = match result {
@@ -755,8 +762,8 @@ impl<'d, 'a> Lowerer<'d, 'a> {
             }
             None => return Typed::poison(span),
         };
-        let nx = self.node(x);
-        let id = self.add(IrKind::Call(b, vec![nx]), span, dim);
+        let nodes: Vec<ExprId> = lowered.iter().map(|x| self.node(*x)).collect();
+        let id = self.add(IrKind::Call(b, nodes), span, dim);
         Typed {
             val: Val::Node(id),
             ty: Ty::Num(dim),

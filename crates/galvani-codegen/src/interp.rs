@@ -3,10 +3,11 @@
 //! of the JIT's differential tests and a fallback where no JIT exists.
 
 use crate::kernel::{check_call, BlockArgs, BlockKind, Kernel, KernelError};
-use crate::math::{fmax, fmin, Lowering};
+use crate::math::Lowering;
 use crate::plan::{plan_program, Op, Plan};
 use crate::population::Population;
 use crate::CodegenError;
+use galvani_ir::builtins;
 use galvani_ir::model::BinOp;
 use galvani_ir::step::StepProgram;
 
@@ -46,7 +47,7 @@ fn binary(op: BinOp, a: f64, b: f64) -> f64 {
         BinOp::Sub => a - b,
         BinOp::Mul => a * b,
         BinOp::Div => a / b,
-        BinOp::Pow => crate::math::galvani_pow(a, b),
+        BinOp::Pow => builtins::pow(a, b),
         BinOp::Lt => boolean(a < b),
         BinOp::Le => boolean(a <= b),
         BinOp::Gt => boolean(a > b),
@@ -60,11 +61,13 @@ fn binary(op: BinOp, a: f64, b: f64) -> f64 {
 
 fn call(lowering: Lowering, args: &[f64]) -> f64 {
     match (lowering, args) {
+        // The table's value functions: the JIT calls the same functions or emits an
+        // instruction that computes the same bits.
         (Lowering::Runtime(f), _) => f.eval(args),
-        (Lowering::Sqrt, [x]) => x.sqrt(),
-        (Lowering::Abs, [x]) => x.abs(),
-        (Lowering::Min, [a, b]) => fmin(*a, *b),
-        (Lowering::Max, [a, b]) => fmax(*a, *b),
+        (Lowering::Sqrt, [x]) => builtins::sqrt(*x),
+        (Lowering::Abs, [x]) => builtins::abs(*x),
+        (Lowering::Min, [a, b]) => builtins::min(*a, *b),
+        (Lowering::Max, [a, b]) => builtins::max(*a, *b),
         // ((x·x)·x)·… with k − 1 multiplications, as the generated code does.
         (Lowering::IntegerPower(k), [x, _]) => {
             let mut p = *x;

@@ -4,13 +4,14 @@
 
 use crate::kernel::{check_call, BlockArgs, BlockKind, Kernel, KernelError};
 use crate::lower::{block_signature, lower_plan, runtime_signature, Target};
-use crate::math::RuntimeFn;
+use crate::math::{runtime_functions, symbol};
 use crate::plan::plan_program;
 use crate::population::Population;
 use crate::CodegenError;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
+use galvani_ir::step::Func;
 use galvani_ir::step::StepProgram;
 use std::time::{Duration, Instant};
 
@@ -70,25 +71,25 @@ impl JitKernel {
             .map_err(|e| CodegenError::Settings(e.to_string()))?;
 
         let mut jit_builder = JITBuilder::with_isa(isa, default_libcall_names());
-        for f in RuntimeFn::ALL {
-            jit_builder.symbol(f.symbol(), f.address());
+        for f in runtime_functions() {
+            jit_builder.symbol(symbol(f), f.spec().value.address());
         }
         let mut module = JITModule::new(jit_builder);
         let config = module.target_config();
         let call_conv = config.default_call_conv;
 
-        let mut runtime_ids: Vec<(RuntimeFn, FuncId)> = Vec::new();
-        for f in RuntimeFn::ALL {
+        let mut runtime_ids: Vec<(Func, FuncId)> = Vec::new();
+        for f in runtime_functions() {
             let id = module
                 .declare_function(
-                    f.symbol(),
+                    &symbol(f),
                     Linkage::Import,
                     &runtime_signature(call_conv, f),
                 )
                 .map_err(CodegenError::module)?;
             runtime_ids.push((f, id));
         }
-        let runtime_index = |f: RuntimeFn| {
+        let runtime_index = |f: Func| {
             runtime_ids
                 .iter()
                 .find(|(g, _)| *g == f)

@@ -14,7 +14,7 @@
 //! instruction becomes a value and every output a store after all of them, so a block that
 //! reads and writes the same arrays still computes every new value from the old ones.
 
-use crate::math::{Lowering, RuntimeFn};
+use crate::math::{runtime_functions, Lowering};
 use crate::plan::{Op, Plan};
 use crate::CodegenError;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -24,8 +24,8 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use galvani_ir::model::BinOp;
-use galvani_ir::step::StepProgram;
+use galvani_ir::model::{BinOp, Builtin};
+use galvani_ir::step::{Func, StepProgram};
 use std::collections::BTreeMap;
 
 /// The signature every generated function has.
@@ -42,7 +42,7 @@ pub(crate) fn block_signature(call_conv: CallConv, pointer: types::Type) -> Sign
 }
 
 /// The signature of a runtime math function: `f64 × arity → f64`.
-pub(crate) fn runtime_signature(call_conv: CallConv, f: RuntimeFn) -> Signature {
+pub(crate) fn runtime_signature(call_conv: CallConv, f: Func) -> Signature {
     let mut sig = Signature::new(call_conv);
     for _ in 0..f.arity() {
         sig.params.push(AbiParam::new(types::F64));
@@ -55,7 +55,7 @@ pub(crate) fn runtime_signature(call_conv: CallConv, f: RuntimeFn) -> Signature 
 pub(crate) struct Target<'a> {
     pub config: TargetFrontendConfig,
     /// `UserExternalName` index (namespace 0) of each runtime function.
-    pub runtime_index: &'a dyn Fn(RuntimeFn) -> u32,
+    pub runtime_index: &'a dyn Fn(Func) -> u32,
 }
 
 /// Builds the function of one planned block. `name_index` is its `u0:N` name.
@@ -126,7 +126,7 @@ pub(crate) fn lower_plan(
     }
 
     // Runtime functions used, imported in a fixed order.
-    let mut used: Vec<RuntimeFn> = plan
+    let mut used: Vec<Func> = plan
         .ops
         .iter()
         .filter_map(|op| match op {
@@ -136,7 +136,7 @@ pub(crate) fn lower_plan(
         .collect();
     used.sort_unstable();
     used.dedup();
-    let mut imports: BTreeMap<RuntimeFn, FuncRef> = BTreeMap::new();
+    let mut imports: BTreeMap<Func, FuncRef> = BTreeMap::new();
     for f in used {
         let signature = b.func.import_signature(runtime_signature(call_conv, f));
         let name = b.func.declare_imported_user_function(UserExternalName {
@@ -259,7 +259,7 @@ impl Constants {
 fn binary(
     b: &mut FunctionBuilder,
     constants: &mut Constants,
-    imports: &BTreeMap<RuntimeFn, FuncRef>,
+    imports: &BTreeMap<Func, FuncRef>,
     op: BinOp,
     x: Value,
     y: Value,
@@ -274,7 +274,12 @@ fn binary(
         BinOp::Mul => b.ins().fmul(x, y),
         BinOp::Div => b.ins().fdiv(x, y),
         // Planning turns `^` into a call; kept total for safety.
-        BinOp::Pow => call(b, imports, Lowering::Runtime(RuntimeFn::Pow), &[x, y]),
+        BinOp::Pow => call(
+            b,
+            imports,
+            Lowering::Runtime(Func::Builtin(Builtin::Pow)),
+            &[x, y],
+        ),
         BinOp::Lt => compare(b, constants, FloatCC::LessThan),
         BinOp::Le => compare(b, constants, FloatCC::LessThanOrEqual),
         BinOp::Gt => compare(b, constants, FloatCC::GreaterThan),
@@ -298,7 +303,7 @@ fn binary(
 
 fn call(
     b: &mut FunctionBuilder,
-    imports: &BTreeMap<RuntimeFn, FuncRef>,
+    imports: &BTreeMap<Func, FuncRef>,
     lowering: Lowering,
     args: &[Value],
 ) -> Value {
@@ -339,10 +344,10 @@ pub(crate) fn text_target_config() -> TargetFrontendConfig {
     }
 }
 
-/// Name indices in a module: runtime functions first (in `RuntimeFn::ALL` order), then
+/// Name indices in a module: runtime functions first (in `runtime_functions` order), then
 /// the program's blocks in `BlockKind::all` order. The JIT declares them in the same order.
-pub(crate) fn text_runtime_index(f: RuntimeFn) -> u32 {
-    RuntimeFn::ALL.iter().position(|&g| g == f).unwrap_or(0) as u32
+pub(crate) fn text_runtime_index(f: Func) -> u32 {
+    runtime_functions().position(|g| g == f).unwrap_or(0) as u32
 }
 
 /// The CLIF text of every function of `program` — the IR as built, before Cranelift's
@@ -379,5 +384,5 @@ pub fn clif_text(program: &StepProgram) -> Result<String, CodegenError> {
 
 /// The `u0:N` name index of the program's `position`-th block (see `text_runtime_index`).
 pub(crate) fn block_name_index(position: usize) -> u32 {
-    (RuntimeFn::ALL.len() + position) as u32
+    (runtime_functions().count() + position) as u32
 }

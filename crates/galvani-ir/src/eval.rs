@@ -7,7 +7,7 @@
 //! range, or a child id not smaller than its parent's (which `verify` rejects), gives NaN.
 //! Booleans are 1.0 / 0.0.
 
-use crate::model::{BinOp, Builtin, ExprId, ExprKind, Model, StateId};
+use crate::model::{BinOp, ExprId, ExprKind, Model, StateId};
 
 /// Everything an expression can refer to, in internal units, indexed by id.
 #[derive(Clone, Copy, Debug)]
@@ -23,36 +23,6 @@ pub struct Values<'a> {
 /// its memo table.
 pub fn eval(model: &Model, expr: ExprId, values: &Values) -> f64 {
     Evaluator::new(model).eval(expr, values)
-}
-
-/// `exprel(x) = x / (exp(x) − 1)`, the removable singularity at 0 filled in: for
-/// |x| < 1e-5 the series `1 − x/2 + x²/12 − x⁴/720` (Bernoulli numbers), exact to
-/// rounding there; e.g. `exprel(0) = 1`, `exprel(1e-6) = 0.9999995000000834`.
-pub fn exprel(x: f64) -> f64 {
-    if x.abs() < 1e-5 {
-        let x2 = x * x;
-        1.0 - x / 2.0 + x2 / 12.0 - x2 * x2 / 720.0
-    } else {
-        x / x.exp_m1()
-    }
-}
-
-/// `min`/`max` that propagate NaN (as IEEE-754 2019 `minimum`), so a NaN in a model is
-/// never silently dropped.
-fn nan_min(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() {
-        f64::NAN
-    } else {
-        a.min(b)
-    }
-}
-
-fn nan_max(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() {
-        f64::NAN
-    } else {
-        a.max(b)
-    }
 }
 
 fn truth(x: bool) -> f64 {
@@ -171,23 +141,13 @@ impl<'m> Evaluator<'m> {
                     c(*b)
                 }
             }
+            // The table's value function: the same bits as the JIT and the interpreter.
             ExprKind::Call(f, args) => {
-                let arg = |k: usize| args.get(k).map(|a| c(*a)).unwrap_or(f64::NAN);
-                let x = arg(0);
-                match f {
-                    Builtin::Exp => x.exp(),
-                    Builtin::Expm1 => x.exp_m1(),
-                    Builtin::Log => x.ln(),
-                    Builtin::Log1p => x.ln_1p(),
-                    Builtin::Sqrt => x.sqrt(),
-                    Builtin::Abs => x.abs(),
-                    Builtin::Min => nan_min(x, arg(1)),
-                    Builtin::Max => nan_max(x, arg(1)),
-                    Builtin::Sin => x.sin(),
-                    Builtin::Cos => x.cos(),
-                    Builtin::Tanh => x.tanh(),
-                    Builtin::Pow => x.powf(arg(1)),
-                    Builtin::Exprel => exprel(x),
+                let value = f.spec().value;
+                match args.as_slice() {
+                    [x] => value.call(&[c(*x)]),
+                    [x, y] => value.call(&[c(*x), c(*y)]),
+                    _ => f64::NAN,
                 }
             }
         }
@@ -366,7 +326,7 @@ impl Model {
 mod tests {
     use super::*;
     use crate::dim::Dim;
-    use crate::model::ExprArena;
+    use crate::model::{Builtin, ExprArena};
     use galvani_diag::Span;
 
     fn model_with(exprs: ExprArena) -> Model {
@@ -391,22 +351,6 @@ mod tests {
         intermediates: &[],
         t: 0.0,
     };
-
-    #[test]
-    fn exprel_is_smooth_through_zero() {
-        assert_eq!(exprel(0.0), 1.0);
-        for x in [
-            1e-6f64, -1e-6, 9.9e-6, -9.9e-6, 1.1e-5, -1.1e-5, 1e-3, -1e-3,
-        ] {
-            // 1 / (expm1(x)/x) with expm1(x)/x = 1 + x/2 + x²/6 + x³/24 + x⁴/120 + …,
-            // truncated far below rounding for |x| ≤ 1e-3.
-            let reference =
-                1.0 / (1.0 + x / 2.0 + x * x / 6.0 + x * x * x / 24.0 + x.powi(4) / 120.0);
-            assert!((exprel(x) - reference).abs() <= 4e-16, "x={x}");
-        }
-        assert_eq!(exprel(3.0), 3.0 / 3f64.exp_m1());
-        assert!((exprel(-2.0) - 2.0 / (1.0 - (-2f64).exp())).abs() < 1e-15);
-    }
 
     #[test]
     fn evaluates_shared_dags_once_and_never_panics() {
@@ -451,6 +395,5 @@ mod tests {
         assert_eq!(eval(&m, not, &NO), 0.0);
         assert_eq!(eval(&m, pick, &NO), 2.0);
         assert_eq!(eval(&m, min, &NO), 1.0);
-        assert!(nan_max(f64::NAN, 1.0).is_nan());
     }
 }

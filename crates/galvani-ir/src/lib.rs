@@ -2,6 +2,7 @@
 //! expression arena, physical dimensions (`Dim`), unit names and the internal unit
 //! system, the deterministic text form, and a reference evaluator.
 
+pub mod builtins;
 pub mod dim;
 pub mod eval;
 pub mod model;

@@ -40,71 +40,7 @@ id_type!(
     ExprId
 );
 
-/// A built-in function. User `fn`s are inlined by the checker and never appear here.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Builtin {
-    Exp,
-    Expm1,
-    Log,
-    Log1p,
-    Sqrt,
-    Abs,
-    Min,
-    Max,
-    Sin,
-    Cos,
-    Tanh,
-    Pow,
-    /// `exprel(x) = x/(exp(x) - 1)`, with `exprel(0) = 1` (the reciprocal of SciPy's).
-    Exprel,
-}
-
-impl Builtin {
-    pub const ALL: [Builtin; 13] = [
-        Builtin::Exp,
-        Builtin::Expm1,
-        Builtin::Log,
-        Builtin::Log1p,
-        Builtin::Sqrt,
-        Builtin::Abs,
-        Builtin::Min,
-        Builtin::Max,
-        Builtin::Sin,
-        Builtin::Cos,
-        Builtin::Tanh,
-        Builtin::Pow,
-        Builtin::Exprel,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Builtin::Exp => "exp",
-            Builtin::Expm1 => "expm1",
-            Builtin::Log => "log",
-            Builtin::Log1p => "log1p",
-            Builtin::Sqrt => "sqrt",
-            Builtin::Abs => "abs",
-            Builtin::Min => "min",
-            Builtin::Max => "max",
-            Builtin::Sin => "sin",
-            Builtin::Cos => "cos",
-            Builtin::Tanh => "tanh",
-            Builtin::Pow => "pow",
-            Builtin::Exprel => "exprel",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Builtin> {
-        Builtin::ALL.into_iter().find(|b| b.name() == name)
-    }
-
-    pub fn arity(self) -> usize {
-        match self {
-            Builtin::Min | Builtin::Max | Builtin::Pow => 2,
-            _ => 1,
-        }
-    }
-}
+pub use crate::builtins::Builtin;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BinOp {

@@ -19,7 +19,7 @@
 //!   state V <- %7
 //! ```
 
-use crate::step::{Block, EventProgram, Func, Inst, Layout, Reg, Slot, StepProgram, Target};
+use crate::step::{Block, EventProgram, Inst, Layout, Reg, Slot, StepProgram, Target};
 use std::fmt::Write;
 
 /// The whole program: header, layout, then every block in a fixed order.
@@ -135,13 +135,6 @@ fn slot_name(slots: &[Slot], index: u32) -> String {
     }
 }
 
-fn func_name(func: Func) -> &'static str {
-    match func {
-        Func::Builtin(builtin) => builtin.name(),
-        Func::Phi => "phi",
-    }
-}
-
 /// The right-hand side of one instruction.
 pub fn inst_text(inst: &Inst, layout: &Layout) -> String {
     match inst {
@@ -164,7 +157,7 @@ pub fn inst_text(inst: &Inst, layout: &Layout) -> String {
         ),
         Inst::Call(func, args) => {
             let args: Vec<String> = args.iter().map(|r| reg_text(*r)).collect();
-            format!("{}({})", func_name(*func), args.join(", "))
+            format!("{}({})", func.name(), args.join(", "))
         }
     }
 }
@@ -187,7 +180,7 @@ fn target_text(target: Target, layout: &Layout) -> String {
 mod tests {
     use super::*;
     use crate::model::{BinOp, Builtin, DisplayUnit};
-    use crate::step::Method;
+    use crate::step::{Func, Method};
     use crate::Dim;
 
     fn slot(name: &str, text: &str) -> Slot {

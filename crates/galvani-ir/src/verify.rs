@@ -15,9 +15,10 @@
 //!
 //! Linear in the arena size (one forward pass plus one memoised walk for the init order).
 
+use crate::builtins::DimRule;
 use crate::dim::{exponent_from_f64, Dim};
 use crate::eval::for_each_child;
-use crate::model::{BinOp, Builtin, ExprId, ExprKind, GateForm, Model};
+use crate::model::{BinOp, ExprId, ExprKind, GateForm, Model};
 use num_rational::Ratio;
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -294,16 +295,23 @@ impl Model {
                         return type_error("a built-in called with the wrong number of arguments");
                     }
                     let x = number(args[0])?;
-                    match func {
-                        Builtin::Sqrt => x.checked_pow(Ratio::new(1, 2)).ok_or(overflow)?,
-                        Builtin::Abs => x,
-                        Builtin::Min | Builtin::Max => same(x, number(args[1])?)?,
-                        Builtin::Pow => self.power_dim(expr, x, args[1], number(args[1])?)?,
-                        _ => {
-                            if !x.is_none() {
-                                return type_error(
-                                    "a transcendental function of a dimensioned value",
-                                );
+                    match func.spec().dims {
+                        DimRule::SquareRoot => x.checked_pow(Ratio::new(1, 2)).ok_or(overflow)?,
+                        DimRule::SameAsArguments => {
+                            let mut common = x;
+                            for a in &args[1..] {
+                                common = same(common, number(*a)?)?;
+                            }
+                            common
+                        }
+                        DimRule::Power => self.power_dim(expr, x, args[1], number(args[1])?)?,
+                        DimRule::Dimensionless => {
+                            for a in args {
+                                if !number(*a)?.is_none() {
+                                    return type_error(
+                                        "a transcendental function of a dimensioned value",
+                                    );
+                                }
                             }
                             Dim::NONE
                         }

@@ -11,9 +11,10 @@
 //!
 //! The rewrite rules live in `simplify.rs`, differentiation in `diff.rs`.
 
+use galvani_ir::builtins::DimRule;
 use galvani_ir::dim::exponent_from_f64;
 use galvani_ir::step::Func;
-use galvani_ir::{BinOp, Builtin, Dim};
+use galvani_ir::{BinOp, Dim};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
@@ -280,16 +281,15 @@ impl Dag {
                     .and_then(|e| base_dim.checked_pow(e))
                     .unwrap_or(Dim::NONE)
             }
-            Node::Call(func, args) => match func {
-                Func::Builtin(Builtin::Abs | Builtin::Min | Builtin::Max) => {
-                    args.first().map(dim_of).unwrap_or(Dim::NONE)
-                }
-                Func::Builtin(Builtin::Sqrt) => args
+            Node::Call(func, args) => match func.spec().dims {
+                DimRule::SameAsArguments => args.first().map(dim_of).unwrap_or(Dim::NONE),
+                DimRule::SquareRoot => args
                     .first()
                     .map(dim_of)
                     .and_then(|d| d.checked_pow(exponent_from_f64(0.5)?))
                     .unwrap_or(Dim::NONE),
-                _ => Dim::NONE,
+                // `pow` never is a call here (it becomes `Node::Pow`).
+                DimRule::Dimensionless | DimRule::Power => Dim::NONE,
             },
             Node::If(_, then, _) => dim_of(then),
             Node::Logic(..) | Node::Not(_) => Dim::NONE,
@@ -352,7 +352,7 @@ impl Dag {
     }
 
     /// Evaluates `root` with `env` giving every symbol's value. Booleans are 1.0/0.0;
-    /// `exprel` and `φ` use the same definitions as the reference evaluator.
+    /// calls use the value functions of the built-in table, as every other stage.
     pub fn eval(&self, root: NodeId, env: &dyn Fn(Sym) -> f64) -> f64 {
         let mut memo: HashMap<NodeId, f64> = HashMap::new();
         self.eval_memo(root, env, &mut memo)
@@ -386,7 +386,7 @@ impl Dag {
             }
             Node::Call(func, args) => {
                 let values: Vec<f64> = args.iter().map(|a| self.eval_memo(*a, env, memo)).collect();
-                apply_func(*func, &values)
+                func.eval(&values)
             }
             Node::If(c, a, b) => {
                 if self.eval_memo(*c, env, memo) != 0.0 {
@@ -437,57 +437,6 @@ fn truth(b: bool) -> f64 {
         1.0
     } else {
         0.0
-    }
-}
-
-/// `φ(x) = expm1(x)/x`, `φ(0) = 1`; a series near 0 where the quotient loses digits.
-pub fn phi(x: f64) -> f64 {
-    if x.abs() < 1e-5 {
-        // φ(x) = 1 + x/2 + x²/6 + x³/24 + …
-        1.0 + x / 2.0 + x * x / 6.0 + x * x * x / 24.0
-    } else {
-        x.exp_m1() / x
-    }
-}
-
-/// NaN-propagating `min`/`max`, as the reference evaluator.
-fn nan_min(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() {
-        f64::NAN
-    } else {
-        a.min(b)
-    }
-}
-
-fn nan_max(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() {
-        f64::NAN
-    } else {
-        a.max(b)
-    }
-}
-
-/// The value of a function call; a wrong argument count gives NaN.
-pub fn apply_func(func: Func, args: &[f64]) -> f64 {
-    let x = args.first().copied().unwrap_or(f64::NAN);
-    let y = args.get(1).copied().unwrap_or(f64::NAN);
-    match func {
-        Func::Phi => phi(x),
-        Func::Builtin(builtin) => match builtin {
-            Builtin::Exp => x.exp(),
-            Builtin::Expm1 => x.exp_m1(),
-            Builtin::Log => x.ln(),
-            Builtin::Log1p => x.ln_1p(),
-            Builtin::Sqrt => x.sqrt(),
-            Builtin::Abs => x.abs(),
-            Builtin::Min => nan_min(x, y),
-            Builtin::Max => nan_max(x, y),
-            Builtin::Sin => x.sin(),
-            Builtin::Cos => x.cos(),
-            Builtin::Tanh => x.tanh(),
-            Builtin::Pow => x.powf(y),
-            Builtin::Exprel => galvani_ir::eval::exprel(x),
-        },
     }
 }
 

@@ -1,18 +1,13 @@
-//! Symbolic differentiation `∂e/∂s` of DAG expressions, for every node kind and every
-//! built-in, through the simplifying constructors (memoised per `(node, symbol)`).
+//! Symbolic differentiation `∂e/∂s` of DAG expressions, for every node kind, through the
+//! simplifying constructors (memoised per `(node, symbol)`). A built-in's derivative is
+//! data in the built-in table (`galvani_ir::builtins`); this file turns it into nodes.
 //! Intermediates were substituted when the model was lowered, so dependence through
 //! them counts.
 
 use crate::dag::{Dag, Node, NodeId, Sym};
+use galvani_ir::builtins::{Derivative, Formula};
 use galvani_ir::step::Func;
 use galvani_ir::{BinOp, Builtin, Dim};
-
-/// Below this |u| the derivative of `exprel` uses its Taylor series: the quotient form
-/// loses about `ε/|u|` relative accuracy (2e-14 at the switch), the series' first
-/// omitted term `u⁷/1 209 600` is below 1e-20 there.
-const EXPREL_SERIES_BELOW: f64 = 0.01;
-/// The same for `φ`: quotient error `ε/|x|` ≈ 2e-13, omitted term `x⁵/840` ≈ 1e-18.
-const PHI_SERIES_BELOW: f64 = 1e-3;
 
 impl Dag {
     /// `∂id/∂wrt`, simplified. Its dimension is `dim(id)/dim(wrt)`.
@@ -90,109 +85,81 @@ impl Dag {
     }
 
     fn diff_call(&mut self, id: NodeId, func: Func, args: &[NodeId], wrt: Sym) -> NodeId {
-        let u = args.first().copied().unwrap_or(id);
-        match func {
-            Func::Builtin(Builtin::Min | Builtin::Max) if args.len() == 2 => {
+        match (func.spec().derivative, args) {
+            (Derivative::OfPicked(op), &[a, b]) => {
                 // min(a, b)' = if a <= b then a' else b';  max with >=
-                let (a, b) = (args[0], args[1]);
-                let op = if func == Func::Builtin(Builtin::Min) {
-                    BinOp::Le
-                } else {
-                    BinOp::Ge
-                };
                 let condition = self.logic(op, a, b);
                 let da = self.diff(a, wrt);
                 let db = self.diff(b, wrt);
                 self.ite(condition, da, db)
             }
-            Func::Builtin(Builtin::Pow) if args.len() == 2 => {
-                self.diff_pow(id, args[0], args[1], wrt)
-            }
-            _ => {
+            (Derivative::Power, &[base, exponent]) => self.diff_pow(id, base, exponent, wrt),
+            (Derivative::Chain(outer), &[u]) => {
                 // chain rule: f(u)' = f'(u)·u'
-                let outer = self.outer_derivative(id, func, u);
+                let outer = self.formula(outer, id, u);
                 let du = self.diff(u, wrt);
                 self.mul(vec![outer, du])
             }
+            // A call with the wrong number of arguments (rejected before it gets here).
+            _ => self.zero(Dim::NONE),
         }
     }
 
-    /// `f'(u)` for a one-argument function `f`, where `id = f(u)`.
-    fn outer_derivative(&mut self, id: NodeId, func: Func, u: NodeId) -> NodeId {
-        let one = self.one();
-        match func {
-            // exp' = exp
-            Func::Builtin(Builtin::Exp) => id,
-            // expm1'(u) = exp(u)
-            Func::Builtin(Builtin::Expm1) => self.call(Func::Builtin(Builtin::Exp), vec![u]),
-            // log'(u) = 1/u
-            Func::Builtin(Builtin::Log) => self.powf(u, -1.0),
-            // log1p'(u) = 1/(1 + u)
-            Func::Builtin(Builtin::Log1p) => {
-                let shifted = self.add(vec![one, u]);
-                self.powf(shifted, -1.0)
+    /// Builds the table's formula for `f'(u)`, where `id = f(u)`: children first, left to
+    /// right, through the simplifying constructors (so the same nodes in the same order
+    /// each time). E.g. `tanh'`, `1 + (−1)·f(u)^2`, at `id = tanh(V)` gives `1 − tanh(V)^2`.
+    fn formula(&mut self, formula: &Formula, id: NodeId, u: NodeId) -> NodeId {
+        match *formula {
+            Formula::Arg => u,
+            Formula::Result => id,
+            Formula::Const(c) => self.constant(c, Dim::NONE),
+            Formula::ZeroLikeArg => self.zero(self.dim(u)),
+            Formula::Call(func, arg) => {
+                let arg = self.formula(arg, id, u);
+                self.call(func, vec![arg])
             }
-            // sqrt'(u) = 1/(2·sqrt(u))
-            Func::Builtin(Builtin::Sqrt) => {
-                let half = self.constant(0.5, Dim::NONE);
-                let inverse = self.powf(id, -1.0);
-                self.mul(vec![half, inverse])
+            Formula::Sum(terms) => {
+                let terms = terms.iter().map(|t| self.formula(t, id, u)).collect();
+                self.add(terms)
             }
-            // abs'(u) = sign(u) = if u < 0 then −1 else 1
-            Func::Builtin(Builtin::Abs) => {
-                let zero = self.zero(self.dim(u));
-                let negative = self.logic(BinOp::Lt, u, zero);
-                let minus_one = self.constant(-1.0, Dim::NONE);
-                self.ite(negative, minus_one, one)
+            Formula::Product(factors) => {
+                let factors = factors.iter().map(|f| self.formula(f, id, u)).collect();
+                self.mul(factors)
             }
-            // sin' = cos
-            Func::Builtin(Builtin::Sin) => self.call(Func::Builtin(Builtin::Cos), vec![u]),
-            // cos' = −sin
-            Func::Builtin(Builtin::Cos) => {
-                let sin = self.call(Func::Builtin(Builtin::Sin), vec![u]);
-                self.neg(sin)
+            Formula::Neg(a) => {
+                let a = self.formula(a, id, u);
+                self.neg(a)
             }
-            // tanh' = 1 − tanh²
-            Func::Builtin(Builtin::Tanh) => {
-                let square = self.powf(id, 2.0);
-                let minus_square = self.neg(square);
-                self.add(vec![one, minus_square])
+            Formula::Difference(a, b) => {
+                let a = self.formula(a, id, u);
+                let b = self.formula(b, id, u);
+                self.sub(a, b)
             }
-            Func::Builtin(Builtin::Exprel) => self.exprel_derivative(u),
-            Func::Phi => self.phi_derivative(u),
-            // two-argument functions are handled by the caller
-            Func::Builtin(Builtin::Min | Builtin::Max | Builtin::Pow) => self.zero(Dim::NONE),
+            Formula::Power(base, k) => {
+                let base = self.formula(base, id, u);
+                self.powf(base, k)
+            }
+            Formula::Less(a, b) => {
+                let a = self.formula(a, id, u);
+                let b = self.formula(b, id, u);
+                self.logic(BinOp::Lt, a, b)
+            }
+            Formula::If(c, a, b) => {
+                let c = self.formula(c, id, u);
+                let a = self.formula(a, id, u);
+                let b = self.formula(b, id, u);
+                self.ite(c, a, b)
+            }
+            Formula::SeriesBelow {
+                below,
+                series,
+                otherwise,
+            } => {
+                let series = self.polynomial(u, series);
+                let otherwise = self.formula(otherwise, id, u);
+                self.series_switch(u, below, series, otherwise)
+            }
         }
-    }
-
-    /// `exprel'(u) = (expm1(u) − u·exp(u))/expm1(u)²`, which is 0/0 at `u = 0` (limit
-    /// −1/2) and loses digits near it; there the series of `exprel(u) = Σ Bₙuⁿ/n!`
-    /// differentiated: `−1/2 + u/6 − u³/180 + u⁵/5040`.
-    ///
-    /// `if abs(u) < 0.01 then −1/2 + u/6 − u³/180 + u⁵/5040
-    ///  else (expm1(u) − u·exp(u))/expm1(u)^2`
-    fn exprel_derivative(&mut self, u: NodeId) -> NodeId {
-        let series = self.polynomial(u, &[-0.5, 1.0 / 6.0, 0.0, -1.0 / 180.0, 0.0, 1.0 / 5040.0]);
-        let expm1 = self.call(Func::Builtin(Builtin::Expm1), vec![u]);
-        let exp = self.call(Func::Builtin(Builtin::Exp), vec![u]);
-        let u_exp = self.mul(vec![u, exp]);
-        let numerator = self.sub(expm1, u_exp);
-        let denominator = self.powf(expm1, -2.0);
-        let quotient = self.mul(vec![numerator, denominator]);
-        self.series_switch(u, EXPREL_SERIES_BELOW, series, quotient)
-    }
-
-    /// `φ'(x) = (x·exp(x) − expm1(x))/x²`, near 0 the series of `φ(x) = Σ xᵏ/(k+1)!`
-    /// differentiated: `1/2 + x/3 + x²/8 + x³/30 + x⁴/144`.
-    fn phi_derivative(&mut self, x: NodeId) -> NodeId {
-        let series = self.polynomial(x, &[0.5, 1.0 / 3.0, 1.0 / 8.0, 1.0 / 30.0, 1.0 / 144.0]);
-        let expm1 = self.call(Func::Builtin(Builtin::Expm1), vec![x]);
-        let exp = self.call(Func::Builtin(Builtin::Exp), vec![x]);
-        let x_exp = self.mul(vec![x, exp]);
-        let numerator = self.sub(x_exp, expm1);
-        let denominator = self.powf(x, -2.0);
-        let quotient = self.mul(vec![numerator, denominator]);
-        self.series_switch(x, PHI_SERIES_BELOW, series, quotient)
     }
 
     /// `if abs(x) < threshold then series else quotient`.

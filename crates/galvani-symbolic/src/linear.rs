@@ -22,8 +22,7 @@ use crate::lower::Lowerer;
 use crate::print::{Printer, Style};
 use crate::SymbolicError;
 use galvani_diag::Span;
-use galvani_ir::step::Func;
-use galvani_ir::{AssignOp, BinOp, Builtin, Dim, ExprId, ExprKind, GateForm, Model, StateId};
+use galvani_ir::{AssignOp, BinOp, Dim, ExprId, ExprKind, GateForm, Model, StateId};
 use std::collections::{HashMap, HashSet};
 
 /// How an equation is classified.
@@ -376,17 +375,8 @@ pub(crate) fn obstruction(dag: &Dag, f: NodeId, y: Sym) -> Option<NodeId> {
         }
         match dag.node(id) {
             Node::If(c, ..) if dag.depends_on(*c, y) => return Some(id),
-            Node::Call(
-                Func::Builtin(
-                    Builtin::Abs
-                    | Builtin::Min
-                    | Builtin::Max
-                    | Builtin::Sqrt
-                    | Builtin::Log
-                    | Builtin::Log1p,
-                ),
-                _,
-            ) => return Some(id),
+            // a kink (`abs`, `min`, `max`) or a domain boundary (`sqrt`, `log`, `log1p`)
+            Node::Call(func, _) if !func.spec().smooth_everywhere => return Some(id),
             Node::Logic(..) | Node::Not(_) => return Some(id),
             Node::Pow(base, exponent) if dag.depends_on(*base, y) => {
                 let natural = dag

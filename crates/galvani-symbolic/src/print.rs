@@ -10,10 +10,11 @@
 //! (`-0.1/mV·x` → `-x/(10 mV)`).
 
 use crate::dag::{Dag, GateField, Node, NodeId, Sym};
+use galvani_ir::builtins::Latex;
 use galvani_ir::step::Func;
 use galvani_ir::text::{format_f64, format_f64_9};
 use galvani_ir::units::internal_unit_text;
-use galvani_ir::{BinOp, Builtin, Dim, Model};
+use galvani_ir::{BinOp, Dim, Model};
 
 /// An expression larger than this (as a tree) prints as `…` instead of its text.
 const MAX_PRINT_SIZE: u64 = 200_000;
@@ -404,33 +405,18 @@ impl<'a> Printer<'a> {
     fn call(&self, func: Func, args: &[NodeId]) -> String {
         let texts: Vec<String> = args.iter().map(|a| self.expr(*a).0).collect();
         let joined = texts.join(", ");
-        if self.style != Style::Latex {
-            let name = match func {
-                Func::Builtin(b) => b.name(),
-                Func::Phi => {
-                    if self.style == Style::Unicode {
-                        "φ"
-                    } else {
-                        "phi"
-                    }
+        let spec = func.spec();
+        match self.style {
+            Style::Unicode => format!("{}({joined})", spec.unicode),
+            Style::Latex => match spec.latex {
+                Latex::Command(command) => format!("{command}\\left({joined}\\right)"),
+                Latex::OperatorName => {
+                    format!("\\operatorname{{{}}}\\left({joined}\\right)", spec.name)
                 }
-            };
-            return format!("{name}({joined})");
-        }
-        match func {
-            Func::Builtin(Builtin::Sqrt) => format!("\\sqrt{{{joined}}}"),
-            Func::Builtin(Builtin::Abs) => format!("\\left|{joined}\\right|"),
-            Func::Builtin(
-                b @ (Builtin::Exp
-                | Builtin::Log
-                | Builtin::Sin
-                | Builtin::Cos
-                | Builtin::Tanh
-                | Builtin::Min
-                | Builtin::Max),
-            ) => format!("\\{}\\left({joined}\\right)", b.name()),
-            Func::Builtin(b) => format!("\\operatorname{{{}}}\\left({joined}\\right)", b.name()),
-            Func::Phi => format!("\\varphi\\left({joined}\\right)"),
+                Latex::SquareRoot => format!("\\sqrt{{{joined}}}"),
+                Latex::AbsoluteBars => format!("\\left|{joined}\\right|"),
+            },
+            Style::Lang => format!("{}({joined})", spec.name),
         }
     }
 }

@@ -643,7 +643,7 @@ impl Dag {
         // f(c) => c (folded when finite)
         let values: Option<Vec<f64>> = args.iter().map(|a| self.const_value(*a)).collect();
         if let Some(values) = values {
-            let value = crate::dag::apply_func(func, &values);
+            let value = func.eval(&values);
             if value.is_finite() {
                 let dim = self.compute_dim(&Node::Call(func, args.clone()));
                 return self.constant(value, dim);

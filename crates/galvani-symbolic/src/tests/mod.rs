@@ -129,7 +129,7 @@ pub(crate) fn exec(
             }
             Inst::Call(f, args) => {
                 let values: Vec<f64> = args.iter().map(r).collect();
-                crate::dag::apply_func(*f, &values)
+                f.eval(&values)
             }
         };
         regs.push(value);
