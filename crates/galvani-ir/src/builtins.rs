@@ -247,6 +247,11 @@ pub enum Formula {
 }
 
 const ARG: Formula = Formula::Arg;
+
+/// `f(args) = value`, a row's documented edge.
+const fn edge(args: &'static [f64], value: f64) -> Edge {
+    Edge { args, value }
+}
 const fn call(builtin: Builtin, arg: &'static Formula) -> Formula {
     Formula::Call(Func::Builtin(builtin), arg)
 }
@@ -388,22 +393,10 @@ pub static TABLE: [Spec; Builtin::ALL.len() + 1] = [
         unicode: "exp",
         latex: Latex::Command("\\exp"),
         edges: &[
-            Edge {
-                args: &[0.0],
-                value: 1.0,
-            },
-            Edge {
-                args: &[INF],
-                value: INF,
-            },
-            Edge {
-                args: &[-INF],
-                value: 0.0,
-            },
-            Edge {
-                args: &[NAN],
-                value: NAN,
-            },
+            edge(&[0.0], 1.0),
+            edge(&[INF], INF),
+            edge(&[-INF], 0.0),
+            edge(&[NAN], NAN),
         ],
     },
     Spec {
@@ -417,22 +410,10 @@ pub static TABLE: [Spec; Builtin::ALL.len() + 1] = [
         unicode: "expm1",
         latex: Latex::OperatorName,
         edges: &[
-            Edge {
-                args: &[-0.0],
-                value: -0.0,
-            },
-            Edge {
-                args: &[INF],
-                value: INF,
-            },
-            Edge {
-                args: &[-INF],
-                value: -1.0,
-            },
-            Edge {
-                args: &[NAN],
-                value: NAN,
-            },
+            edge(&[-0.0], -0.0),
+            edge(&[INF], INF),
+            edge(&[-INF], -1.0),
+            edge(&[NAN], NAN),
         ],
     },
     Spec {
@@ -446,26 +427,11 @@ pub static TABLE: [Spec; Builtin::ALL.len() + 1] = [
         unicode: "log",
         latex: Latex::Command("\\log"),
         edges: &[
-            Edge {
-                args: &[1.0],
-                value: 0.0,
-            },
-            Edge {
-                args: &[0.0],
-                value: -INF,
-            },
-            Edge {
-                args: &[-1.0],
-                value: NAN,
-            },
-            Edge {
-                args: &[INF],
-                value: INF,
-            },
-            Edge {
-                args: &[NAN],
-                value: NAN,
-            },
+            edge(&[1.0], 0.0),
+            edge(&[0.0], -INF),
+            edge(&[-1.0], NAN),
+            edge(&[INF], INF),
+            edge(&[NAN], NAN),
         ],
     },
     Spec {
@@ -482,26 +448,11 @@ pub static TABLE: [Spec; Builtin::ALL.len() + 1] = [
         unicode: "log1p",
         latex: Latex::OperatorName,
         edges: &[
-            Edge {
-                args: &[-0.0],
-                value: -0.0,
-            },
-            Edge {
-                args: &[-1.0],
-                value: -INF,
-            },
-            Edge {
-                args: &[-2.0],
-                value: NAN,
-            },
-            Edge {
-                args: &[INF],
-                value: INF,
-            },
-            Edge {
-                args: &[NAN],
-                value: NAN,
-            },
+            edge(&[-0.0], -0.0),
+            edge(&[-1.0], -INF),
+            edge(&[-2.0], NAN),
+            edge(&[INF], INF),
+            edge(&[NAN], NAN),
         ],
     },
     Spec {
@@ -518,22 +469,10 @@ pub static TABLE: [Spec; Builtin::ALL.len() + 1] = [
         unicode: "sqrt",
         latex: Latex::SquareRoot,
         edges: &[
-            Edge {
-                args: &[-0.0],
-                value: -0.0,
-            },
-            Edge {
-                args: &[-1.0],
-                value: NAN,
-            },
-            Edge {
-                args: &[INF],
-                value: INF,
-            },
-            Edge {
-                args: &[NAN],
-                value: NAN,
-            },
+            edge(&[-0.0], -0.0),
+            edge(&[-1.0], NAN),
+            edge(&[INF], INF),
+            edge(&[NAN], NAN),
         ],
     },
     Spec {
@@ -550,20 +489,7 @@ pub static TABLE: [Spec; Builtin::ALL.len() + 1] = [
         smooth_everywhere: false,
         unicode: "abs",
         latex: Latex::AbsoluteBars,
-        edges: &[
-            Edge {
-                args: &[-0.0],
-                value: 0.0,
-            },
-            Edge {
-                args: &[-INF],
-                value: INF,
-            },
-            Edge {
-                args: &[NAN],
-                value: NAN,
-            },
-        ],
+        edges: &[edge(&[-0.0], 0.0), edge(&[-INF], INF), edge(&[NAN], NAN)],
     },
     Spec {
         func: Func::Builtin(Builtin::Min),
@@ -576,26 +502,11 @@ pub static TABLE: [Spec; Builtin::ALL.len() + 1] = [
         unicode: "min",
         latex: Latex::Command("\\min"),
         edges: &[
-            Edge {
-                args: &[-0.0, 0.0],
-                value: -0.0,
-            },
-            Edge {
-                args: &[0.0, -0.0],
-                value: -0.0,
-            },
-            Edge {
-                args: &[NAN, 1.0],
-                value: NAN,
-            },
-            Edge {
-                args: &[1.0, NAN],
-                value: NAN,
-            },
-            Edge {
-                args: &[-INF, INF],
-                value: -INF,
-            },
+            edge(&[-0.0, 0.0], -0.0),
+            edge(&[0.0, -0.0], -0.0),
+            edge(&[NAN, 1.0], NAN),
+            edge(&[1.0, NAN], NAN),
+            edge(&[-INF, INF], -INF),
         ],
     },
     Spec {
@@ -609,26 +520,11 @@ pub static TABLE: [Spec; Builtin::ALL.len() + 1] = [
         unicode: "max",
         latex: Latex::Command("\\max"),
         edges: &[
-            Edge {
-                args: &[-0.0, 0.0],
-                value: 0.0,
-            },
-            Edge {
-                args: &[0.0, -0.0],
-                value: 0.0,
-            },
-            Edge {
-                args: &[NAN, 1.0],
-                value: NAN,
-            },
-            Edge {
-                args: &[1.0, NAN],
-                value: NAN,
-            },
-            Edge {
-                args: &[-INF, INF],
-                value: INF,
-            },
+            edge(&[-0.0, 0.0], 0.0),
+            edge(&[0.0, -0.0], 0.0),
+            edge(&[NAN, 1.0], NAN),
+            edge(&[1.0, NAN], NAN),
+            edge(&[-INF, INF], INF),
         ],
     },
     Spec {
@@ -642,22 +538,10 @@ pub static TABLE: [Spec; Builtin::ALL.len() + 1] = [
         unicode: "sin",
         latex: Latex::Command("\\sin"),
         edges: &[
-            Edge {
-                args: &[-0.0],
-                value: -0.0,
-            },
-            Edge {
-                args: &[INF],
-                value: NAN,
-            },
-            Edge {
-                args: &[-INF],
-                value: NAN,
-            },
-            Edge {
-                args: &[NAN],
-                value: NAN,
-            },
+            edge(&[-0.0], -0.0),
+            edge(&[INF], NAN),
+            edge(&[-INF], NAN),
+            edge(&[NAN], NAN),
         ],
     },
     Spec {
@@ -671,22 +555,10 @@ pub static TABLE: [Spec; Builtin::ALL.len() + 1] = [
         unicode: "cos",
         latex: Latex::Command("\\cos"),
         edges: &[
-            Edge {
-                args: &[0.0],
-                value: 1.0,
-            },
-            Edge {
-                args: &[INF],
-                value: NAN,
-            },
-            Edge {
-                args: &[-INF],
-                value: NAN,
-            },
-            Edge {
-                args: &[NAN],
-                value: NAN,
-            },
+            edge(&[0.0], 1.0),
+            edge(&[INF], NAN),
+            edge(&[-INF], NAN),
+            edge(&[NAN], NAN),
         ],
     },
     Spec {
@@ -703,22 +575,10 @@ pub static TABLE: [Spec; Builtin::ALL.len() + 1] = [
         unicode: "tanh",
         latex: Latex::Command("\\tanh"),
         edges: &[
-            Edge {
-                args: &[-0.0],
-                value: -0.0,
-            },
-            Edge {
-                args: &[INF],
-                value: 1.0,
-            },
-            Edge {
-                args: &[-INF],
-                value: -1.0,
-            },
-            Edge {
-                args: &[NAN],
-                value: NAN,
-            },
+            edge(&[-0.0], -0.0),
+            edge(&[INF], 1.0),
+            edge(&[-INF], -1.0),
+            edge(&[NAN], NAN),
         ],
     },
     Spec {
@@ -731,30 +591,12 @@ pub static TABLE: [Spec; Builtin::ALL.len() + 1] = [
         unicode: "pow",
         latex: Latex::OperatorName,
         edges: &[
-            Edge {
-                args: &[NAN, 0.0],
-                value: 1.0,
-            },
-            Edge {
-                args: &[1.0, NAN],
-                value: 1.0,
-            },
-            Edge {
-                args: &[2.0, NAN],
-                value: NAN,
-            },
-            Edge {
-                args: &[0.0, -1.0],
-                value: INF,
-            },
-            Edge {
-                args: &[-8.0, 1.0 / 3.0],
-                value: NAN,
-            },
-            Edge {
-                args: &[INF, -1.0],
-                value: 0.0,
-            },
+            edge(&[NAN, 0.0], 1.0),
+            edge(&[1.0, NAN], 1.0),
+            edge(&[2.0, NAN], NAN),
+            edge(&[0.0, -1.0], INF),
+            edge(&[-8.0, 1.0 / 3.0], NAN),
+            edge(&[INF, -1.0], 0.0),
         ],
     },
     Spec {
@@ -780,30 +622,12 @@ pub static TABLE: [Spec; Builtin::ALL.len() + 1] = [
         unicode: "exprel",
         latex: Latex::OperatorName,
         edges: &[
-            Edge {
-                args: &[0.0],
-                value: 1.0,
-            },
-            Edge {
-                args: &[-0.0],
-                value: 1.0,
-            },
-            Edge {
-                args: &[INF],
-                value: 0.0,
-            },
-            Edge {
-                args: &[-INF],
-                value: INF,
-            },
-            Edge {
-                args: &[1000.0],
-                value: 0.0,
-            },
-            Edge {
-                args: &[NAN],
-                value: NAN,
-            },
+            edge(&[0.0], 1.0),
+            edge(&[-0.0], 1.0),
+            edge(&[INF], 0.0),
+            edge(&[-INF], INF),
+            edge(&[1000.0], 0.0),
+            edge(&[NAN], NAN),
         ],
     },
     Spec {
@@ -828,26 +652,11 @@ pub static TABLE: [Spec; Builtin::ALL.len() + 1] = [
         unicode: "φ",
         latex: Latex::Command("\\varphi"),
         edges: &[
-            Edge {
-                args: &[0.0],
-                value: 1.0,
-            },
-            Edge {
-                args: &[-0.0],
-                value: 1.0,
-            },
-            Edge {
-                args: &[INF],
-                value: INF,
-            },
-            Edge {
-                args: &[-INF],
-                value: 0.0,
-            },
-            Edge {
-                args: &[NAN],
-                value: NAN,
-            },
+            edge(&[0.0], 1.0),
+            edge(&[-0.0], 1.0),
+            edge(&[INF], INF),
+            edge(&[-INF], 0.0),
+            edge(&[NAN], NAN),
         ],
     },
 ];
