@@ -736,6 +736,7 @@ impl<'d, 'a> Lowerer<'d, 'a> {
                 Some(Some(dims[0]))
             }
             DimRule::SquareRoot => dx.map(|d| d.checked_pow(Ratio::new(1, 2))),
+            // (`Power` returned above.)
             DimRule::Dimensionless | DimRule::Power => {
                 for (arg, d) in args.iter().zip(&dims) {
                     if let Some(d) = d.filter(|d| !d.is_none()) {

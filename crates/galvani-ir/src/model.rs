@@ -40,6 +40,7 @@ id_type!(
     ExprId
 );
 
+/// The built-in functions; their maths is the table in `builtins.rs`.
 pub use crate::builtins::Builtin;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
