@@ -366,6 +366,45 @@ pub extern "C" fn phi(x: f64) -> f64 {
     }
 }
 
+/// The arguments at which every path that evaluates `func` (the reference evaluator, the
+/// symbolic DAG and its constant folding, the interpreter, the JIT) must give the value
+/// function's bits; the cross-path tests use them. 0, −0, ±1, ±1e-8, ±710 (where `exp`
+/// overflows), ±1e300, ±f64::MAX, ±∞, NaN, `SERIES_BELOW` and its two neighbours on both
+/// sides of 0, in every combination for two arguments, then the row's documented edges.
+pub fn special_arguments(func: Func) -> Vec<Vec<f64>> {
+    let switch = SERIES_BELOW;
+    let positive = [
+        1.0,
+        1e-8,
+        710.0,
+        1e300,
+        f64::MAX,
+        f64::INFINITY,
+        switch,
+        f64::from_bits(switch.to_bits() + 1),
+        f64::from_bits(switch.to_bits() - 1),
+    ];
+    let mut values = vec![0.0, -0.0, f64::NAN];
+    for x in positive {
+        values.push(x);
+        values.push(-x);
+    }
+    // Every combination: one list per value for one argument, every pair for two, …
+    let mut lists: Vec<Vec<f64>> = vec![Vec::new()];
+    for _ in 0..func.arity() {
+        lists = lists
+            .iter()
+            .flat_map(|list| {
+                values
+                    .iter()
+                    .map(move |&x| [list.as_slice(), &[x]].concat())
+            })
+            .collect();
+    }
+    lists.extend(func.spec().edges.iter().map(|e| e.args.to_vec()));
+    lists
+}
+
 // ---------------------------------------------------------------------------------------
 // The table.
 // ---------------------------------------------------------------------------------------
