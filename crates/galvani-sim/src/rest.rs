@@ -34,6 +34,8 @@ impl std::fmt::Display for RestError {
     }
 }
 
+impl std::error::Error for RestError {}
+
 fn max_abs(v: &[f64]) -> f64 {
     v.iter().fold(0.0_f64, |m, x| m.max(x.abs()))
 }
