@@ -9,7 +9,11 @@
 //!                                                             └──────────▶ Interpreter
 //! ```
 
+// Hand-built programs for tests and benchmarks (`test-support`, off by default): `builder`
+// carries a second, independent discretiser that production code must never reach.
+#[cfg(feature = "test-support")]
 pub mod builder;
+#[cfg(feature = "test-support")]
 pub mod examples;
 mod interp;
 mod jit;
