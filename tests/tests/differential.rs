@@ -4,9 +4,10 @@
 //! recorded at every step and every spike compared — agreement to 1e-12 relative.
 
 use galvani::driver;
-use galvani_codegen::{Interpreter, JitKernel, Kernel};
+use galvani_codegen::{Interpreter, JitKernel};
 use galvani_ir::step::{Method, StepProgram};
 use galvani_ir::Model;
+use galvani_kernel::Kernel;
 use galvani_runtime::{Discard, Protocol, Recorded, RunConfig, SpikeList, Trace, Values};
 
 /// Neurons per population: enough to see per-neuron values go to the right lanes.

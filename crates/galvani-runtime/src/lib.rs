@@ -1,4 +1,4 @@
-//! galvani runtime: runs a compiled model (any `galvani_codegen::Kernel`, JIT or
+//! galvani runtime: runs a compiled model (any `galvani_kernel::Kernel`, JIT or
 //! interpreter) over a time grid for a population of neurons — input protocols, events
 //! with spike-time interpolation, resets and refractoriness, recording and spikes streamed
 //! to sinks, NaN/Inf detection. It never prints; progress goes to an optional callback.
@@ -18,8 +18,8 @@ pub use protocol::Protocol;
 pub use run::{run, RunSummary};
 pub use sink::{Column, Discard, RecordSink, SinkError, Spike, SpikeList, SpikeSink, Trace};
 
-use galvani_codegen::KernelError;
 use galvani_ir::step::Layout;
+use galvani_kernel::KernelError;
 use thiserror::Error;
 
 /// A run configuration that cannot be run.

@@ -32,8 +32,8 @@ use crate::protocol::Driver;
 use crate::sink::{Column, RecordSink, SpikeSink};
 use crate::Variable;
 use crate::{ConfigError, RunError};
-use galvani_codegen::{EventArray, Kernel, Population, Shape};
 use galvani_ir::step::{StepProgram, Target};
+use galvani_kernel::{EventArray, Kernel, Population, Shape};
 use std::time::{Duration, Instant};
 
 /// What a finished run reports.

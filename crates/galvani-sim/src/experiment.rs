@@ -15,10 +15,10 @@ use crate::label::ColumnLabel;
 use crate::params::param_table;
 use crate::rates::SteadyRates;
 use crate::rest::{rest_state, RestError};
-use galvani_codegen::{Kernel, KernelError};
 use galvani_ir::model::{InputId, IntermediateId, ParamId, StateId};
 use galvani_ir::step::{Slot, StepProgram};
 use galvani_ir::Model;
+use galvani_kernel::{Kernel, KernelError};
 use galvani_runtime::{
     ConfigError, Discard, Protocol, RecordSink, Recorded, RunConfig, RunError, RunSummary,
     SinkError, SpikeSink, Values,

@@ -4,9 +4,9 @@
 //! the override rule to drift from the first.
 
 use crate::experiment::SimError;
-use galvani_codegen::{Kernel, Population};
 use galvani_ir::step::StepProgram;
 use galvani_ir::Model;
+use galvani_kernel::{Kernel, Population};
 use galvani_runtime::Values;
 
 /// Param values in the model's declaration order, in internal units: one row serving every
