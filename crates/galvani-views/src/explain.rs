@@ -8,10 +8,9 @@
 //! "reason", "A", "B", "steady_state", "tau"}], "method", "rewrites"}`, expressions in the
 //! language's own syntax (full forms, no named rates).
 
-use crate::dag::{GateField, NodeId};
-use crate::linear::{Class, GateKind, Linearized, StateForm};
-use crate::print::{gate_field_name, latex_name, Style};
 use galvani_ir::step::Method;
+use galvani_symbolic::print::{gate_field_name, latex_name, Style};
+use galvani_symbolic::{Class, GateField, GateKind, Linearized, NodeId, StateForm};
 use serde_json::{json, Value};
 use std::fmt::Write;
 
@@ -113,7 +112,7 @@ fn class_text(form: &StateForm) -> String {
 }
 
 fn unit_suffix(lin: &Linearized, form: &StateForm) -> String {
-    let unit = &lin.model.states[form.state.index()].unit.text;
+    let unit = &lin.model().states[form.state.index()].unit.text;
     if unit.is_empty() {
         String::new()
     } else {
@@ -176,7 +175,7 @@ fn steady_names(form: &StateForm, style: Style) -> (String, String) {
 }
 
 fn as_written(lin: &Linearized, form: &StateForm) -> Vec<String> {
-    let model = &lin.model;
+    let model = lin.model();
     let state = &model.states[form.state.index()];
     let text = |id| galvani_ir::text::expr_to_string(model, id);
     match &state.gate {
@@ -230,7 +229,7 @@ fn rewrites_lines(lin: &Linearized, source: Option<&str>) -> Vec<String> {
 
 /// Text (Unicode) and Markdown views.
 fn human(lin: &Linearized, method: Method, markdown: bool, source: Option<&str>) -> String {
-    let model = &lin.model;
+    let model = lin.model();
     let p = lin.printer(Style::Unicode);
     let code = |s: String| if markdown { format!("`{s}`") } else { s };
     let mut out = String::new();
@@ -302,7 +301,7 @@ fn human(lin: &Linearized, method: Method, markdown: bool, source: Option<&str>)
                 code(format!("{name} = {}", p.print(*node))),
             ));
         }
-        let rate_is_zero = lin.dag.is_const(form.b, 0.0);
+        let rate_is_zero = lin.dag().is_const(form.b, 0.0);
         rows.push((
             "update".to_string(),
             code(update_rule(
@@ -392,7 +391,7 @@ fn latex_update(method: Method, y: &str, linear: bool) -> String {
 }
 
 fn latex(lin: &Linearized, method: Method) -> String {
-    let model = &lin.model;
+    let model = lin.model();
     let p = lin.printer(Style::Latex);
     let mut out = String::new();
     let _ = writeln!(
@@ -517,7 +516,7 @@ fn json_view(lin: &Linearized, method: Method) -> String {
         "dag_nodes": lin.cse.dag_nodes,
     }));
     let value = json!({
-        "model": lin.model.name,
+        "model": lin.model().name,
         "states": states,
         "method": method.name(),
         "rewrites": rewrites,
@@ -527,11 +526,13 @@ fn json_view(lin: &Linearized, method: Method) -> String {
     text
 }
 
-/// The deterministic text of the linear stage (see `crate::linear_text`).
+/// The deterministic text of the linear stage (`galvani explain --stage linear`): per
+/// state its class, `f`, `A`, `B`, steady state and time constant, gates in their named
+/// form with the rates defined, then the rewrites and the CSE statistics.
 pub fn linear_text(lin: &Linearized) -> String {
     let p = lin.printer(Style::Lang);
     let mut out = String::new();
-    let _ = writeln!(out, "linear {}", lin.model.name);
+    let _ = writeln!(out, "linear {}", lin.model().name);
     for form in &lin.states {
         let state_kind = match form.gate.as_ref().map(|g| g.kind) {
             Some(GateKind::AlphaBeta) => "gate alpha/beta",
