@@ -7,17 +7,17 @@
 //! ir::Model ──linearize──▶ Linearized ──discretize(method)──▶ StepProgram
 //! ```
 //!
-//! Modules: `dag` (hash-consed expressions), `simplify` (rewrite rules), `diff`
-//! (differentiation), `lower` (IR → DAG), `linear` (A/B analysis), `discretize`
-//! (methods as data), `print` (three syntaxes).
+//! Modules (all private; the crate exports `linearize`, `discretize`, their results and
+//! a read-only view of the expression DAG): `dag` (hash-consed expressions), `simplify`
+//! (rewrite rules), `diff` (differentiation), `lower` (IR → DAG), `linear` (A/B
+//! analysis), `discretize` (methods as data).
 
-pub mod dag;
-pub mod diff;
-pub mod discretize;
-pub mod linear;
+mod dag;
+mod diff;
+mod discretize;
+mod linear;
 mod lower;
-pub mod print;
-pub mod simplify;
+mod simplify;
 
 #[cfg(test)]
 mod tests;
@@ -28,13 +28,9 @@ pub use linear::{
     linearize, Class, CseStats, EventForms, GateInfo, GateKind, Linearized, NamedForms, Rewrite,
     StateForm,
 };
-pub use print::Style;
 
-use galvani_diag::{codes, Code, Diagnostic, Span};
+use galvani_diag::{codes, Diagnostic, Span};
 use std::fmt;
-
-/// The warning code of a removable-singularity rewrite.
-pub const SINGULARITY_REWRITE: Code = Code("W0601");
 
 /// Why the symbolic middle could not process a model. Except for `TooDeep` (a model
 /// beyond the engine's nesting limit) these are bugs: `check` guarantees the rest.

@@ -8,8 +8,9 @@
 //! "reason", "A", "B", "steady_state", "tau"}], "method", "rewrites"}`, expressions in the
 //! language's own syntax (full forms, no named rates).
 
+use crate::print::{gate_field_name, latex_name, Printer, Style};
+use crate::rewrite::RewriteText;
 use galvani_ir::step::Method;
-use galvani_symbolic::print::{gate_field_name, latex_name, Style};
 use galvani_symbolic::{Class, GateField, GateKind, Linearized, NodeId, StateForm};
 use serde_json::{json, Value};
 use std::fmt::Write;
@@ -203,7 +204,7 @@ fn line_and_column(source: &str, offset: u32) -> String {
 
 fn rewrites_lines(lin: &Linearized, source: Option<&str>) -> Vec<String> {
     let mut lines = Vec::new();
-    for r in &lin.rewrites {
+    for r in RewriteText::all(lin) {
         let place = match source {
             Some(text) => line_and_column(text, r.span.start),
             None => format!("bytes {}..{}", r.span.start, r.span.end),
@@ -230,7 +231,7 @@ fn rewrites_lines(lin: &Linearized, source: Option<&str>) -> Vec<String> {
 /// Text (Unicode) and Markdown views.
 fn human(lin: &Linearized, method: Method, markdown: bool, source: Option<&str>) -> String {
     let model = lin.model();
-    let p = lin.printer(Style::Unicode);
+    let p = Printer::new(lin, Style::Unicode);
     let code = |s: String| if markdown { format!("`{s}`") } else { s };
     let mut out = String::new();
     let title = match &model.description {
@@ -392,7 +393,7 @@ fn latex_update(method: Method, y: &str, linear: bool) -> String {
 
 fn latex(lin: &Linearized, method: Method) -> String {
     let model = lin.model();
-    let p = lin.printer(Style::Latex);
+    let p = Printer::new(lin, Style::Latex);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -453,7 +454,7 @@ fn latex(lin: &Linearized, method: Method) -> String {
     if !lin.rewrites.is_empty() {
         let _ = writeln!(out, "\\subsection*{{Rewrites}}");
         let _ = writeln!(out, "\\begin{{itemize}}");
-        for r in &lin.rewrites {
+        for r in RewriteText::all(lin) {
             let at = r
                 .singular_at
                 .as_ref()
@@ -472,7 +473,7 @@ fn latex(lin: &Linearized, method: Method) -> String {
 }
 
 fn json_view(lin: &Linearized, method: Method) -> String {
-    let p = lin.printer(Style::Lang);
+    let p = Printer::new(lin, Style::Lang);
     let states: Vec<Value> = lin
         .states
         .iter()
@@ -496,9 +497,8 @@ fn json_view(lin: &Linearized, method: Method) -> String {
             })
         })
         .collect();
-    let mut rewrites: Vec<Value> = lin
-        .rewrites
-        .iter()
+    let mut rewrites: Vec<Value> = RewriteText::all(lin)
+        .into_iter()
         .map(|r| {
             json!({
                 "kind": "exprel",
@@ -530,7 +530,7 @@ fn json_view(lin: &Linearized, method: Method) -> String {
 /// state its class, `f`, `A`, `B`, steady state and time constant, gates in their named
 /// form with the rates defined, then the rewrites and the CSE statistics.
 pub fn linear_text(lin: &Linearized) -> String {
-    let p = lin.printer(Style::Lang);
+    let p = Printer::new(lin, Style::Lang);
     let mut out = String::new();
     let _ = writeln!(out, "linear {}", lin.model().name);
     for form in &lin.states {
