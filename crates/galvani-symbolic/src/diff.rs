@@ -16,7 +16,7 @@ const PHI_SERIES_BELOW: f64 = 1e-3;
 
 impl Dag {
     /// `∂id/∂wrt`, simplified. Its dimension is `dim(id)/dim(wrt)`.
-    pub fn diff(&mut self, id: NodeId, wrt: Sym) -> NodeId {
+    pub(crate) fn diff(&mut self, id: NodeId, wrt: Sym) -> NodeId {
         if let Some(&done) = self.derivatives.get(&(id, wrt)) {
             return done;
         }

@@ -265,7 +265,7 @@ fn cmd_explain(
         Some(StageArg::Linear) => driver::linearize(&sources, file)
             .map(|(checked, linearized)| {
                 render::emit_stderr(&sources, &checked.warnings);
-                galvani_symbolic::explain::linear_text(&linearized)
+                galvani_views::linear_text(&linearized)
             })
             .map_err(|d| report(&sources, &DriverError::Diagnostics(d))),
         Some(StageArg::Step) => driver::compile(&sources, file, method)
@@ -290,12 +290,12 @@ fn cmd_explain(
             .map(|(checked, linearized)| {
                 render::emit_stderr(&sources, &checked.warnings);
                 let format = match format {
-                    FormatArg::Text => galvani_symbolic::Format::Text,
-                    FormatArg::Markdown => galvani_symbolic::Format::Markdown,
-                    FormatArg::Latex => galvani_symbolic::Format::Latex,
-                    FormatArg::Json => galvani_symbolic::Format::Json,
+                    FormatArg::Text => galvani_views::Format::Text,
+                    FormatArg::Markdown => galvani_views::Format::Markdown,
+                    FormatArg::Latex => galvani_views::Format::Latex,
+                    FormatArg::Json => galvani_views::Format::Json,
                 };
-                galvani_symbolic::explain_in(&linearized, method, format, Some(sources.text(file)))
+                galvani_views::explain_in(&linearized, method, format, Some(sources.text(file)))
             })
             .map_err(|d| report(&sources, &DriverError::Diagnostics(d))),
     };

@@ -126,7 +126,9 @@ pub fn linearize(
     // A and B free of y, with the dimensions y/time and 1/time: a failure is a galvani bug
     // (exit 3), never the user's.
     linearized.verify().map_err(symbolic_diagnostics)?;
-    checked.warnings.extend(linearized.warnings());
+    checked
+        .warnings
+        .extend(galvani_views::rewrite_warnings(&linearized));
     Ok((checked, linearized))
 }
 
