@@ -23,6 +23,7 @@ use galvani_runtime::{
     ConfigError, Discard, Protocol, RecordSink, Recorded, RunConfig, RunError, RunSummary,
     SinkError, SpikeSink, Values,
 };
+use galvani_symbolic::{Jacobian, Linearized};
 use thiserror::Error;
 
 /// Points per series the plot envelope keeps (about twice this many are drawn).
@@ -182,18 +183,21 @@ pub struct Sinks<'s> {
     pub progress: Option<&'s mut dyn FnMut(u64, u64)>,
 }
 
-/// A compiled model ready to run: the checked model, its step program, and a kernel
-/// executing that program (the JIT or the interpreter).
+/// A compiled model ready to run: the linearized model (for the resting state's exact
+/// Jacobian), its step program, and a kernel executing that program (the JIT or the
+/// interpreter).
 pub struct Simulator<'a, K: Kernel + ?Sized> {
     pub model: &'a Model,
+    pub linearized: &'a Linearized,
     pub program: &'a StepProgram,
     pub kernel: &'a K,
 }
 
 impl<'a, K: Kernel + ?Sized> Simulator<'a, K> {
-    pub fn new(model: &'a Model, program: &'a StepProgram, kernel: &'a K) -> Self {
+    pub fn new(linearized: &'a Linearized, program: &'a StepProgram, kernel: &'a K) -> Self {
         Simulator {
-            model,
+            model: linearized.model(),
+            linearized,
             program,
             kernel,
         }
@@ -356,12 +360,13 @@ impl<'a, K: Kernel + ?Sized> Simulator<'a, K> {
     fn add_rest_state(&self, config: &mut RunConfig) -> Result<(), SimError> {
         let model = self.model;
         let table = param_table(self.kernel, model, self.program, &config.params, config.n)?;
+        let jacobian = Jacobian::of(self.linearized);
         let mut per_state: Vec<Vec<f64>> =
             vec![Vec::with_capacity(table.len()); model.states.len()];
         for params in &table {
             let inputs = model.input_defaults(params);
             let start = model.initial_state(params, &inputs);
-            let y = rest_state(model, params, &inputs, &start)?;
+            let y = rest_state(&jacobian, params, &inputs, &start)?;
             for (s, v) in y.into_iter().enumerate() {
                 per_state[s].push(v);
             }

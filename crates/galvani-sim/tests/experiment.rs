@@ -6,9 +6,9 @@
 
 use galvani_codegen::Interpreter;
 use galvani_ir::step::{Method, StepProgram};
-use galvani_ir::Model;
 use galvani_runtime::{Protocol, Recorded};
 use galvani_sim::{ModelVariable, NameKind, RunRequest, SimError, Simulator, Sinks};
+use galvani_symbolic::Linearized;
 
 const LIF: &str = "model lif \"leaky integrate-and-fire\"
 param tau_m = 10 ms
@@ -28,19 +28,19 @@ on V > V_th {
 }
 ";
 
-fn compile(text: &str) -> (Model, StepProgram) {
+fn compile(text: &str) -> (Linearized, StepProgram) {
     let ast = galvani_syntax::parse_all(text, galvani_diag::FileId(0)).expect("parses");
     let model = galvani_check::check(&ast).expect("checks").model;
     let linearized = galvani_symbolic::linearize(&model).expect("linearizes");
     let program = galvani_symbolic::discretize(&linearized, Method::ExpEuler).expect("discretizes");
-    (model, program)
+    (linearized, program)
 }
 
 #[test]
 fn names_resolve_to_ids_or_to_errors_with_every_candidate() {
-    let (model, program) = compile(LIF);
+    let (linearized, program) = compile(LIF);
     let kernel = Interpreter::new(&program).unwrap();
-    let sim = Simulator::new(&model, &program, &kernel);
+    let sim = Simulator::new(&linearized, &program, &kernel);
     assert_eq!(sim.param("R_m").unwrap().index(), 2);
     assert_eq!(sim.state("V").unwrap().index(), 0);
     assert_eq!(sim.input("I_e").unwrap().index(), 0);
@@ -52,7 +52,7 @@ fn names_resolve_to_ids_or_to_errors_with_every_candidate() {
             candidates,
         }) => {
             assert_eq!(name, "r_m");
-            assert_eq!(candidates.len(), model.params.len());
+            assert_eq!(candidates.len(), sim.model.params.len());
             assert!(candidates.contains(&"R_m".to_string()));
         }
         other => panic!("expected an unknown param, got {other:?}"),
@@ -68,9 +68,9 @@ fn names_resolve_to_ids_or_to_errors_with_every_candidate() {
 
 #[test]
 fn requests_are_validated_before_running() {
-    let (model, program) = compile(LIF);
+    let (linearized, program) = compile(LIF);
     let kernel = Interpreter::new(&program).unwrap();
-    let sim = Simulator::new(&model, &program, &kernel);
+    let sim = Simulator::new(&linearized, &program, &kernel);
     let empty = RunRequest::new(10.0, 0.1, 0);
     assert!(matches!(
         sim.prepare(&empty),
@@ -108,9 +108,9 @@ fn requests_are_validated_before_running() {
 
 #[test]
 fn a_blow_up_names_the_models_variable_by_id() {
-    let (model, program) = compile(LIF);
+    let (linearized, program) = compile(LIF);
     let kernel = Interpreter::new(&program).unwrap();
-    let sim = Simulator::new(&model, &program, &kernel);
+    let sim = Simulator::new(&linearized, &program, &kernel);
     let mut request = RunRequest::new(10.0, 0.1, 2);
     request.inputs = vec![(sim.input("I_e").unwrap(), Protocol::Constant(f64::INFINITY))];
     match sim.run(&sim.prepare(&request).unwrap(), Sinks::default()) {
@@ -130,16 +130,16 @@ fn a_blow_up_names_the_models_variable_by_id() {
 
 #[test]
 fn the_param_table_applies_overrides_and_recomputes_derived_params() {
-    let (model, program) = compile(LIF);
+    let (linearized, program) = compile(LIF);
     let kernel = Interpreter::new(&program).unwrap();
-    let sim = Simulator::new(&model, &program, &kernel);
+    let sim = Simulator::new(&linearized, &program, &kernel);
     let tau = sim.param("tau_m").unwrap();
     let derived = sim.param("g_scaled").unwrap();
     let mut request = RunRequest::new(1.0, 0.1, 2);
     request.params = vec![(tau, vec![5.0, 20.0])];
     let prepared = sim.prepare(&request).unwrap();
     let table =
-        galvani_sim::params::param_table(&kernel, &model, &program, &prepared.config.params, 2)
+        galvani_sim::params::param_table(&kernel, sim.model, &program, &prepared.config.params, 2)
             .unwrap();
     assert_eq!(
         table.len(),
@@ -158,9 +158,9 @@ fn the_param_table_applies_overrides_and_recomputes_derived_params() {
 fn steady_rates_match_the_closed_form_lif_rate() {
     // Without refractoriness the LIF rate is 1/(τ ln((R I + E_L − V_reset)/(R I + E_L − V_th))).
     let text = LIF.replace("    refractory t_ref\n", "");
-    let (model, program) = compile(&text);
+    let (linearized, program) = compile(&text);
     let kernel = Interpreter::new(&program).unwrap();
-    let sim = Simulator::new(&model, &program, &kernel);
+    let sim = Simulator::new(&linearized, &program, &kernel);
     let request = RunRequest::new(200.0, 0.005, 1);
     let currents_na = [1.0, 2.0, 3.0];
     // Internal current unit: uA.

@@ -7,14 +7,16 @@
 //! ir::Model ──linearize──▶ Linearized ──discretize(method)──▶ StepProgram
 //! ```
 //!
-//! Modules (all private; the crate exports `linearize`, `discretize`, their results and
-//! a read-only view of the expression DAG): `dag` (hash-consed expressions), `simplify`
-//! (rewrite rules), `diff` (differentiation), `lower` (IR → DAG), `linear` (A/B
-//! analysis), `discretize` (methods as data).
+//! Modules (all private; the crate exports `linearize`, `discretize`, their results, the
+//! `Jacobian` of the right-hand sides and a read-only view of the expression DAG): `dag`
+//! (hash-consed expressions), `simplify` (rewrite rules), `diff` (differentiation),
+//! `lower` (IR → DAG), `linear` (A/B analysis), `discretize` (methods as data),
+//! `jacobian` (`∂f_i/∂y_j` for Newton's method).
 
 mod dag;
 mod diff;
 mod discretize;
+mod jacobian;
 mod linear;
 mod lower;
 mod simplify;
@@ -24,6 +26,7 @@ mod tests;
 
 pub use dag::{Dag, GateField, Node, NodeId, Sym};
 pub use discretize::discretize;
+pub use jacobian::{Jacobian, Point};
 pub use linear::{
     linearize, Class, CseStats, EventForms, GateInfo, GateKind, Linearized, NamedForms, Rewrite,
     StateForm,

@@ -94,7 +94,7 @@ fn bench_compiled(
         .map_err(|e| Failure::internal(format!("the interpreter rejects the program: {e}")))?;
     let jit = throughput(&compiled.simulator(), args)?;
     let reference = throughput(
-        &Simulator::new(model, &compiled.program, &interpreter),
+        &Simulator::new(&compiled.linearized, &compiled.program, &interpreter),
         args,
     )?;
     report.push_str(&format!(

@@ -14,6 +14,7 @@ use galvani_ir::Model;
 use galvani_kernel::Kernel;
 use galvani_sim::values::{self, Expect, ValueError};
 use galvani_sim::{ModelVariable, RunRequest, SimError, Simulator};
+use galvani_symbolic::Linearized;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -171,6 +172,7 @@ fn strsim_close(a: &str, b: &str) -> bool {
 pub struct Compiled {
     pub sources: Sources,
     pub checked: driver::Checked,
+    pub linearized: Linearized,
     pub program: StepProgram,
     pub kernel: JitKernel,
     /// Parse → JIT wall time.
@@ -183,7 +185,7 @@ impl Compiled {
     }
 
     pub fn simulator(&self) -> Simulator<'_, JitKernel> {
-        Simulator::new(&self.checked.model, &self.program, &self.kernel)
+        Simulator::new(&self.linearized, &self.program, &self.kernel)
     }
 
     /// The model file's bytes, for the provenance of what a run writes.
@@ -211,7 +213,8 @@ fn compile(path: &Path, method: Method) -> Result<Compiled, (Sources, Failure)> 
             ))
         }
     };
-    let (checked, program) = match driver::compile(&sources, file, method) {
+    let (checked, linearized, program) = match driver::compile_keeping_forms(&sources, file, method)
+    {
         Ok(ok) => ok,
         Err(diagnostics) => {
             let exit = if diagnostics
@@ -243,6 +246,7 @@ fn compile(path: &Path, method: Method) -> Result<Compiled, (Sources, Failure)> 
     Ok(Compiled {
         sources,
         checked,
+        linearized,
         program,
         kernel,
         compile_time: started.elapsed(),

@@ -138,8 +138,25 @@ pub fn compile(
     file: FileId,
     method: galvani_ir::step::Method,
 ) -> Result<(Checked, galvani_ir::step::StepProgram), Diagnostics> {
+    compile_keeping_forms(sources, file, method).map(|(checked, _, program)| (checked, program))
+}
+
+/// As [`compile`], keeping the linear forms too (a simulation needs them for the exact
+/// Jacobian of `--init rest`).
+pub fn compile_keeping_forms(
+    sources: &Sources,
+    file: FileId,
+    method: galvani_ir::step::Method,
+) -> Result<
+    (
+        Checked,
+        galvani_symbolic::Linearized,
+        galvani_ir::step::StepProgram,
+    ),
+    Diagnostics,
+> {
     let (checked, linearized) = linearize(sources, file)?;
     let program =
         galvani_symbolic::discretize(&linearized, method).map_err(symbolic_diagnostics)?;
-    Ok((checked, program))
+    Ok((checked, linearized, program))
 }

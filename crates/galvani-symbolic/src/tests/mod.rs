@@ -3,6 +3,7 @@
 //! interpreter with the semantics of `galvani_ir::step` (the JIT and the runtime are
 //! another crate's; this one exists to measure what the programs compute).
 
+mod jacobian;
 mod models;
 mod orders;
 mod props;
