@@ -53,7 +53,7 @@ impl Sim {
         slots: impl Fn(&galvani_ir::step::Layout) -> &Vec<galvani_ir::step::Slot>,
         name: &str,
     ) -> usize {
-        use galvani_codegen::Kernel;
+        use galvani_kernel::Kernel;
         slots(&self.kernel.program().layout)
             .iter()
             .position(|s| s.name == name)

@@ -10,12 +10,13 @@
 //! both sides of the series switch of `exprel`/`φ`, and every documented edge of the
 //! table; two-argument functions get every pair.
 
-use galvani_codegen::{Interpreter, JitKernel, Kernel, Population};
+use galvani_codegen::{Interpreter, JitKernel};
 use galvani_diag::Span;
 use galvani_ir::builtins::{special_arguments, TABLE};
 use galvani_ir::eval::{Evaluator, Values};
 use galvani_ir::step::{Block, Func, Inst, Layout, Method, Reg, Slot, StepProgram, Target};
 use galvani_ir::{Builtin, Dim, DisplayUnit, ExprArena, ExprKind, Model, ParamId};
+use galvani_kernel::{Kernel, Population};
 
 fn same_bits(a: f64, b: f64) -> bool {
     (a.is_nan() && b.is_nan()) || a.to_bits() == b.to_bits()

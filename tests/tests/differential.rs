@@ -4,30 +4,50 @@
 //! recorded at every step and every spike compared — agreement to 1e-12 relative.
 
 use galvani::driver;
-use galvani_codegen::{Interpreter, JitKernel, Kernel};
+use galvani_codegen::{Interpreter, JitKernel};
 use galvani_ir::step::{Method, StepProgram};
 use galvani_ir::Model;
-use galvani_runtime::{Protocol, Recorded, RunConfig, SpikeList, Trace, Values};
+use galvani_kernel::Kernel;
+use galvani_runtime::{Discard, Protocol, Recorded, RunConfig, SpikeList, Trace, Values};
 
 /// Neurons per population: enough to see per-neuron values go to the right lanes.
 const NEURONS: usize = 3;
 const STEPS: usize = 1000;
 
-/// Per model: the time step (ms) and an input amplitude in internal units (uA for
-/// currents in nA/pA, uA/cm² for densities) that makes every spiking model fire within
-/// the 1,000 steps, so event code runs too.
-fn drive(model: &str) -> (f64, f64) {
-    match model {
-        "passive" => (0.1, 5.0),
-        "pif" => (0.1, 5e-4),
-        "lif" | "qif" => (0.1, 2e-3),
-        "adex" => (0.1, 1e-3),
-        "eif" => (0.01, 5.0),
-        "izhikevich" => (0.25, 10.0),
-        "fitzhugh_nagumo" => (0.1, 0.5),
-        "hh" | "hh_1952" | "hh_cortical" => (0.025, 10.0),
-        other => panic!("add `{other}` to the drive table of the differential test"),
+/// Time steps (ms) and input amplitudes (in each input's declared unit) tried, in order,
+/// when looking for a drive.
+const TIME_STEPS: [f64; 4] = [0.1, 0.025, 0.01, 0.25];
+const AMPLITUDES: [f64; 13] = [
+    0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1e3, 2e3, 5e3,
+];
+
+/// A drive derived from the model alone: the smallest input amplitude of the ladder, with
+/// the first time step that suits it, under which every method's run stays finite and — for a model with
+/// events — every neuron fires within the 1,000 steps, so event code runs too. A new
+/// model needs no entry anywhere; one that nothing on the ladders drives fails here.
+fn drive(model: &Model, kernels: &[(Method, JitKernel)]) -> (f64, f64) {
+    let unit_scale = model.inputs.first().map_or(1.0, |input| input.unit.scale);
+    for amplitude in AMPLITUDES.map(|a| a * unit_scale) {
+        for dt in TIME_STEPS {
+            let drives_all = kernels.iter().all(|(_, kernel)| {
+                let program = kernel.program();
+                let config = config(program, model, dt, amplitude);
+                let mut spikes = SpikeList::default();
+                let finite =
+                    galvani_runtime::run(kernel, &config, &mut Discard, &mut spikes, None).is_ok();
+                finite
+                    && (program.events.is_empty()
+                        || (0..NEURONS as u32).all(|n| !spikes.times_of(n).is_empty()))
+            });
+            if drives_all {
+                return (dt, amplitude);
+            }
+        }
     }
+    panic!(
+        "no time step of {TIME_STEPS:?} and amplitude of {AMPLITUDES:?} makes every neuron of `{}` fire under every method",
+        model.name
+    )
 }
 
 /// True when `a` and `b` agree to 1e-12 relative (or both are NaN, or are equal).
@@ -77,20 +97,28 @@ fn jit_and_interpreter_agree_on_every_model_and_method() {
     assert!(files.len() >= 11, "the model library is in models/");
     for path in &files {
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let (dt, amplitude) = drive(&stem);
         let (sources, file) = galvani_tests::load(path);
+        let mut model = None;
+        let mut kernels = Vec::new();
         for method in Method::ALL {
-            let what = format!("{stem} with {method:?}");
             let (checked, program) = driver::compile(&sources, file, method).unwrap_or_else(|d| {
                 panic!(
-                    "{what} does not compile: {}",
+                    "{stem} with {method:?} does not compile: {}",
                     galvani_tests::render_all(&sources, d.iter())
                 )
             });
             let jit = JitKernel::compile(&program).expect("the JIT compiles every model");
-            let interpreter = Interpreter::new(&program).expect("the program is valid");
-            let config = config(&program, &checked.model, dt, amplitude);
-            let (jit_trace, jit_spikes) = simulate(&jit, &config);
+            kernels.push((method, jit));
+            model.get_or_insert(checked.model);
+        }
+        let model = model.expect("Method::ALL is not empty");
+        let (dt, amplitude) = drive(&model, &kernels);
+        for (method, jit) in &kernels {
+            let what = format!("{stem} with {method:?}");
+            let program = jit.program();
+            let interpreter = Interpreter::new(program).expect("the program is valid");
+            let config = config(program, &model, dt, amplitude);
+            let (jit_trace, jit_spikes) = simulate(jit, &config);
             let (ref_trace, ref_spikes) = simulate(&interpreter, &config);
 
             assert_eq!(jit_trace.rows.len(), STEPS + 1, "{what}: one row per step");

@@ -49,10 +49,7 @@ fn every_model_matches_its_linear_step_and_clif_snapshots() {
         linearized
             .verify()
             .unwrap_or_else(|e| panic!("{}: linear forms fail verify(): {e}", path.display()));
-        insta::assert_snapshot!(
-            "linear",
-            galvani_symbolic::explain::linear_text(&linearized)
-        );
+        insta::assert_snapshot!("linear", galvani_views::linear_text(&linearized));
         for method in Method::ALL {
             let program = galvani_symbolic::discretize(&linearized, method)
                 .unwrap_or_else(|e| panic!("{} {method:?}: {e}", path.display()));

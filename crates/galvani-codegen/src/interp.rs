@@ -2,14 +2,13 @@
 //! same semantics (and the same math functions) as the generated code. It is the oracle
 //! of the JIT's differential tests and a fallback where no JIT exists.
 
-use crate::kernel::{check_call, BlockArgs, BlockKind, Kernel, KernelError};
 use crate::math::Lowering;
 use crate::plan::{plan_program, Op, Plan};
-use crate::population::Population;
 use crate::CodegenError;
 use galvani_ir::builtins;
 use galvani_ir::model::BinOp;
 use galvani_ir::step::StepProgram;
+use galvani_kernel::{check_call, BlockArgs, BlockKind, Kernel, KernelError, Population};
 
 /// A `Kernel` that interprets the program.
 #[derive(Clone, Debug)]

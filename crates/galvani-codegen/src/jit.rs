@@ -2,17 +2,16 @@
 //! holds the crate's only cast of a code pointer to a callable function (`call_generated`)
 //! and frees the machine code when the kernel is dropped.
 
-use crate::kernel::{check_call, BlockArgs, BlockKind, Kernel, KernelError};
 use crate::lower::{block_signature, lower_plan, runtime_signature, Target};
 use crate::math::{runtime_functions, symbol};
 use crate::plan::plan_program;
-use crate::population::Population;
 use crate::CodegenError;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 use galvani_ir::step::Func;
 use galvani_ir::step::StepProgram;
+use galvani_kernel::{check_call, BlockArgs, BlockKind, Kernel, KernelError, Population};
 use std::time::{Duration, Instant};
 
 /// The generated function type (see `lower.rs`):

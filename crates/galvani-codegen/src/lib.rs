@@ -1,29 +1,30 @@
 //! galvani code generator: turns a `StepProgram` into something that runs — native code
 //! through Cranelift (`JitKernel`) or the reference interpreter (`Interpreter`). Both
-//! implement `Kernel` and execute the same validated `plan`, on the same structure-of-arrays
-//! `Population`; the runtime is generic over them.
+//! implement `galvani_kernel::Kernel` and execute the same validated `plan`, on the same
+//! structure-of-arrays `galvani_kernel::Population`; the runtime is generic over them and
+//! never sees Cranelift.
 //!
 //! ```text
 //! StepProgram ──plan (validate, resolve slots)──▶ Plan per block ──lower──▶ CLIF ──JIT──▶ JitKernel
 //!                                                             └──────────▶ Interpreter
 //! ```
 
+// Hand-built programs for tests and benchmarks (`test-support`, off by default): `builder`
+// carries a second, independent discretiser that production code must never reach.
+#[cfg(feature = "test-support")]
 pub mod builder;
+#[cfg(feature = "test-support")]
 pub mod examples;
 mod interp;
 mod jit;
-mod kernel;
 mod lower;
 pub mod math;
 mod plan;
-mod population;
 
 pub use interp::Interpreter;
 pub use jit::JitKernel;
-pub use kernel::{BlockArgs, BlockKind, Kernel, KernelError};
 pub use lower::clif_text;
 pub use plan::ProgramDefect;
-pub use population::{EventArray, Population, Shape};
 
 use thiserror::Error;
 

@@ -11,11 +11,10 @@
 //! reads the array. The output of an overridden value is skipped. Every other block is
 //! simultaneous: loads read the arrays as they were before the block.
 
-use crate::kernel::BlockKind;
 use crate::math::Lowering;
-use crate::population::Shape;
 use galvani_ir::model::BinOp;
 use galvani_ir::step::{Inst, Reg, StepProgram, Target};
+use galvani_kernel::{BlockKind, Shape};
 use thiserror::Error;
 
 /// Why a `StepProgram` cannot be executed (a bug in whatever built it).

@@ -3,9 +3,10 @@
 //! one program that uses every instruction and function, on awkward values (NaN, ±∞, ±0).
 
 use galvani_codegen::builder::{BlockBuilder, ProgramBuilder};
-use galvani_codegen::{examples, EventArray, Interpreter, JitKernel, Kernel, Population};
+use galvani_codegen::{examples, Interpreter, JitKernel};
 use galvani_ir::model::{BinOp, Builtin};
 use galvani_ir::step::{EventProgram, Func, Inst, Method, StepProgram, Target};
+use galvani_kernel::{EventArray, Kernel, Population};
 
 /// True when `a` and `b` agree to 1e-12 relative (or both are NaN, or are equal).
 fn agree(a: f64, b: f64) -> bool {

@@ -2,10 +2,9 @@
 //! every call makes before running code.
 
 use galvani_codegen::builder::{BlockBuilder, ProgramBuilder};
-use galvani_codegen::{
-    examples, BlockArgs, BlockKind, Interpreter, JitKernel, Kernel, KernelError, Population,
-};
+use galvani_codegen::{examples, Interpreter, JitKernel};
 use galvani_ir::step::{Method, StepProgram, Target};
+use galvani_kernel::{BlockArgs, BlockKind, Kernel, KernelError, Population};
 
 fn kernels(p: &StepProgram) -> Vec<Box<dyn Kernel>> {
     vec![

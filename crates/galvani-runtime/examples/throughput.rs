@@ -2,8 +2,9 @@
 //! Hodgkin–Huxley programs. Run with
 //! `cargo run --release -p galvani-runtime --example throughput`.
 
-use galvani_codegen::{examples, Interpreter, JitKernel, Kernel, Population};
+use galvani_codegen::{examples, Interpreter, JitKernel};
 use galvani_ir::step::Method;
+use galvani_kernel::{Kernel, Population};
 use galvani_runtime::{run, Discard, Protocol, RunConfig};
 use std::time::Instant;
 

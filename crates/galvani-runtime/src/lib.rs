@@ -1,4 +1,4 @@
-//! galvani runtime: runs a compiled model (any `galvani_codegen::Kernel`, JIT or
+//! galvani runtime: runs a compiled model (any `galvani_kernel::Kernel`, JIT or
 //! interpreter) over a time grid for a population of neurons — input protocols, events
 //! with spike-time interpolation, resets and refractoriness, recording and spikes streamed
 //! to sinks, NaN/Inf detection. It never prints; progress goes to an optional callback.
@@ -18,7 +18,8 @@ pub use protocol::Protocol;
 pub use run::{run, RunSummary};
 pub use sink::{Column, Discard, RecordSink, SinkError, Spike, SpikeList, SpikeSink, Trace};
 
-use galvani_codegen::KernelError;
+use galvani_ir::step::Layout;
+use galvani_kernel::KernelError;
 use thiserror::Error;
 
 /// A run configuration that cannot be run.
@@ -67,6 +68,49 @@ pub enum ProtocolDefect {
     UnorderedSamples,
 }
 
+/// A value the runtime checks for NaN and ±∞, by its index in the program's `Layout`
+/// (`Variable::name` gives its declared name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Variable {
+    Param(usize),
+    Input(usize),
+    State(usize),
+    Intermediate(usize),
+    /// The refractory period an event starts (index of the event).
+    Refractory(usize),
+}
+
+impl Variable {
+    /// The declared name (`V`, `I_Na`), or `the refractory period of event 0`; `#i` for an
+    /// index the layout does not have.
+    pub fn name(self, layout: &Layout) -> String {
+        let slot = |slots: &[galvani_ir::step::Slot], i: usize| {
+            slots
+                .get(i)
+                .map_or_else(|| format!("#{i}"), |slot| slot.name.clone())
+        };
+        match self {
+            Variable::Param(i) => slot(&layout.params, i),
+            Variable::Input(i) => slot(&layout.inputs, i),
+            Variable::State(i) => slot(&layout.states, i),
+            Variable::Intermediate(i) => slot(&layout.intermediates, i),
+            Variable::Refractory(e) => format!("the refractory period of event {e}"),
+        }
+    }
+}
+
+impl std::fmt::Display for Variable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Variable::Param(i) => write!(f, "param #{i}"),
+            Variable::Input(i) => write!(f, "input #{i}"),
+            Variable::State(i) => write!(f, "state #{i}"),
+            Variable::Intermediate(i) => write!(f, "intermediate #{i}"),
+            Variable::Refractory(e) => write!(f, "the refractory period of event {e}"),
+        }
+    }
+}
+
 /// Why a run stopped.
 #[derive(Debug, Error)]
 pub enum RunError {
@@ -74,7 +118,7 @@ pub enum RunError {
     /// grid time at which the value appeared, in ms.
     #[error("{variable} of neuron {neuron} became NaN or infinite at t = {t} ms")]
     NonFinite {
-        variable: String,
+        variable: Variable,
         neuron: usize,
         t: f64,
     },

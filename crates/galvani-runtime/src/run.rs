@@ -30,9 +30,10 @@
 use crate::config::{steps_of, Recorded, RunConfig};
 use crate::protocol::Driver;
 use crate::sink::{Column, RecordSink, SpikeSink};
+use crate::Variable;
 use crate::{ConfigError, RunError};
-use galvani_codegen::{EventArray, Kernel, Population, Shape};
 use galvani_ir::step::{StepProgram, Target};
+use galvani_kernel::{EventArray, Kernel, Population, Shape};
 use std::time::{Duration, Instant};
 
 /// What a finished run reports.
@@ -99,13 +100,13 @@ pub fn run<K: Kernel + ?Sized>(
     }
     kernel.eval_params(&mut pop, &param_mask)?;
     for p in 0..shape.params {
-        check_finite(pop.param(p), &program.layout.params[p].name, 0.0)?;
+        check_finite(pop.param(p), Variable::Param(p), 0.0)?;
     }
 
     kernel.eval_input_defaults(&mut pop)?;
     let defaults: Vec<Vec<f64>> = (0..shape.inputs).map(|j| pop.input(j).to_vec()).collect();
     for (j, d) in defaults.iter().enumerate() {
-        check_finite(d, &program.layout.inputs[j].name, 0.0)?;
+        check_finite(d, Variable::Input(j), 0.0)?;
     }
 
     // Initial states see the inputs' defaults (the arrays hold them now).
@@ -157,7 +158,7 @@ pub fn run<K: Kernel + ?Sized>(
     }
 
     let mut recorder = Recorder::new(program, config, record)?;
-    recorder.row(kernel, &mut pop, program, 0.0, dt)?;
+    recorder.row(kernel, &mut pop, 0.0, dt)?;
 
     let mut step_spikes: Vec<(f64, u32, usize)> = Vec::new();
     let report_every = (steps / 100).max(1);
@@ -190,11 +191,7 @@ pub fn run<K: Kernel + ?Sized>(
                     for s in 0..shape.states {
                         let v = pop.state(s)[i as usize];
                         if !v.is_finite() {
-                            return Err(non_finite(
-                                &program.layout.states[s].name,
-                                i as usize,
-                                t_next,
-                            ));
+                            return Err(non_finite(Variable::State(s), i as usize, t_next));
                         }
                     }
                 }
@@ -212,7 +209,7 @@ pub fn run<K: Kernel + ?Sized>(
         }
 
         if (k + 1) % config.record_every == 0 {
-            recorder.row(kernel, &mut pop, program, t_next, dt)?;
+            recorder.row(kernel, &mut pop, t_next, dt)?;
         }
         if (k + 1) % report_every == 0 || k + 1 == steps {
             if let Some(report) = progress.as_mut() {
@@ -227,15 +224,15 @@ pub fn run<K: Kernel + ?Sized>(
     })
 }
 
-fn non_finite(variable: &str, neuron: usize, t: f64) -> RunError {
+fn non_finite(variable: Variable, neuron: usize, t: f64) -> RunError {
     RunError::NonFinite {
-        variable: variable.to_string(),
+        variable,
         neuron,
         t,
     }
 }
 
-fn check_finite(values: &[f64], variable: &str, t: f64) -> Result<(), RunError> {
+fn check_finite(values: &[f64], variable: Variable, t: f64) -> Result<(), RunError> {
     match values.iter().position(|v| !v.is_finite()) {
         Some(i) => Err(non_finite(variable, i, t)),
         None => Ok(()),
@@ -244,8 +241,8 @@ fn check_finite(values: &[f64], variable: &str, t: f64) -> Result<(), RunError> 
 
 /// The first non-finite state in layout order, lowest neuron first.
 fn check_states(pop: &Population, program: &StepProgram, t: f64) -> Result<(), RunError> {
-    for (s, slot) in program.layout.states.iter().enumerate() {
-        check_finite(pop.state(s), &slot.name, t)?;
+    for s in 0..program.layout.states.len() {
+        check_finite(pop.state(s), Variable::State(s), t)?;
     }
     Ok(())
 }
@@ -360,11 +357,7 @@ fn start_refractory(
         let i = i as usize;
         let duration = durations[i];
         if !duration.is_finite() {
-            return Err(non_finite(
-                &format!("the refractory period of event {e}"),
-                i,
-                t,
-            ));
+            return Err(non_finite(Variable::Refractory(e), i, t));
         }
         let steps = steps_of(duration, dt);
         event.refractory_left[i] = steps;
@@ -424,7 +417,6 @@ impl<'a> Recorder<'a> {
         &mut self,
         kernel: &K,
         pop: &mut Population,
-        program: &StepProgram,
         t: f64,
         dt: f64,
     ) -> Result<(), RunError> {
@@ -440,7 +432,7 @@ impl<'a> Recorder<'a> {
                 Recorded::State(i) => pop.state(i),
                 Recorded::Intermediate(i) => {
                     let values = pop.intermediate(i);
-                    check_finite(values, &program.layout.intermediates[i].name, t)?;
+                    check_finite(values, Variable::Intermediate(i), t)?;
                     values
                 }
             };

@@ -9,7 +9,7 @@ use galvani_codegen::examples;
 use galvani_ir::step::Method;
 use galvani_runtime::{
     run, ConfigError, Discard, Protocol, Recorded, RunConfig, RunError, SinkError, SpikeSink,
-    Values,
+    Values, Variable,
 };
 
 #[test]
@@ -25,7 +25,8 @@ fn non_finite_values_stop_the_run_naming_variable_neuron_and_time() {
                 neuron,
                 t,
             }) => {
-                assert_eq!((variable.as_str(), neuron), ("V", 3), "{name}");
+                assert_eq!((variable, neuron), (Variable::State(0), 3), "{name}");
+                assert_eq!(variable.name(&program.layout), "V");
                 assert_eq!(t, 0.1, "{name}");
             }
             other => panic!("{name}: expected NonFinite, got {other:?}"),
@@ -46,7 +47,7 @@ fn non_finite_values_stop_the_run_naming_variable_neuron_and_time() {
                 neuron,
                 t,
             }) => {
-                assert_eq!((variable.as_str(), neuron), ("V", 0), "{name}");
+                assert_eq!((variable, neuron), (Variable::State(0), 0), "{name}");
                 assert!((t - 5.1).abs() < 1e-12, "{name}: {t}");
             }
             other => panic!("{name}: expected NonFinite, got {other:?}"),

@@ -130,7 +130,7 @@ pub struct Dag {
 const CMP_BUDGET: u32 = 4_096;
 
 impl Dag {
-    pub fn new(sym_dims: SymDims) -> Dag {
+    pub(crate) fn new(sym_dims: SymDims) -> Dag {
         Dag {
             nodes: Vec::new(),
             info: Vec::new(),
@@ -206,7 +206,7 @@ impl Dag {
 
     /// Interns `node` exactly as given (no rewriting): the raw form of lowered model
     /// expressions, and the final step of every simplifying constructor.
-    pub fn intern(&mut self, node: Node) -> NodeId {
+    pub(crate) fn intern(&mut self, node: Node) -> NodeId {
         if let Some(&id) = self.index.get(&node) {
             return id;
         }
@@ -219,22 +219,22 @@ impl Dag {
     }
 
     /// A constant; `-0.0` is normalised to `0.0` so that `0` has one node per dimension.
-    pub fn constant(&mut self, value: f64, dim: Dim) -> NodeId {
+    pub(crate) fn constant(&mut self, value: f64, dim: Dim) -> NodeId {
         let value = if value == 0.0 { 0.0 } else { value };
         self.intern(Node::Const(value.to_bits(), dim))
     }
 
     /// Zero of the given dimension.
-    pub fn zero(&mut self, dim: Dim) -> NodeId {
+    pub(crate) fn zero(&mut self, dim: Dim) -> NodeId {
         self.constant(0.0, dim)
     }
 
     /// The dimensionless constant 1.
-    pub fn one(&mut self) -> NodeId {
+    pub(crate) fn one(&mut self) -> NodeId {
         self.constant(1.0, Dim::NONE)
     }
 
-    pub fn sym(&mut self, sym: Sym) -> NodeId {
+    pub(crate) fn sym(&mut self, sym: Sym) -> NodeId {
         self.intern(Node::Sym(sym))
     }
 
@@ -301,7 +301,7 @@ impl Dag {
     /// by value, symbol order or children. It depends only on structure, never on node
     /// ids, except after [`CMP_BUDGET`] steps (huge, nearly equal trees) where the id
     /// order (deterministic too) breaks the tie.
-    pub fn cmp_struct(&self, a: NodeId, b: NodeId) -> Ordering {
+    pub(crate) fn cmp_struct(&self, a: NodeId, b: NodeId) -> Ordering {
         let mut budget = CMP_BUDGET;
         self.cmp_budget(a, b, &mut budget)
     }

@@ -11,7 +11,7 @@ use galvani_ir::{BinOp, Builtin, Dim};
 
 impl Dag {
     /// `∂id/∂wrt`, simplified. Its dimension is `dim(id)/dim(wrt)`.
-    pub fn diff(&mut self, id: NodeId, wrt: Sym) -> NodeId {
+    pub(crate) fn diff(&mut self, id: NodeId, wrt: Sym) -> NodeId {
         if let Some(&done) = self.derivatives.get(&(id, wrt)) {
             return done;
         }

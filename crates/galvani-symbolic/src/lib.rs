@@ -1,42 +1,39 @@
 //! galvani's symbolic middle: takes a checked `ir::Model`, rearranges every ODE into
 //! `dy/dt = A − B·y` (linearity analysis, removable-singularity repair, teaching forms),
-//! and hands on a `StepProgram` for each integration method.
+//! and hands on a `StepProgram` for each integration method. Rendering the results for
+//! people (`explain`, the linear-stage text) is `galvani-views`'.
 //!
 //! ```text
 //! ir::Model ──linearize──▶ Linearized ──discretize(method)──▶ StepProgram
-//!                              └──explain(method, format)──▶ text / markdown / LaTeX / JSON
 //! ```
 //!
-//! Modules: `dag` (hash-consed expressions), `simplify` (rewrite rules), `diff`
-//! (differentiation), `lower` (IR → DAG), `linear` (A/B analysis), `discretize`
-//! (methods as data), `print` (three syntaxes), `explain` (the teaching view).
+//! Modules (all private; the crate exports `linearize`, `discretize`, their results, the
+//! `Jacobian` of the right-hand sides and a read-only view of the expression DAG): `dag`
+//! (hash-consed expressions), `simplify` (rewrite rules), `diff` (differentiation),
+//! `lower` (IR → DAG), `linear` (A/B analysis), `discretize` (methods as data),
+//! `jacobian` (`∂f_i/∂y_j` for Newton's method).
 
-pub mod dag;
-pub mod diff;
-pub mod discretize;
-pub mod explain;
-pub mod linear;
+mod dag;
+mod diff;
+mod discretize;
+mod jacobian;
+mod linear;
 mod lower;
-pub mod print;
-pub mod simplify;
+mod simplify;
 
 #[cfg(test)]
 mod tests;
 
 pub use dag::{Dag, GateField, Node, NodeId, Sym};
 pub use discretize::discretize;
-pub use explain::{explain, explain_in, Format};
+pub use jacobian::{Jacobian, Point};
 pub use linear::{
     linearize, Class, CseStats, EventForms, GateInfo, GateKind, Linearized, NamedForms, Rewrite,
     StateForm,
 };
-pub use print::Style;
 
-use galvani_diag::{codes, Code, Diagnostic, Span};
+use galvani_diag::{codes, Diagnostic, Span};
 use std::fmt;
-
-/// The warning code of a removable-singularity rewrite.
-pub const SINGULARITY_REWRITE: Code = Code("W0601");
 
 /// Why the symbolic middle could not process a model. Except for `TooDeep` (a model
 /// beyond the engine's nesting limit) these are bugs: `check` guarantees the rest.
@@ -81,11 +78,4 @@ impl SymbolicError {
             _ => Diagnostic::bug(self.to_string()).with_code(codes::INTERNAL),
         }
     }
-}
-
-/// The deterministic text of the linear stage (`galvani explain --stage linear`): per
-/// state its class, `f`, `A`, `B`, steady state and time constant, gates in their named
-/// form with the rates defined, then the rewrites and the CSE statistics.
-pub fn linear_text(lin: &Linearized) -> String {
-    explain::linear_text(lin)
 }

@@ -19,7 +19,6 @@
 
 use crate::dag::{children_of, Dag, GateField, Node, NodeId, Sym, SymDims};
 use crate::lower::Lowerer;
-use crate::print::{Printer, Style};
 use crate::SymbolicError;
 use galvani_diag::Span;
 use galvani_ir::{AssignOp, BinOp, Dim, ExprId, ExprKind, GateForm, Model, StateId};
@@ -90,17 +89,18 @@ pub struct StateForm {
     pub gate: Option<GateInfo>,
 }
 
-/// A removable singularity rewritten with `exprel`.
+/// A removable singularity rewritten with `exprel`. Only what was found: the views
+/// (`galvani-views`) write the texts and the warning.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rewrite {
-    /// The expression as written.
+    /// Where the expression is written.
     pub span: Span,
-    pub before: String,
-    /// The simplified, finite form (language syntax).
-    pub after: String,
-    /// The singular point, e.g. `V = -40 mV`, when it is a single value of one symbol.
-    pub singular_at: Option<String>,
-    /// The same as a symbol and an internal value (for sweeps).
+    /// The expression as written.
+    pub written: ExprId,
+    /// The simplified, finite form.
+    pub after: NodeId,
+    /// The singular point as a symbol and an internal value, when it is a single value of
+    /// one symbol (`V = -40 mV`).
     pub singular_point: Option<(Sym, f64)>,
 }
 
@@ -149,11 +149,6 @@ impl Linearized {
 
     pub fn dag(&self) -> &Dag {
         &self.dag
-    }
-
-    /// A printer for this model's expressions.
-    pub fn printer(&self, style: Style) -> Printer<'_> {
-        Printer::new(&self.dag, &self.model, style)
     }
 
     /// The dimension of time in this model.
@@ -206,27 +201,6 @@ impl Linearized {
             }
         }
         Ok(())
-    }
-
-    /// The singularity rewrites as warnings, at the span of each rewritten expression,
-    /// with the before/after forms as notes.
-    pub fn warnings(&self) -> Vec<galvani_diag::Diagnostic> {
-        self.rewrites
-            .iter()
-            .map(|r| {
-                let label = match &r.singular_at {
-                    Some(at) => format!("0/0 at {at}"),
-                    None => "0/0 where the numerator vanishes".to_string(),
-                };
-                galvani_diag::Diagnostic::warning(
-                    "removable singularity rewritten with `exprel` (finite at the singular point)",
-                )
-                .with_code(crate::SINGULARITY_REWRITE)
-                .with_primary(r.span, label)
-                .with_note(format!("before: {}", r.before))
-                .with_note(format!("after:  {}", r.after))
-            })
-            .collect()
     }
 }
 
@@ -670,23 +644,10 @@ fn collect_rewrites(dag: &mut Dag, model: &Model, lowerer: &Lowerer) -> Vec<Rewr
             .and_then(|raw| dag.simplified.get(&raw).copied())
             .unwrap_or(hit.after);
         let singular_point = singular_point(dag, hit.numerator);
-        let printer = Printer::new(dag, model, Style::Lang);
-        let after = printer.print(after_node);
-        let singular_at = singular_point.map(|(sym, value)| {
-            let name = printer.sym_name(sym);
-            let zero = galvani_ir::text::format_f64(value);
-            let quantity = if model.dimensionless {
-                zero
-            } else {
-                galvani_ir::text::quantity_text(&zero, dag.sym_dim(sym))
-            };
-            format!("{name} = {quantity}")
-        });
         rewrites.push(Rewrite {
             span: model.exprs.span(origin),
-            before: galvani_ir::text::expr_to_string(model, origin),
-            after,
-            singular_at,
+            written: origin,
+            after: after_node,
             singular_point,
         });
     }

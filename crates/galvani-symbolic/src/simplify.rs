@@ -19,7 +19,7 @@ use std::collections::HashMap;
 impl Dag {
     /// Rebuilds a raw expression bottom-up through the simplifying constructors
     /// (memoised, so a shared subexpression is simplified once).
-    pub fn simplify(&mut self, raw: NodeId) -> NodeId {
+    pub(crate) fn simplify(&mut self, raw: NodeId) -> NodeId {
         if let Some(&done) = self.simplified.get(&raw) {
             return done;
         }
@@ -57,7 +57,7 @@ impl Dag {
 
     /// Replaces symbols by expressions and simplifies what changes:
     /// `substitute(f, {V ↦ 0})` is `f` at `V = 0`.
-    pub fn substitute(&mut self, root: NodeId, map: &HashMap<Sym, NodeId>) -> NodeId {
+    pub(crate) fn substitute(&mut self, root: NodeId, map: &HashMap<Sym, NodeId>) -> NodeId {
         let mut memo = HashMap::new();
         self.substitute_memo(root, map, &mut memo)
     }
@@ -90,25 +90,25 @@ impl Dag {
     }
 
     /// `−x`, as `(−1)·x`.
-    pub fn neg(&mut self, x: NodeId) -> NodeId {
+    pub(crate) fn neg(&mut self, x: NodeId) -> NodeId {
         let minus_one = self.constant(-1.0, Dim::NONE);
         self.mul(vec![minus_one, x])
     }
 
     /// `a − b`, as `a + (−1)·b`.
-    pub fn sub(&mut self, a: NodeId, b: NodeId) -> NodeId {
+    pub(crate) fn sub(&mut self, a: NodeId, b: NodeId) -> NodeId {
         let minus_b = self.neg(b);
         self.add(vec![a, minus_b])
     }
 
     /// `a / b`, as `a · b^(−1)`.
-    pub fn div(&mut self, a: NodeId, b: NodeId) -> NodeId {
+    pub(crate) fn div(&mut self, a: NodeId, b: NodeId) -> NodeId {
         let inverse = self.powf(b, -1.0);
         self.mul(vec![a, inverse])
     }
 
     /// `x^e` for a constant (dimensionless) exponent.
-    pub fn powf(&mut self, base: NodeId, exponent: f64) -> NodeId {
+    pub(crate) fn powf(&mut self, base: NodeId, exponent: f64) -> NodeId {
         let e = self.constant(exponent, Dim::NONE);
         self.pow(base, e)
     }
@@ -132,7 +132,7 @@ impl Dag {
     }
 
     /// A term is negative when its coefficient (or its value, for a constant) is.
-    pub(crate) fn is_negative_term(&self, term: NodeId) -> bool {
+    pub fn is_negative_term(&self, term: NodeId) -> bool {
         match self.node(term) {
             Node::Const(bits, _) => f64::from_bits(*bits) < 0.0,
             Node::Mul(factors) => self.const_value(factors[0]).is_some_and(|c| c < 0.0),
@@ -159,7 +159,7 @@ impl Dag {
     }
 
     /// n-ary sum.
-    pub fn add(&mut self, terms: Vec<NodeId>) -> NodeId {
+    pub(crate) fn add(&mut self, terms: Vec<NodeId>) -> NodeId {
         let dim = terms.first().map(|t| self.dim(*t)).unwrap_or(Dim::NONE);
         // (a + b) + c => a + b + c
         let mut flat = Vec::with_capacity(terms.len());
@@ -271,7 +271,7 @@ impl Dag {
     }
 
     /// n-ary product.
-    pub fn mul(&mut self, factors: Vec<NodeId>) -> NodeId {
+    pub(crate) fn mul(&mut self, factors: Vec<NodeId>) -> NodeId {
         // (a·b)·c => a·b·c
         let mut flat = Vec::with_capacity(factors.len());
         for f in factors {
@@ -566,7 +566,7 @@ impl Dag {
     }
 
     /// `base ^ exponent`.
-    pub fn pow(&mut self, base: NodeId, exponent: NodeId) -> NodeId {
+    pub(crate) fn pow(&mut self, base: NodeId, exponent: NodeId) -> NodeId {
         if let Some(e) = self.const_value(exponent) {
             // x^0 => 1
             if e == 0.0 {
@@ -636,7 +636,7 @@ impl Dag {
     }
 
     /// A call of a built-in or `φ`.
-    pub fn call(&mut self, func: Func, mut args: Vec<NodeId>) -> NodeId {
+    pub(crate) fn call(&mut self, func: Func, mut args: Vec<NodeId>) -> NodeId {
         if func == Func::Builtin(Builtin::Pow) && args.len() == 2 {
             return self.pow(args[0], args[1]);
         }
@@ -674,7 +674,7 @@ impl Dag {
     }
 
     /// `if c then a else b`.
-    pub fn ite(&mut self, condition: NodeId, then: NodeId, otherwise: NodeId) -> NodeId {
+    pub(crate) fn ite(&mut self, condition: NodeId, then: NodeId, otherwise: NodeId) -> NodeId {
         // if true then a else b => a;  if false then a else b => b
         if let Some(c) = self.const_value(condition) {
             return if c != 0.0 { then } else { otherwise };
@@ -691,7 +691,7 @@ impl Dag {
     }
 
     /// A comparison, `and` or `or`.
-    pub fn logic(&mut self, op: BinOp, a: NodeId, b: NodeId) -> NodeId {
+    pub(crate) fn logic(&mut self, op: BinOp, a: NodeId, b: NodeId) -> NodeId {
         let (x, y) = (self.const_value(a), self.const_value(b));
         // c1 < c2 => 1.0 or 0.0 (and every other operator on two constants)
         if let (Some(x), Some(y)) = (x, y) {
@@ -710,7 +710,7 @@ impl Dag {
     }
 
     /// Logical `not`.
-    pub fn not(&mut self, a: NodeId) -> NodeId {
+    pub(crate) fn not(&mut self, a: NodeId) -> NodeId {
         // not c => 1.0 or 0.0
         if let Some(c) = self.const_value(a) {
             return self.constant(if c == 0.0 { 1.0 } else { 0.0 }, Dim::NONE);

@@ -4,12 +4,13 @@
 //! reference interpreter running the same program), so the ratios survive a slow machine.
 
 use crate::cli::Exit;
+use crate::command::{self, Compiled, Failure};
 use crate::driver::{self, Sources};
-use crate::run_cmd::{self, Compiled, Failure};
 use clap::Args;
-use galvani_codegen::{Interpreter, JitKernel, Kernel};
+use galvani_codegen::{Interpreter, JitKernel};
 use galvani_diag::Diagnostic;
-use galvani_runtime::{Discard, RunConfig};
+use galvani_kernel::Kernel;
+use galvani_sim::{RunRequest, Simulator, Sinks};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -40,7 +41,7 @@ pub struct BenchArgs {
 
 /// `galvani bench`
 pub fn cmd_bench(args: &BenchArgs, out: &mut dyn Write) -> Exit {
-    run_cmd::compile_then(&args.file, &args.method, |compiled| {
+    command::compile_then(&args.file, &args.method, |compiled| {
         bench_compiled(args, compiled, out)
     })
 }
@@ -91,8 +92,11 @@ fn bench_compiled(
     // 3. Throughput: the JIT against the interpreter on the same program and population.
     let interpreter = Interpreter::new(&compiled.program)
         .map_err(|e| Failure::internal(format!("the interpreter rejects the program: {e}")))?;
-    let jit = throughput(&compiled.kernel, args, model)?;
-    let reference = throughput(&interpreter, args, model)?;
+    let jit = throughput(&compiled.simulator(), args)?;
+    let reference = throughput(
+        &Simulator::new(&compiled.linearized, &compiled.program, &interpreter),
+        args,
+    )?;
     report.push_str(&format!(
         "throughput            N = {}, {} steps of {THROUGHPUT_DT} ms, default inputs\n\
          \x20 JIT          {:>8.1} ns/neuron-step\n\
@@ -215,17 +219,17 @@ fn compile_stages(
 }
 
 /// ns per neuron-step of `kernel` on `--n` neurons for `--steps` steps (median).
-fn throughput(
-    kernel: &dyn Kernel,
-    args: &BenchArgs,
-    model: &galvani_ir::Model,
-) -> Result<f64, Failure> {
-    let config = RunConfig::new(args.steps as f64 * THROUGHPUT_DT, THROUGHPUT_DT, args.n);
+fn throughput<K: Kernel>(sim: &Simulator<'_, K>, args: &BenchArgs) -> Result<f64, Failure> {
+    let request = RunRequest::new(args.steps as f64 * THROUGHPUT_DT, THROUGHPUT_DT, args.n);
+    let prepared = sim
+        .prepare(&request)
+        .map_err(|e| Failure::sim(sim.model, e))?;
     let mut times = Vec::with_capacity(args.repeat);
     for _ in 0..args.repeat {
-        let summary = galvani_runtime::run(kernel, &config, &mut Discard, &mut Discard, None)
-            .map_err(|e| run_cmd::run_failure(model, e))?;
-        times.push(summary.simulate_time);
+        let result = sim
+            .run(&prepared, Sinks::default())
+            .map_err(|e| Failure::sim(sim.model, e))?;
+        times.push(result.summary.simulate_time);
     }
     Ok(median(times).as_nanos() as f64 / (args.n as f64 * args.steps as f64))
 }

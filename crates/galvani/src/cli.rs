@@ -1,5 +1,5 @@
 //! The `galvani` command line: clap definitions, one function per subcommand, and the exit
-//! statuses of `spec/cli.md` (0 success, 1 model or argument error, 2 simulation failure,
+//! statuses of `docs/cli.md` (0 success, 1 model or argument error, 2 simulation failure,
 //! 3 internal error).
 
 use crate::driver::{self, DriverError, Sources};
@@ -9,7 +9,7 @@ use galvani_diag::Diagnostic;
 use std::io::Write;
 use std::path::PathBuf;
 
-/// Process exit statuses, as `spec/cli.md` defines them.
+/// Process exit statuses, as `docs/cli.md` defines them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     Success = 0,
@@ -81,7 +81,7 @@ pub enum Command {
     #[command(
         after_help = "Example:\n  galvani fi models/hh.gal --input I_e --range 0..20uA/cm^2 --points 41 --t 500ms --out fi.csv --plot fi.png"
     )]
-    Fi(crate::run_cmd::FiArgs),
+    Fi(crate::fi_cmd::FiArgs),
     /// Measure edit → first result, the compile stages and simulation throughput, each
     /// beside a reference measured in the same run.
     #[command(
@@ -114,7 +114,7 @@ pub enum FormatArg {
 
 /// Parses arguments and runs one command, writing results to `out`. Diagnostics go to
 /// stderr. Argument errors exit with status 1 (clap's own default would be 2, which
-/// `spec/cli.md` reserves for simulation failures).
+/// `docs/cli.md` reserves for simulation failures).
 pub fn main_with_args<I, T>(args: I, out: &mut dyn Write) -> Exit
 where
     I: IntoIterator<Item = T>,
@@ -141,7 +141,7 @@ where
             format,
         } => cmd_explain(&file, stage, &method, format, out),
         Command::Run(args) => crate::run_cmd::cmd_run(&args, out),
-        Command::Fi(args) => crate::run_cmd::cmd_fi(&args, out),
+        Command::Fi(args) => crate::fi_cmd::cmd_fi(&args, out),
         Command::Bench(args) => crate::bench_cmd::cmd_bench(&args, out),
     }
 }
@@ -265,7 +265,7 @@ fn cmd_explain(
         Some(StageArg::Linear) => driver::linearize(&sources, file)
             .map(|(checked, linearized)| {
                 render::emit_stderr(&sources, &checked.warnings);
-                galvani_symbolic::explain::linear_text(&linearized)
+                galvani_views::linear_text(&linearized)
             })
             .map_err(|d| report(&sources, &DriverError::Diagnostics(d))),
         Some(StageArg::Step) => driver::compile(&sources, file, method)
@@ -290,12 +290,12 @@ fn cmd_explain(
             .map(|(checked, linearized)| {
                 render::emit_stderr(&sources, &checked.warnings);
                 let format = match format {
-                    FormatArg::Text => galvani_symbolic::Format::Text,
-                    FormatArg::Markdown => galvani_symbolic::Format::Markdown,
-                    FormatArg::Latex => galvani_symbolic::Format::Latex,
-                    FormatArg::Json => galvani_symbolic::Format::Json,
+                    FormatArg::Text => galvani_views::Format::Text,
+                    FormatArg::Markdown => galvani_views::Format::Markdown,
+                    FormatArg::Latex => galvani_views::Format::Latex,
+                    FormatArg::Json => galvani_views::Format::Json,
                 };
-                galvani_symbolic::explain_in(&linearized, method, format, Some(sources.text(file)))
+                galvani_views::explain_in(&linearized, method, format, Some(sources.text(file)))
             })
             .map_err(|d| report(&sources, &DriverError::Diagnostics(d))),
     };

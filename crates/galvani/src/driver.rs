@@ -126,7 +126,9 @@ pub fn linearize(
     // A and B free of y, with the dimensions y/time and 1/time: a failure is a galvani bug
     // (exit 3), never the user's.
     linearized.verify().map_err(symbolic_diagnostics)?;
-    checked.warnings.extend(linearized.warnings());
+    checked
+        .warnings
+        .extend(galvani_views::rewrite_warnings(&linearized));
     Ok((checked, linearized))
 }
 
@@ -136,8 +138,25 @@ pub fn compile(
     file: FileId,
     method: galvani_ir::step::Method,
 ) -> Result<(Checked, galvani_ir::step::StepProgram), Diagnostics> {
+    compile_keeping_forms(sources, file, method).map(|(checked, _, program)| (checked, program))
+}
+
+/// As [`compile`], keeping the linear forms too (a simulation needs them for the exact
+/// Jacobian of `--init rest`).
+pub fn compile_keeping_forms(
+    sources: &Sources,
+    file: FileId,
+    method: galvani_ir::step::Method,
+) -> Result<
+    (
+        Checked,
+        galvani_symbolic::Linearized,
+        galvani_ir::step::StepProgram,
+    ),
+    Diagnostics,
+> {
     let (checked, linearized) = linearize(sources, file)?;
     let program =
         galvani_symbolic::discretize(&linearized, method).map_err(symbolic_diagnostics)?;
-    Ok((checked, program))
+    Ok((checked, linearized, program))
 }

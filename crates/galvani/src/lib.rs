@@ -4,11 +4,11 @@
 
 pub mod bench_cmd;
 pub mod cli;
+pub mod command;
 pub mod driver;
+pub mod fi_cmd;
 pub mod output;
 pub mod plot;
 pub mod render;
-pub mod rest;
 pub mod run_cmd;
 pub mod sketch;
-pub mod values;

@@ -1,8 +1,9 @@
 //! Files a run writes: the trace CSV and the spikes CSV (streamed row by row, so memory is
 //! bounded by the population, not by the run's length) and the sidecar `FILE.json` that
-//! records how each file was made. Formats are those of `spec/cli.md`.
+//! records how each file was made. Formats are those of `docs/cli.md`.
 
 use galvani_runtime::{Column, RecordSink, SinkError, SpikeSink};
+use galvani_sim::ColumnLabel;
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -24,20 +25,6 @@ pub fn format_value(internal: f64, scale: f64) -> String {
         internal / scale
     };
     format!("{shown}")
-}
-
-/// The header cell of one column: `V [mV]`, `V[3] [mV]` for N > 1, `v` when dimensionless.
-pub fn column_header(column: &Column, population: usize) -> String {
-    let name = if population > 1 {
-        format!("{}[{}]", column.variable, column.neuron)
-    } else {
-        column.variable.clone()
-    };
-    if column.unit.text.is_empty() {
-        name
-    } else {
-        format!("{name} [{}]", column.unit.text)
-    }
 }
 
 /// Streams recorded rows to a CSV file: `t [ms],V [mV],…`.
@@ -69,7 +56,7 @@ impl RecordSink for CsvTrace {
         let mut header = String::from("t [ms]");
         for column in columns {
             header.push(',');
-            header.push_str(&column_header(column, self.population));
+            header.push_str(&ColumnLabel::of(column, self.population).to_string());
         }
         writeln!(self.writer, "{header}")?;
         Ok(())
@@ -112,30 +99,7 @@ impl SpikeSink for CsvSpikes {
     }
 }
 
-/// Forwards rows to several sinks (the CSV file and the plot's decimator).
-pub struct TeeRecord<'a>(pub Vec<&'a mut dyn RecordSink>);
-
-impl RecordSink for TeeRecord<'_> {
-    fn begin(&mut self, columns: &[Column]) -> Result<(), SinkError> {
-        self.0.iter_mut().try_for_each(|s| s.begin(columns))
-    }
-    fn record(&mut self, t: f64, values: &[f64]) -> Result<(), SinkError> {
-        self.0.iter_mut().try_for_each(|s| s.record(t, values))
-    }
-}
-
-/// Forwards spikes to several sinks.
-pub struct TeeSpikes<'a>(pub Vec<&'a mut dyn SpikeSink>);
-
-impl SpikeSink for TeeSpikes<'_> {
-    fn spike(&mut self, neuron: u32, t: f64, event: usize) -> Result<(), SinkError> {
-        self.0
-            .iter_mut()
-            .try_for_each(|s| s.spike(neuron, t, event))
-    }
-}
-
-/// SHA-256 of a file's bytes, as lowercase hex.
+/// The SHA-256 of `bytes` as lowercase hex (the model's fingerprint in a sidecar).
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()

@@ -15,7 +15,7 @@
 //!        0                              100 ms
 //! ```
 
-use crate::plot::Series;
+use galvani_sim::Series;
 
 /// Lines around the plot rows: the heading, the spike row, the time axis and its labels.
 const FRAME_ROWS: usize = 4;
@@ -56,7 +56,7 @@ pub fn sketch(series: &Series, spikes: &[f64], width: usize, height: usize) -> S
     let mut lines = Vec::with_capacity(height);
 
     let heading = if spikes.is_empty() {
-        series.label.clone()
+        series.label.to_string()
     } else {
         format!("{}  ({SPIKE_TICK} spike)", series.label)
     };
@@ -269,6 +269,7 @@ fn braille_bit(x: usize, y: usize) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use galvani_sim::ColumnLabel;
 
     /// Rest at −65 mV with one-sample spikes to +40 mV at the given rows, dt = 0.025 ms.
     fn trace(rows: usize, spike_rows: &[usize]) -> Series {
@@ -277,7 +278,11 @@ mod tests {
             .map(|k| if spike_rows.contains(&k) { 40.0 } else { -65.0 })
             .collect();
         Series {
-            label: "V [mV]".into(),
+            label: ColumnLabel {
+                variable: "V".into(),
+                unit: "mV".into(),
+                neuron: None,
+            },
             times,
             values,
         }
@@ -366,7 +371,11 @@ mod tests {
     #[test]
     fn degenerate_inputs_still_give_a_frame_of_the_requested_size() {
         let empty = Series {
-            label: "m".into(),
+            label: ColumnLabel {
+                variable: "m".into(),
+                unit: String::new(),
+                neuron: None,
+            },
             times: vec![],
             values: vec![],
         };
@@ -374,7 +383,11 @@ mod tests {
         assert_eq!(text.lines().count(), 6);
         assert!(text.contains("(no samples)"), "{text}");
         let flat = Series {
-            label: "m".into(),
+            label: ColumnLabel {
+                variable: "m".into(),
+                unit: String::new(),
+                neuron: None,
+            },
             times: vec![0.0, 1.0, 2.0],
             values: vec![0.5, f64::NAN, 0.5],
         };

@@ -1,5 +1,5 @@
 //! The `galvani` binary as a user meets it: exit statuses, which stream gets what, and no
-//! panic on bad arguments (spec/cli.md, "Exit status and messages").
+//! panic on bad arguments (docs/cli.md, "Exit status and streams").
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

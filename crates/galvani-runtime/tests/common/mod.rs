@@ -1,8 +1,9 @@
 //! Helpers shared by the runtime's integration tests.
 #![allow(dead_code)]
 
-use galvani_codegen::{Interpreter, JitKernel, Kernel};
+use galvani_codegen::{Interpreter, JitKernel};
 use galvani_ir::step::StepProgram;
+use galvani_kernel::Kernel;
 use galvani_runtime::{run, Discard, RunConfig, RunError, RunSummary, SpikeList, Trace};
 
 /// The JIT and the interpreter of `program`, named.

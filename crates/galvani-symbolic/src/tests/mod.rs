@@ -4,6 +4,7 @@
 //! another crate's; this one exists to measure what the programs compute).
 
 mod builtins;
+mod jacobian;
 mod models;
 mod orders;
 mod props;
@@ -213,36 +214,5 @@ impl Machine {
             y = self.step_from(&y, k as f64 * dt, dt);
         }
         y
-    }
-}
-
-#[test]
-#[ignore = "prints the views for manual review"]
-fn dump_views() {
-    let format = std::env::var("DUMP_FORMAT").unwrap_or_default();
-    let method = std::env::var("DUMP_METHOD")
-        .ok()
-        .and_then(|m| galvani_ir::step::Method::from_name(&m))
-        .unwrap_or(galvani_ir::step::Method::ExpEuler2);
-    for (name, model) in all_library_models() {
-        if std::env::var("DUMP_MODEL").is_ok_and(|m| m != name) {
-            continue;
-        }
-        let lin = linearized(&model);
-        match format.as_str() {
-            "linear" => println!("{}", crate::linear_text(&lin)),
-            "step" => println!(
-                "{}",
-                galvani_ir::step_text::step_to_text(&crate::discretize(&lin, method).unwrap())
-            ),
-            other => println!(
-                "{}",
-                crate::explain(
-                    &lin,
-                    method,
-                    crate::Format::from_name(other).unwrap_or(crate::Format::Text)
-                )
-            ),
-        }
     }
 }

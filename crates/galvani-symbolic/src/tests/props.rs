@@ -154,7 +154,10 @@ fn close(a: f64, b: f64, scale: f64) -> bool {
 
 /// The largest absolute value of any subexpression at `point` (a scale for cancellation);
 /// infinite when some subexpression is undefined there (outside the expression's domain,
-/// where the simplifier may fill holes: `t/t => 1` even under a comparison).
+/// where the simplifier may fill holes: `t/t => 1` even under a comparison), and infinite
+/// at a branch point: where a comparison's operands agree to rounding, exact algebra and
+/// floating point may decide it differently (`y < t + (y − t)` is false, but rounds to
+/// true at y = −0.55, t = 3), and the value jumps instead of moving by a rounding error.
 fn scale_at(dag: &Dag, root: NodeId, point: [f64; 4]) -> f64 {
     let mut max: f64 = 0.0;
     let mut stack = vec![root];
@@ -169,6 +172,13 @@ fn scale_at(dag: &Dag, root: NodeId, point: [f64; 4]) -> f64 {
             return f64::INFINITY;
         }
         max = max.max(v.abs());
+        if let Node::Logic(op, a, b) = dag.node(id) {
+            let is_comparison = !matches!(op, BinOp::And | BinOp::Or);
+            let (a, b) = (dag.eval(*a, &e), dag.eval(*b, &e));
+            if is_comparison && (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs())) {
+                return f64::INFINITY;
+            }
+        }
         stack.extend(crate::dag::children_of(dag.node(id)));
     }
     max
@@ -292,4 +302,34 @@ proptest! {
         let (linear, _) = is_linear_in(&mut dag, f, Sym::State(0));
         prop_assert!(linear, "{:?} not recognised as linear", f);
     }
+}
+
+/// A comparison decided by rounding is a branch point, not a simplifier error: at
+/// y = −0.55, t = 3 the raw `t + (y − t)` rounds to −0.5499999999999998, above `y`, so `if y < t + (y − t)` takes
+/// its first branch, while the simplified `y < y` is exactly false. The property tests
+/// skip such points (found by `simplify_preserves_values_and_never_grows`).
+#[test]
+fn comparisons_decided_by_rounding_are_branch_points() {
+    let b = Box::new;
+    let e = E::If(
+        b(E::Y),
+        b(E::Add(b(E::T), b(E::Sub(b(E::Y), b(E::T))))),
+        b(E::Const(0.0)),
+        b(E::Const(1.0)),
+    );
+    let mut dag = new_dag();
+    let raw = build(&mut dag, &e);
+    let simplified = dag.simplify(raw);
+    let point = POINTS[3];
+    assert_eq!(
+        dag.eval(raw, &env(point)),
+        0.0,
+        "rounding takes the first branch"
+    );
+    assert_eq!(
+        dag.eval(simplified, &env(point)),
+        1.0,
+        "exact algebra takes the second"
+    );
+    assert_eq!(scale_at(&dag, raw, point), f64::INFINITY);
 }

@@ -1,6 +1,7 @@
 //! Printing DAG expressions in three styles:
 //! - `Lang`: the language's own syntax, re-parseable, constants with their internal units
-//!   (`0.1/(mV*ms)*(V + 40 mV)`, `-(V + 40 mV)/(10 mV)`); used by `--stage linear` and JSON;
+//!   (`0.1/(mV*ms)*(V + 40 mV)`, `-(V + 40 mV)/(10 mV)`); used by `--stage linear`, JSON
+//!   and the texts of the singularity rewrites;
 //! - `Unicode`: the same for people (`g_K·n⁴`, `α_m`, `m∞`, `τ_m`);
 //! - `Latex`: equations to paste into notes (`\frac{…}{…}`, `g_{\mathrm{Na}}`, `\alpha_{m}`).
 //!
@@ -9,12 +10,12 @@
 //! a coefficient whose reciprocal is shorter moving to the denominator
 //! (`-0.1/mV·x` → `-x/(10 mV)`).
 
-use crate::dag::{Dag, GateField, Node, NodeId, Sym};
 use galvani_ir::builtins::Latex;
 use galvani_ir::step::Func;
 use galvani_ir::text::{format_f64, format_f64_9};
 use galvani_ir::units::internal_unit_text;
 use galvani_ir::{BinOp, Dim, Model};
+use galvani_symbolic::{Dag, GateField, Linearized, Node, NodeId, Sym};
 
 /// An expression larger than this (as a tree) prints as `…` instead of its text.
 const MAX_PRINT_SIZE: u64 = 200_000;
@@ -49,8 +50,13 @@ pub struct Printer<'a> {
 }
 
 impl<'a> Printer<'a> {
-    pub fn new(dag: &'a Dag, model: &'a Model, style: Style) -> Printer<'a> {
-        Printer { dag, model, style }
+    /// A printer for the expressions of a linearized model.
+    pub fn new(lin: &'a Linearized, style: Style) -> Printer<'a> {
+        Printer {
+            dag: lin.dag(),
+            model: lin.model(),
+            style,
+        }
     }
 
     pub fn print(&self, id: NodeId) -> String {

@@ -95,6 +95,18 @@ impl Expect {
         }
     }
 
+    /// A value of a declared variable (`what` names it, "`g_Na`"): a bare number is in its
+    /// declared unit.
+    pub fn declared(what: String, unit: &galvani_ir::DisplayUnit, dimensionless: bool) -> Expect {
+        Expect {
+            what,
+            dim: unit.dim,
+            bare_scale: unit.scale,
+            bare_unit: unit.text.clone(),
+            dimensionless_model: dimensionless,
+        }
+    }
+
     /// A plain count or dimensionless number.
     pub fn number(what: impl Into<String>) -> Expect {
         Expect {

@@ -1,7 +1,7 @@
-//! The `Kernel` trait: the one interface of an executable `StepProgram`, implemented by the
-//! JIT (`JitKernel`) and the reference interpreter (`Interpreter`), so the runtime is
-//! generic over both. Also `BlockKind` (which block of the program to run) and the checks
-//! every call goes through before touching the buffers.
+//! The `Kernel` trait: the one interface of an executable `StepProgram`, implemented by
+//! `galvani-codegen`'s JIT (`JitKernel`) and reference interpreter (`Interpreter`), so the
+//! runtime is generic over both. Also `BlockKind` (which block of the program to run) and
+//! `check_call`, the checks every call goes through before touching the buffers.
 
 use crate::population::{Population, Shape};
 use galvani_ir::step::{Block, StepProgram};
@@ -139,8 +139,9 @@ pub enum KernelError {
 
 /// Checks a call against `program` before any buffer is touched. After `Ok`, every address
 /// the block computes is inside `pop`'s buffer, the mask has the block's length, and every
-/// listed neuron exists.
-pub(crate) fn check_call(
+/// listed neuron exists. Every `Kernel::run_block` calls it first: the JIT's generated code
+/// relies on exactly these bounds.
+pub fn check_call(
     program: &StepProgram,
     block: BlockKind,
     pop: &Population,
@@ -247,5 +248,133 @@ pub trait Kernel {
             ..BlockArgs::at(t, dt)
         };
         self.run_block(BlockKind::Actions(event), pop, &args)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use galvani_ir::dim::Dim;
+    use galvani_ir::model::DisplayUnit;
+    use galvani_ir::step::{EventProgram, Layout, Method, Slot};
+
+    fn slots(names: &[&str]) -> Vec<Slot> {
+        names
+            .iter()
+            .map(|name| Slot {
+                name: name.to_string(),
+                unit: DisplayUnit {
+                    text: String::new(),
+                    dim: Dim::NONE,
+                    scale: 1.0,
+                },
+            })
+            .collect()
+    }
+
+    /// Two states, one param, one input, no intermediate, one event; every block empty
+    /// (the checks look at the shape, never at the instructions).
+    fn program() -> StepProgram {
+        StepProgram {
+            model: "contract".to_string(),
+            method: Method::Euler,
+            layout: Layout {
+                states: slots(&["V", "w"]),
+                params: slots(&["g"]),
+                inputs: slots(&["I"]),
+                intermediates: Vec::new(),
+            },
+            params: Block::default(),
+            input_defaults: Block::default(),
+            init: Block::default(),
+            step: Block::default(),
+            intermediates: Block::default(),
+            events: vec![EventProgram {
+                condition: Block::default(),
+                actions: Block::default(),
+                held_states: Vec::new(),
+            }],
+        }
+    }
+
+    #[test]
+    fn every_block_is_listed_once_with_a_stable_name() {
+        let names: Vec<String> = BlockKind::all(&program())
+            .into_iter()
+            .map(BlockKind::name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "params",
+                "input_defaults",
+                "init",
+                "step",
+                "intermediates",
+                "event0_condition",
+                "event0_actions"
+            ]
+        );
+    }
+
+    #[test]
+    fn calls_that_fit_the_program_pass() {
+        let p = program();
+        let pop = Population::new(&p, 3);
+        let at = BlockArgs::at(0.0, 0.1);
+        assert_eq!(check_call(&p, BlockKind::Step, &pop, &at), Ok(()));
+        let params = BlockArgs {
+            overridden: &[true],
+            ..at
+        };
+        assert_eq!(check_call(&p, BlockKind::Params, &pop, &params), Ok(()));
+        let actions = BlockArgs {
+            neurons: &[0, 2],
+            ..at
+        };
+        assert_eq!(
+            check_call(&p, BlockKind::Actions(0), &pop, &actions),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn calls_that_do_not_fit_the_program_are_rejected() {
+        let p = program();
+        let pop = Population::new(&p, 3);
+        let at = BlockArgs::at(0.0, 0.1);
+
+        let mut smaller = p.clone();
+        smaller.layout.inputs.clear();
+        let wrong = Population::new(&smaller, 3);
+        assert_eq!(
+            check_call(&p, BlockKind::Step, &wrong, &at),
+            Err(KernelError::PopulationShape {
+                expected: Shape::of(&p),
+                found: Shape::of(&smaller),
+            })
+        );
+        assert_eq!(
+            check_call(&p, BlockKind::Condition(1), &pop, &at),
+            Err(KernelError::NoSuchBlock {
+                block: BlockKind::Condition(1)
+            })
+        );
+        assert_eq!(
+            check_call(&p, BlockKind::Init, &pop, &at),
+            Err(KernelError::MaskLength {
+                block: BlockKind::Init,
+                expected: 2,
+                found: 0,
+            })
+        );
+        let actions = BlockArgs {
+            neurons: &[1, 3],
+            ..at
+        };
+        assert_eq!(
+            check_call(&p, BlockKind::Actions(0), &pop, &actions),
+            Err(KernelError::NeuronOutOfRange { neuron: 3, n: 3 })
+        );
     }
 }

@@ -5,7 +5,8 @@
 //! All arrays live in one `Vec<f64>` of `slots × n` values; slot `s` of neuron `i` is at
 //! `s·n + i`. Slots are numbered states, params, inputs, intermediates, then three per
 //! event (condition, crossing, refractory duration). The generated code computes the same
-//! address, so the buffer layout is the ABI between this file and `lower.rs`.
+//! address, so the buffer layout is the ABI between this file and `galvani-codegen`'s
+//! `lower.rs`.
 
 use galvani_ir::step::{StepProgram, Target};
 
@@ -200,17 +201,64 @@ impl Population {
         self.slot_mut(self.shape.event_slot(event, array))
     }
 
-    /// The value of `slot` for neuron `i` (interpreter access by slot number).
-    pub(crate) fn get(&self, slot: usize, i: usize) -> f64 {
+    /// The value of `slot` for neuron `i`: access by slot number, for a kernel that
+    /// executes resolved slots (the interpreter). Panics outside the buffer.
+    pub fn get(&self, slot: usize, i: usize) -> f64 {
         self.data[slot * self.n + i]
     }
 
-    pub(crate) fn set(&mut self, slot: usize, i: usize, value: f64) {
+    /// Writes `value` into `slot` for neuron `i` (the counterpart of `get`).
+    pub fn set(&mut self, slot: usize, i: usize, value: f64) {
         self.data[slot * self.n + i] = value;
     }
 
-    /// The whole buffer, for the JIT call (`slot_count × n` values).
-    pub(crate) fn raw_mut(&mut self) -> &mut [f64] {
+    /// The whole buffer, for the JIT call (`slot_count × n` values, slot `s` of neuron `i`
+    /// at `s·n + i`). A slice cannot be resized, so the length invariant still holds.
+    pub fn raw_mut(&mut self) -> &mut [f64] {
         &mut self.data
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The slot numbering is the ABI of the generated code: states, params, inputs,
+    /// intermediates, then three arrays per event.
+    #[test]
+    fn slots_follow_the_documented_order() {
+        let shape = Shape {
+            states: 2,
+            params: 3,
+            inputs: 1,
+            intermediates: 1,
+            events: 2,
+        };
+        assert_eq!(shape.slot_count(), 13);
+        assert_eq!(shape.param_slot(0), 2);
+        assert_eq!(shape.input_slot(0), 5);
+        assert_eq!(shape.intermediate_slot(0), 6);
+        assert_eq!(shape.event_slot(1, EventArray::Refractory), 12);
+        assert_eq!(shape.target_slot(Target::Crossing, Some(1)), Some(11));
+        assert_eq!(shape.target_slot(Target::Crossing, Some(2)), None);
+        assert_eq!(shape.target_slot(Target::Condition, None), None);
+        assert_eq!(shape.target_slot(Target::State(2), None), None);
+    }
+
+    #[test]
+    fn slot_access_and_named_access_see_the_same_values() {
+        let shape = Shape {
+            states: 1,
+            params: 1,
+            inputs: 0,
+            intermediates: 0,
+            events: 1,
+        };
+        let mut pop = Population::with_shape(shape, 2);
+        pop.param_mut(0).copy_from_slice(&[4.0, 5.0]);
+        pop.set(shape.event_slot(0, EventArray::Crossing), 1, -1.5);
+        assert_eq!(pop.get(shape.param_slot(0), 1), 5.0);
+        assert_eq!(pop.event(0, EventArray::Crossing), &[0.0, -1.5]);
+        assert_eq!(pop.raw_mut().len(), shape.slot_count() * 2);
     }
 }

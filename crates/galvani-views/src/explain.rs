@@ -8,10 +8,10 @@
 //! "reason", "A", "B", "steady_state", "tau"}], "method", "rewrites"}`, expressions in the
 //! language's own syntax (full forms, no named rates).
 
-use crate::dag::{GateField, NodeId};
-use crate::linear::{Class, GateKind, Linearized, StateForm};
-use crate::print::{gate_field_name, latex_name, Style};
+use crate::print::{gate_field_name, latex_name, Printer, Style};
+use crate::rewrite::RewriteText;
 use galvani_ir::step::Method;
+use galvani_symbolic::{Class, GateField, GateKind, Linearized, NodeId, StateForm};
 use serde_json::{json, Value};
 use std::fmt::Write;
 
@@ -113,7 +113,7 @@ fn class_text(form: &StateForm) -> String {
 }
 
 fn unit_suffix(lin: &Linearized, form: &StateForm) -> String {
-    let unit = &lin.model.states[form.state.index()].unit.text;
+    let unit = &lin.model().states[form.state.index()].unit.text;
     if unit.is_empty() {
         String::new()
     } else {
@@ -176,7 +176,7 @@ fn steady_names(form: &StateForm, style: Style) -> (String, String) {
 }
 
 fn as_written(lin: &Linearized, form: &StateForm) -> Vec<String> {
-    let model = &lin.model;
+    let model = lin.model();
     let state = &model.states[form.state.index()];
     let text = |id| galvani_ir::text::expr_to_string(model, id);
     match &state.gate {
@@ -204,7 +204,7 @@ fn line_and_column(source: &str, offset: u32) -> String {
 
 fn rewrites_lines(lin: &Linearized, source: Option<&str>) -> Vec<String> {
     let mut lines = Vec::new();
-    for r in &lin.rewrites {
+    for r in RewriteText::all(lin) {
         let place = match source {
             Some(text) => line_and_column(text, r.span.start),
             None => format!("bytes {}..{}", r.span.start, r.span.end),
@@ -230,8 +230,8 @@ fn rewrites_lines(lin: &Linearized, source: Option<&str>) -> Vec<String> {
 
 /// Text (Unicode) and Markdown views.
 fn human(lin: &Linearized, method: Method, markdown: bool, source: Option<&str>) -> String {
-    let model = &lin.model;
-    let p = lin.printer(Style::Unicode);
+    let model = lin.model();
+    let p = Printer::new(lin, Style::Unicode);
     let code = |s: String| if markdown { format!("`{s}`") } else { s };
     let mut out = String::new();
     let title = match &model.description {
@@ -302,7 +302,7 @@ fn human(lin: &Linearized, method: Method, markdown: bool, source: Option<&str>)
                 code(format!("{name} = {}", p.print(*node))),
             ));
         }
-        let rate_is_zero = lin.dag.is_const(form.b, 0.0);
+        let rate_is_zero = lin.dag().is_const(form.b, 0.0);
         rows.push((
             "update".to_string(),
             code(update_rule(
@@ -392,8 +392,8 @@ fn latex_update(method: Method, y: &str, linear: bool) -> String {
 }
 
 fn latex(lin: &Linearized, method: Method) -> String {
-    let model = &lin.model;
-    let p = lin.printer(Style::Latex);
+    let model = lin.model();
+    let p = Printer::new(lin, Style::Latex);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -454,7 +454,7 @@ fn latex(lin: &Linearized, method: Method) -> String {
     if !lin.rewrites.is_empty() {
         let _ = writeln!(out, "\\subsection*{{Rewrites}}");
         let _ = writeln!(out, "\\begin{{itemize}}");
-        for r in &lin.rewrites {
+        for r in RewriteText::all(lin) {
             let at = r
                 .singular_at
                 .as_ref()
@@ -473,7 +473,7 @@ fn latex(lin: &Linearized, method: Method) -> String {
 }
 
 fn json_view(lin: &Linearized, method: Method) -> String {
-    let p = lin.printer(Style::Lang);
+    let p = Printer::new(lin, Style::Lang);
     let states: Vec<Value> = lin
         .states
         .iter()
@@ -497,9 +497,8 @@ fn json_view(lin: &Linearized, method: Method) -> String {
             })
         })
         .collect();
-    let mut rewrites: Vec<Value> = lin
-        .rewrites
-        .iter()
+    let mut rewrites: Vec<Value> = RewriteText::all(lin)
+        .into_iter()
         .map(|r| {
             json!({
                 "kind": "exprel",
@@ -517,7 +516,7 @@ fn json_view(lin: &Linearized, method: Method) -> String {
         "dag_nodes": lin.cse.dag_nodes,
     }));
     let value = json!({
-        "model": lin.model.name,
+        "model": lin.model().name,
         "states": states,
         "method": method.name(),
         "rewrites": rewrites,
@@ -527,11 +526,13 @@ fn json_view(lin: &Linearized, method: Method) -> String {
     text
 }
 
-/// The deterministic text of the linear stage (see `crate::linear_text`).
+/// The deterministic text of the linear stage (`galvani explain --stage linear`): per
+/// state its class, `f`, `A`, `B`, steady state and time constant, gates in their named
+/// form with the rates defined, then the rewrites and the CSE statistics.
 pub fn linear_text(lin: &Linearized) -> String {
-    let p = lin.printer(Style::Lang);
+    let p = Printer::new(lin, Style::Lang);
     let mut out = String::new();
-    let _ = writeln!(out, "linear {}", lin.model.name);
+    let _ = writeln!(out, "linear {}", lin.model().name);
     for form in &lin.states {
         let state_kind = match form.gate.as_ref().map(|g| g.kind) {
             Some(GateKind::AlphaBeta) => "gate alpha/beta",

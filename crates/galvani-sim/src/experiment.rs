@@ -1,0 +1,492 @@
+//! The typed experiment API: a [`Simulator`] (a checked model, its step program and a
+//! kernel that runs it) takes a [`RunRequest`] — everything in internal units, every name
+//! already resolved to a typed id — validates it into a [`PreparedRun`] without touching
+//! anything outside, and runs it into a [`RunResult`]. The command line parses its flags
+//! into a request and renders the result; a Python binding or a network runner calls the
+//! same functions.
+//!
+//! ```text
+//! RunRequest ──prepare (names → slots, --set/--init tables, rest state, grid)──▶ PreparedRun
+//!            ──run (runtime + caller's sinks + envelope/spike keepers)──▶ RunResult
+//! ```
+
+use crate::envelope::{Decimator, KeptSpikes, Series};
+use crate::label::ColumnLabel;
+use crate::params::param_table;
+use crate::rates::SteadyRates;
+use crate::rest::{rest_state, RestError};
+use galvani_ir::model::{InputId, IntermediateId, ParamId, StateId};
+use galvani_ir::step::{Slot, StepProgram};
+use galvani_ir::Model;
+use galvani_kernel::{Kernel, KernelError};
+use galvani_runtime::{
+    ConfigError, Discard, Protocol, RecordSink, Recorded, RunConfig, RunError, RunSummary,
+    SinkError, SpikeSink, Values,
+};
+use galvani_symbolic::{Jacobian, Linearized};
+use thiserror::Error;
+
+/// Points per series the plot envelope keeps (about twice this many are drawn).
+const ENVELOPE_POINTS: usize = 2000;
+
+/// A variable of the model, by its typed id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ModelVariable {
+    Param(ParamId),
+    Input(InputId),
+    State(StateId),
+    Intermediate(IntermediateId),
+    /// The refractory period event `e` starts.
+    Refractory(usize),
+}
+
+/// What kind of name a lookup wanted, for "the model has no param `g_na`".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameKind {
+    Param,
+    State,
+    Input,
+    /// A state or an intermediate (what can be recorded).
+    Recordable,
+}
+
+impl NameKind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            NameKind::Param => "param",
+            NameKind::State => "state",
+            NameKind::Input => "input",
+            NameKind::Recordable => "state or intermediate",
+        }
+    }
+}
+
+/// Why an experiment could not be prepared or run.
+#[derive(Debug, Error)]
+pub enum SimError {
+    #[error("the population needs at least one neuron")]
+    EmptyPopulation,
+    #[error("the model has no {} `{name}`", kind.noun())]
+    UnknownName {
+        kind: NameKind,
+        name: String,
+        /// Every name of that kind, in declaration order (for "did you mean").
+        candidates: Vec<String>,
+    },
+    #[error("input `{0}` is given more than one protocol")]
+    DuplicateInput(String),
+    #[error(transparent)]
+    Rest(#[from] RestError),
+    /// The simulation produced NaN or ±∞ (exit status 2 of `galvani run`).
+    #[error("`{name}` of neuron {neuron} became NaN or infinite at t = {t} ms")]
+    NonFinite {
+        variable: ModelVariable,
+        /// The declared name, or a description for a refractory period.
+        name: String,
+        neuron: usize,
+        t: f64,
+    },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A result sink failed (writing a CSV file, say).
+    #[error("writing results failed: {0}")]
+    Sink(SinkError),
+    /// The kernel rejected a call: a bug in galvani, not in the model.
+    #[error("the compiled kernel failed: {0}")]
+    Kernel(#[from] KernelError),
+    /// The step program and the model disagree: a bug in galvani.
+    #[error("`{0}` is missing from the step program's layout")]
+    MissingFromLayout(String),
+}
+
+impl SimError {
+    /// True for errors that are galvani's fault, not the user's.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, SimError::Kernel(_) | SimError::MissingFromLayout(_))
+    }
+}
+
+/// A run, in internal units (ms, mV, …), every name resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunRequest {
+    /// Simulated time `T`; the run has `round(T/dt)` steps.
+    pub t_end: f64,
+    pub dt: f64,
+    /// Neurons in the population.
+    pub n: usize,
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// Param overrides: one value for all neurons, or one per neuron. A later override of
+    /// the same param replaces an earlier one.
+    pub params: Vec<(ParamId, Vec<f64>)>,
+    /// Initial-value overrides, as `params`; they win over `init_rest` for their state.
+    pub inits: Vec<(StateId, Vec<f64>)>,
+    /// Start every (other) state at the resting state of its neuron's params.
+    pub init_rest: bool,
+    /// Input protocols; other inputs keep their default.
+    pub inputs: Vec<(InputId, Protocol)>,
+    /// Variables to record, in column order.
+    pub record: Vec<Recorded>,
+    /// Record every this long (`None`: every step); a whole number of steps, at least one.
+    pub record_every: Option<f64>,
+    /// Keep a min/max envelope of the recorded trace and the earliest spikes (up to this
+    /// many) in memory, for a plot or a sketch.
+    pub keep_for_picture: Option<usize>,
+}
+
+impl RunRequest {
+    /// `n` neurons for `t_end` with step `dt`, defaults everywhere, nothing recorded.
+    pub fn new(t_end: f64, dt: f64, n: usize) -> RunRequest {
+        RunRequest {
+            t_end,
+            dt,
+            n,
+            seed: 0,
+            params: Vec::new(),
+            inits: Vec::new(),
+            init_rest: false,
+            inputs: Vec::new(),
+            record: Vec::new(),
+            record_every: None,
+            keep_for_picture: None,
+        }
+    }
+}
+
+/// A validated run: the runtime's configuration, the number of steps and the columns it
+/// will record. Preparing touches nothing outside (no file is opened).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PreparedRun {
+    pub config: RunConfig,
+    pub steps: u64,
+    /// One label per recorded column, variable-major (`V[0], V[1], …, m[0], …`).
+    pub columns: Vec<ColumnLabel>,
+    keep_for_picture: Option<usize>,
+}
+
+/// What a run produced besides what its sinks received.
+#[derive(Debug)]
+pub struct RunResult {
+    pub summary: RunSummary,
+    /// The plot envelope of every column, when the request kept one.
+    pub envelope: Option<Vec<Series>>,
+    /// The earliest spikes, when the request kept them.
+    pub spikes: Option<KeptSpikes>,
+}
+
+/// Where a run streams its results besides what the request keeps in memory.
+#[derive(Default)]
+pub struct Sinks<'s> {
+    pub record: Vec<&'s mut dyn RecordSink>,
+    pub spikes: Vec<&'s mut dyn SpikeSink>,
+    /// Called with (steps done, steps in all) now and then.
+    pub progress: Option<&'s mut dyn FnMut(u64, u64)>,
+}
+
+/// A compiled model ready to run: the linearized model (for the resting state's exact
+/// Jacobian), its step program, and a kernel executing that program (the JIT or the
+/// interpreter).
+pub struct Simulator<'a, K: Kernel + ?Sized> {
+    pub model: &'a Model,
+    pub linearized: &'a Linearized,
+    pub program: &'a StepProgram,
+    pub kernel: &'a K,
+}
+
+impl<'a, K: Kernel + ?Sized> Simulator<'a, K> {
+    pub fn new(linearized: &'a Linearized, program: &'a StepProgram, kernel: &'a K) -> Self {
+        Simulator {
+            model: linearized.model(),
+            linearized,
+            program,
+            kernel,
+        }
+    }
+
+    pub fn param(&self, name: &str) -> Result<ParamId, SimError> {
+        let names = self.model.params.iter().map(|p| &p.name);
+        self.model
+            .find_param(name)
+            .ok_or_else(|| unknown(NameKind::Param, name, names))
+    }
+
+    pub fn state(&self, name: &str) -> Result<StateId, SimError> {
+        let names = self.model.states.iter().map(|s| &s.name);
+        self.model
+            .find_state(name)
+            .ok_or_else(|| unknown(NameKind::State, name, names))
+    }
+
+    pub fn input(&self, name: &str) -> Result<InputId, SimError> {
+        let names = self.model.inputs.iter().map(|i| &i.name);
+        self.model
+            .find_input(name)
+            .ok_or_else(|| unknown(NameKind::Input, name, names))
+    }
+
+    /// A state or intermediate to record, by name.
+    pub fn recordable(&self, name: &str) -> Result<Recorded, SimError> {
+        let layout = &self.program.layout;
+        if let Some(i) = position(&layout.states, name) {
+            Ok(Recorded::State(i))
+        } else if let Some(i) = position(&layout.intermediates, name) {
+            Ok(Recorded::Intermediate(i))
+        } else {
+            let names = layout.states.iter().chain(&layout.intermediates);
+            Err(unknown(
+                NameKind::Recordable,
+                name,
+                names.map(|slot| &slot.name),
+            ))
+        }
+    }
+
+    /// What a run records when the caller names nothing: the first state.
+    pub fn default_record(&self) -> Vec<Recorded> {
+        if self.program.layout.states.is_empty() {
+            Vec::new()
+        } else {
+            vec![Recorded::State(0)]
+        }
+    }
+
+    /// Validates `request` and builds the runtime's configuration: overrides and
+    /// protocols into layout slots, the resting state when asked, the recording interval
+    /// in steps, and the step count.
+    pub fn prepare(&self, request: &RunRequest) -> Result<PreparedRun, SimError> {
+        if request.n == 0 {
+            return Err(SimError::EmptyPopulation);
+        }
+        let layout = &self.program.layout;
+        let mut config = RunConfig::new(request.t_end, request.dt, request.n);
+        config.seed = request.seed;
+        for (param, values) in &request.params {
+            let slot = self.slot(&layout.params, &self.model.params[param.index()].name)?;
+            config.params.retain(|(s, _)| *s != slot);
+            config.params.push((slot, per_neuron(values)));
+        }
+        for (state, values) in &request.inits {
+            let slot = self.slot(&layout.states, &self.model.states[state.index()].name)?;
+            config.inits.push((slot, per_neuron(values)));
+        }
+        if request.init_rest {
+            self.add_rest_state(&mut config)?;
+        }
+        for (input, protocol) in &request.inputs {
+            let name = &self.model.inputs[input.index()].name;
+            let slot = self.slot(&layout.inputs, name)?;
+            if config.inputs.iter().any(|(s, _)| *s == slot) {
+                return Err(SimError::DuplicateInput(name.clone()));
+            }
+            config.inputs.push((slot, protocol.clone()));
+        }
+        config.record = request.record.clone();
+        if let Some(interval) = request.record_every {
+            config.record_every = galvani_runtime::steps_of(interval, request.dt).max(1);
+        }
+        let steps = config.steps()?;
+        let columns = self.column_labels(&config);
+        Ok(PreparedRun {
+            config,
+            steps,
+            columns,
+            keep_for_picture: request.keep_for_picture,
+        })
+    }
+
+    /// Runs a prepared run, streaming rows and spikes to `sinks`.
+    pub fn run(&self, prepared: &PreparedRun, sinks: Sinks<'_>) -> Result<RunResult, SimError> {
+        let config = &prepared.config;
+        let rows = prepared.steps / config.record_every + 1;
+        let mut envelope = prepared
+            .keep_for_picture
+            .map(|_| Decimator::new(config.record.len() * config.n, rows, ENVELOPE_POINTS));
+        let mut kept_spikes = prepared.keep_for_picture.map(KeptSpikes::new);
+        let Sinks {
+            record: mut record_sinks,
+            spikes: mut spike_sinks,
+            progress,
+        } = sinks;
+        if let Some(decimator) = envelope.as_mut() {
+            record_sinks.push(decimator);
+        }
+        if let Some(kept) = kept_spikes.as_mut() {
+            spike_sinks.insert(0, kept);
+        }
+        let mut spikes = Tee(spike_sinks);
+        let result = if config.record.is_empty() {
+            galvani_runtime::run(self.kernel, config, &mut Discard, &mut spikes, progress)
+        } else {
+            let mut record = Tee(record_sinks);
+            galvani_runtime::run(self.kernel, config, &mut record, &mut spikes, progress)
+        };
+        let summary = result.map_err(|e| self.run_error(e))?;
+        Ok(RunResult {
+            summary,
+            envelope: envelope.map(|d| d.into_series(&prepared.columns)),
+            spikes: kept_spikes,
+        })
+    }
+
+    /// The steady firing rate in Hz (see [`SteadyRates`]) of one neuron per value of
+    /// `input`, held constant, in one population run of `values.len()` neurons; `base`
+    /// gives the grid, overrides and seed (its `n`, inputs and recording are replaced).
+    pub fn steady_rates(
+        &self,
+        base: &RunRequest,
+        input: InputId,
+        values: &[f64],
+    ) -> Result<Vec<f64>, SimError> {
+        let mut request = base.clone();
+        request.n = values.len();
+        request.inputs = vec![(input, Protocol::PerNeuron(values.to_vec()))];
+        request.record.clear();
+        request.keep_for_picture = None;
+        let prepared = self.prepare(&request)?;
+        let mut rates = SteadyRates::new(values.len());
+        galvani_runtime::run(
+            self.kernel,
+            &prepared.config,
+            &mut Discard,
+            &mut rates,
+            None,
+        )
+        .map_err(|e| self.run_error(e))?;
+        Ok((0..values.len()).map(|n| rates.rate_hz(n)).collect())
+    }
+
+    /// Adds the resting state of every neuron's params as initial values of the states
+    /// not overridden already.
+    fn add_rest_state(&self, config: &mut RunConfig) -> Result<(), SimError> {
+        let model = self.model;
+        let table = param_table(self.kernel, model, self.program, &config.params, config.n)?;
+        let jacobian = Jacobian::of(self.linearized);
+        let mut per_state: Vec<Vec<f64>> =
+            vec![Vec::with_capacity(table.len()); model.states.len()];
+        for params in &table {
+            let inputs = model.input_defaults(params);
+            let start = model.initial_state(params, &inputs);
+            let y = rest_state(&jacobian, params, &inputs, &start)?;
+            for (s, v) in y.into_iter().enumerate() {
+                per_state[s].push(v);
+            }
+        }
+        for (s, values) in per_state.iter().enumerate() {
+            let slot = self.slot(&self.program.layout.states, &model.states[s].name)?;
+            if config.inits.iter().any(|(i, _)| *i == slot) {
+                continue;
+            }
+            config.inits.push((slot, per_neuron(values)));
+        }
+        Ok(())
+    }
+
+    fn slot(&self, slots: &[Slot], name: &str) -> Result<usize, SimError> {
+        position(slots, name).ok_or_else(|| SimError::MissingFromLayout(name.to_string()))
+    }
+
+    /// Labels of the recorded columns as the runtime orders them (variable-major).
+    fn column_labels(&self, config: &RunConfig) -> Vec<ColumnLabel> {
+        let layout = &self.program.layout;
+        let mut labels = Vec::with_capacity(config.record.len() * config.n);
+        for recorded in &config.record {
+            let slot = match recorded {
+                Recorded::State(i) => layout.states.get(*i),
+                Recorded::Intermediate(i) => layout.intermediates.get(*i),
+            };
+            let Some(slot) = slot else { continue };
+            for neuron in 0..config.n {
+                labels.push(ColumnLabel {
+                    variable: slot.name.clone(),
+                    unit: slot.unit.text.clone(),
+                    neuron: (config.n > 1).then_some(neuron),
+                });
+            }
+        }
+        labels
+    }
+
+    /// A runtime error in terms of the model: a non-finite value names the model's
+    /// variable by its typed id.
+    fn run_error(&self, error: RunError) -> SimError {
+        match error {
+            RunError::NonFinite {
+                variable,
+                neuron,
+                t,
+            } => {
+                let name = variable.name(&self.program.layout);
+                let model = self.model;
+                let model_variable = match variable {
+                    galvani_runtime::Variable::Param(_) => {
+                        model.find_param(&name).map(ModelVariable::Param)
+                    }
+                    galvani_runtime::Variable::Input(_) => {
+                        model.find_input(&name).map(ModelVariable::Input)
+                    }
+                    galvani_runtime::Variable::State(_) => {
+                        model.find_state(&name).map(ModelVariable::State)
+                    }
+                    galvani_runtime::Variable::Intermediate(_) => model
+                        .find_intermediate(&name)
+                        .map(ModelVariable::Intermediate),
+                    galvani_runtime::Variable::Refractory(e) => Some(ModelVariable::Refractory(e)),
+                };
+                match model_variable {
+                    Some(variable) => SimError::NonFinite {
+                        variable,
+                        name,
+                        neuron,
+                        t,
+                    },
+                    None => SimError::MissingFromLayout(name),
+                }
+            }
+            RunError::Config(e) => SimError::Config(e),
+            RunError::Sink(e) => SimError::Sink(e),
+            RunError::Kernel(e) => SimError::Kernel(e),
+        }
+    }
+}
+
+fn unknown<'n>(kind: NameKind, name: &str, names: impl Iterator<Item = &'n String>) -> SimError {
+    SimError::UnknownName {
+        kind,
+        name: name.to_string(),
+        candidates: names.cloned().collect(),
+    }
+}
+
+fn position(slots: &[Slot], name: &str) -> Option<usize> {
+    slots.iter().position(|slot| slot.name == name)
+}
+
+/// One value for all when every neuron has the same, otherwise one each.
+fn per_neuron(values: &[f64]) -> Values {
+    match values {
+        [first, rest @ ..] if rest.iter().all(|v| v == first) => Values::Uniform(*first),
+        _ => Values::PerNeuron(values.to_vec()),
+    }
+}
+
+/// Several sinks fed in order.
+struct Tee<'s, S: ?Sized>(Vec<&'s mut S>);
+
+impl RecordSink for Tee<'_, dyn RecordSink + '_> {
+    fn begin(&mut self, columns: &[galvani_runtime::Column]) -> Result<(), SinkError> {
+        self.0.iter_mut().try_for_each(|sink| sink.begin(columns))
+    }
+    fn record(&mut self, t: f64, values: &[f64]) -> Result<(), SinkError> {
+        self.0
+            .iter_mut()
+            .try_for_each(|sink| sink.record(t, values))
+    }
+}
+
+impl SpikeSink for Tee<'_, dyn SpikeSink + '_> {
+    fn spike(&mut self, neuron: u32, t: f64, event: usize) -> Result<(), SinkError> {
+        self.0
+            .iter_mut()
+            .try_for_each(|sink| sink.spike(neuron, t, event))
+    }
+}

@@ -1,0 +1,385 @@
+//! What every simulating command (`run`, `fi`, `bench`) shares: compiling a model file to a
+//! kernel, the options they have in common, parsing those options into a
+//! `galvani_sim::RunRequest`, and failures classified by exit status — a `SimError` becomes
+//! the diagnostic the user sees here, and nowhere else.
+
+use crate::cli::Exit;
+use crate::driver::{self, Sources};
+use crate::render;
+use clap::Args;
+use galvani_codegen::JitKernel;
+use galvani_diag::Diagnostic;
+use galvani_ir::step::{Method, StepProgram};
+use galvani_ir::Model;
+use galvani_kernel::Kernel;
+use galvani_sim::values::{self, Expect, ValueError};
+use galvani_sim::{ModelVariable, RunRequest, SimError, Simulator};
+use galvani_symbolic::Linearized;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Options shared by `run` and `fi`.
+#[derive(Args, Debug, Clone)]
+pub struct SimOptions {
+    /// Simulated time (a bare number is in ms).
+    #[arg(long = "t", default_value = "100ms", value_name = "T")]
+    pub t: String,
+    /// Time step (a bare number is in ms).
+    #[arg(long, default_value = "0.025ms")]
+    pub dt: String,
+    /// Integration method: euler, rk4, expeuler, expeuler2.
+    #[arg(long, default_value = "expeuler2")]
+    pub method: String,
+    /// Override a param: NAME=VALUE, VALUE may be per neuron (linspace(A, B), file(x.csv)).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Override an initial value: NAME=VALUE, or `rest` for the resting state.
+    #[arg(long = "init", value_name = "NAME=VALUE|rest")]
+    pub init: Vec<String>,
+    /// Seed of every random stream.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print the summary as one JSON object.
+    #[arg(long, value_name = "json")]
+    pub summary: Option<String>,
+}
+
+/// A failure of the command, already classified by exit status.
+pub(crate) struct Failure {
+    pub(crate) exit: Exit,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+impl Failure {
+    pub(crate) fn user(diagnostic: Diagnostic) -> Failure {
+        Failure {
+            exit: Exit::UserError,
+            diagnostics: vec![diagnostic],
+        }
+    }
+
+    pub(crate) fn internal(message: String) -> Failure {
+        Failure {
+            exit: Exit::Internal,
+            diagnostics: vec![Diagnostic::bug(message)],
+        }
+    }
+
+    /// An invalid value of `option` (`--set`, `--t`, …).
+    pub(crate) fn value(option: &str, error: ValueError) -> Failure {
+        let mut d = Diagnostic::error(format!("invalid {option}: {}", error.message));
+        if let Some(hint) = error.hint {
+            d = d.with_hint(hint);
+        }
+        Failure::user(d)
+    }
+
+    /// A library error, in terms of the command line: user errors exit 1, a simulation
+    /// that blew up exits 2, galvani's own bugs exit 3.
+    pub(crate) fn sim(model: &Model, error: SimError) -> Failure {
+        match error {
+            SimError::EmptyPopulation => Failure::user(Diagnostic::error(
+                "invalid --n: the population needs at least one neuron",
+            )),
+            SimError::UnknownName {
+                kind,
+                name,
+                candidates,
+            } => unknown(kind.noun(), &name, &candidates),
+            SimError::DuplicateInput(name) => Failure::user(
+                Diagnostic::error(format!("--input `{name}` is given more than once"))
+                    .with_hint("combine protocols with `+`: step(…) + sine(…)"),
+            ),
+            SimError::Rest(e) => Failure::user(
+                Diagnostic::error(format!("--init rest: {e}"))
+                    .with_hint("give initial values with --init NAME=VALUE instead"),
+            ),
+            SimError::NonFinite {
+                variable,
+                name,
+                neuron,
+                t,
+            } => {
+                let mut d = Diagnostic::error(format!(
+                    "the simulation failed: `{name}` of neuron {neuron} became NaN or infinite at t = {t} ms"
+                ));
+                match variable {
+                    ModelVariable::State(s) => {
+                        d = d.with_primary(
+                            model.states[s.index()].ode_span,
+                            "this equation produced it",
+                        );
+                    }
+                    ModelVariable::Intermediate(i) => {
+                        d = d.with_primary(
+                            model.intermediates[i.index()].span,
+                            "this value became NaN or infinite",
+                        );
+                    }
+                    _ => {}
+                }
+                Failure {
+                    exit: Exit::SimulationFailed,
+                    diagnostics: vec![d.with_hint(
+                        "try a smaller --dt, or --method expeuler, which stays stable for stiff equations",
+                    )],
+                }
+            }
+            SimError::Config(e) => Failure::user(Diagnostic::error(format!("invalid run: {e}"))),
+            SimError::Sink(e) => {
+                Failure::user(Diagnostic::error(format!("writing results failed: {e}")))
+            }
+            SimError::Kernel(_) | SimError::MissingFromLayout(_) => {
+                Failure::internal(error.to_string())
+            }
+        }
+    }
+}
+
+/// "the model has no param `g_na`" with a did-you-mean among the model's names of that kind.
+fn unknown(kind: &str, name: &str, candidates: &[String]) -> Failure {
+    let mut d = Diagnostic::error(format!("the model has no {kind} `{name}`"));
+    let lower = name.to_ascii_lowercase();
+    let close = candidates
+        .iter()
+        .find(|c| c.to_ascii_lowercase() == lower)
+        .or_else(|| candidates.iter().find(|c| strsim_close(c, name)));
+    d = match close {
+        Some(c) => d.with_hint(format!("did you mean `{c}`?")),
+        None if candidates.is_empty() => d.with_note(format!("the model has no {kind}s")),
+        None => d.with_note(format!("its {kind}s are: {}", candidates.join(", "))),
+    };
+    Failure::user(d)
+}
+
+/// Edit distance ≤ 2 (or a third of the length): good enough for option names.
+fn strsim_close(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut row = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            row[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(row[j] + 1);
+        }
+        prev = row;
+    }
+    prev[b.len()] <= 2.max(a.len() / 3)
+}
+
+/// A compiled model, ready to run.
+pub struct Compiled {
+    pub sources: Sources,
+    pub checked: driver::Checked,
+    pub linearized: Linearized,
+    pub program: StepProgram,
+    pub kernel: JitKernel,
+    /// Parse → JIT wall time.
+    pub compile_time: Duration,
+}
+
+impl Compiled {
+    pub fn model(&self) -> &Model {
+        &self.checked.model
+    }
+
+    pub fn simulator(&self) -> Simulator<'_, JitKernel> {
+        Simulator::new(&self.linearized, &self.program, &self.kernel)
+    }
+
+    /// The model file's bytes, for the provenance of what a run writes.
+    pub fn model_bytes(&self) -> &[u8] {
+        self.sources.text(self.checked.file).as_bytes()
+    }
+}
+
+fn compile(path: &Path, method: Method) -> Result<Compiled, (Sources, Failure)> {
+    let started = Instant::now();
+    let mut sources = Sources::new();
+    let file = match sources.load(path) {
+        Ok(file) => file,
+        Err(driver::DriverError::Io { path, source }) => {
+            let d = Diagnostic::error(format!("cannot read `{}`: {source}", path.display()));
+            return Err((sources, Failure::user(d)));
+        }
+        Err(driver::DriverError::Diagnostics(d)) => {
+            return Err((
+                sources,
+                Failure {
+                    exit: Exit::UserError,
+                    diagnostics: d.0,
+                },
+            ))
+        }
+    };
+    let (checked, linearized, program) = match driver::compile_keeping_forms(&sources, file, method)
+    {
+        Ok(ok) => ok,
+        Err(diagnostics) => {
+            let exit = if diagnostics
+                .iter()
+                .any(|d| d.severity == galvani_diag::Severity::Bug)
+            {
+                Exit::Internal
+            } else {
+                Exit::UserError
+            };
+            return Err((
+                sources,
+                Failure {
+                    exit,
+                    diagnostics: diagnostics.0,
+                },
+            ));
+        }
+    };
+    let kernel = match JitKernel::compile(&program) {
+        Ok(kernel) => kernel,
+        Err(err) => {
+            return Err((
+                sources,
+                Failure::internal(format!("code generation failed: {err}")),
+            ))
+        }
+    };
+    Ok(Compiled {
+        sources,
+        checked,
+        linearized,
+        program,
+        kernel,
+        compile_time: started.elapsed(),
+    })
+}
+
+pub(crate) fn parse_method(text: &str) -> Result<Method, Failure> {
+    Method::from_name(text).ok_or_else(|| {
+        Failure::user(
+            Diagnostic::error(format!("unknown method `{text}`"))
+                .with_hint("methods: euler, rk4, expeuler, expeuler2 (the default)"),
+        )
+    })
+}
+
+fn report_failure(sources: &Sources, failure: Failure) -> Exit {
+    render::emit_stderr(sources, &failure.diagnostics);
+    failure.exit
+}
+
+/// Compiles `file` with the method named `method`, then runs `then` on it; every failure
+/// is reported against the sources it concerns.
+pub(crate) fn compile_then(
+    file: &Path,
+    method: &str,
+    then: impl FnOnce(&Compiled) -> Result<Exit, Failure>,
+) -> Exit {
+    let method = match parse_method(method) {
+        Ok(m) => m,
+        Err(f) => return report_failure(&Sources::new(), f),
+    };
+    let compiled = match compile(file, method) {
+        Ok(c) => c,
+        Err((sources, failure)) => return report_failure(&sources, failure),
+    };
+    match then(&compiled) {
+        Ok(exit) => exit,
+        Err(failure) => report_failure(&compiled.sources, failure),
+    }
+}
+
+/// Splits `NAME=VALUE`.
+pub(crate) fn split_assignment<'a>(
+    option: &str,
+    text: &'a str,
+) -> Result<(&'a str, &'a str), Failure> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() && !value.trim().is_empty() => {
+            Ok((name.trim(), value.trim()))
+        }
+        _ => Err(Failure::user(
+            Diagnostic::error(format!("invalid {option} `{text}`: expected NAME=VALUE"))
+                .with_hint(format!("for example: {option} I_e=10uA/cm^2")),
+        )),
+    }
+}
+
+/// A time option (`--t`, `--dt`, `--every`) in internal units.
+pub(crate) fn parse_time(
+    option: &str,
+    what: &str,
+    text: &str,
+    dimensionless: bool,
+) -> Result<f64, Failure> {
+    values::parse_quantity(text)
+        .and_then(|q| Expect::time(what, dimensionless).resolve(q))
+        .map_err(|e| Failure::value(option, e))
+}
+
+/// The grid, seed, `--set` and `--init` of `options` as a request for `n` neurons.
+pub(crate) fn parse_request<K: Kernel + ?Sized>(
+    sim: &Simulator<'_, K>,
+    options: &SimOptions,
+    n: usize,
+) -> Result<RunRequest, Failure> {
+    let model = sim.model;
+    let dimensionless = model.dimensionless;
+    let t_end = parse_time("--t", "the simulated time --t", &options.t, dimensionless)?;
+    let dt = parse_time("--dt", "the time step --dt", &options.dt, dimensionless)?;
+    if !(dt > 0.0 && dt.is_finite()) {
+        return Err(Failure::user(Diagnostic::error(format!(
+            "invalid --dt: the time step must be positive, got {}",
+            options.dt
+        ))));
+    }
+    if !(t_end >= 0.0 && t_end.is_finite()) {
+        return Err(Failure::user(Diagnostic::error(format!(
+            "invalid --t: the simulated time must be ≥ 0, got {}",
+            options.t
+        ))));
+    }
+    if t_end / dt > 1e12 {
+        return Err(Failure::user(
+            Diagnostic::error(format!(
+                "--t {} with --dt {} is more than 10^12 steps",
+                options.t, options.dt
+            ))
+            .with_hint("use a larger --dt or a shorter --t"),
+        ));
+    }
+    let mut request = RunRequest::new(t_end, dt, n);
+    request.seed = options.seed;
+    let sim_failure = |e| Failure::sim(model, e);
+
+    for text in &options.set {
+        let (name, value) = split_assignment("--set", text)?;
+        let param = sim.param(name).map_err(sim_failure)?;
+        let unit = &model.params[param.index()].unit;
+        let expect = Expect::declared(format!("`{name}`"), unit, dimensionless);
+        let values = per_neuron_values("--set", value, &expect, n)?;
+        request.params.push((param, values));
+    }
+    for text in &options.init {
+        if text.trim() == "rest" {
+            request.init_rest = true;
+            continue;
+        }
+        let (name, value) = split_assignment("--init", text)?;
+        let state = sim.state(name).map_err(sim_failure)?;
+        let unit = &model.states[state.index()].unit;
+        let expect = Expect::declared(format!("`{name}`"), unit, dimensionless);
+        let values = per_neuron_values("--init", value, &expect, n)?;
+        request.inits.push((state, values));
+    }
+    Ok(request)
+}
+
+fn per_neuron_values(
+    option: &str,
+    text: &str,
+    expect: &Expect,
+    n: usize,
+) -> Result<Vec<f64>, Failure> {
+    let spec = values::parse_value_spec(text).map_err(|e| Failure::value(option, e))?;
+    values::resolve_values(&spec, expect, n).map_err(|e| Failure::value(option, e))
+}

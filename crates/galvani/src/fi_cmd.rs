@@ -1,0 +1,134 @@
+//! `galvani fi`: the firing rate of one neuron per constant input value, in one population
+//! run (`galvani_sim::Simulator::steady_rates`), written as a CSV curve and, on request, a
+//! plot. The rate is the steady firing rate `(k − 1)/(t_k − t_1)` from the first to the last
+//! of `k ≥ 2` spikes (so an onset transient does not count as firing), and 0 for a neuron
+//! that fires fewer than twice.
+
+use crate::cli::Exit;
+use crate::command::{self, Compiled, Failure, SimOptions};
+use crate::output;
+use crate::plot;
+use crate::run_cmd::{draw_failure, io_failure, provenance, write_sidecar};
+use clap::Args;
+use galvani_diag::Diagnostic;
+use galvani_sim::values::{self, Expect};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// `galvani fi FILE --input NAME --range A..B --points K [options]`
+#[derive(Args, Debug, Clone)]
+pub struct FiArgs {
+    /// The model file.
+    pub file: PathBuf,
+    /// The input to sweep.
+    #[arg(long)]
+    pub input: String,
+    /// The range of constant input values, `A..B` (e.g. `0..20uA/cm^2`).
+    #[arg(long)]
+    pub range: String,
+    /// Number of values (one neuron each).
+    #[arg(long, default_value_t = 41)]
+    pub points: usize,
+    #[command(flatten)]
+    pub sim: SimOptions,
+    /// Write the curve to this CSV file (it is printed to stdout otherwise).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Draw the curve to a .png or .svg file.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+}
+
+/// `galvani fi`
+pub fn cmd_fi(args: &FiArgs, out: &mut dyn Write) -> Exit {
+    command::compile_then(&args.file, &args.sim.method, |compiled| {
+        fi_compiled(args, compiled, out)
+    })
+}
+
+fn fi_compiled(args: &FiArgs, compiled: &Compiled, out: &mut dyn Write) -> Result<Exit, Failure> {
+    let model = compiled.model();
+    if args.points == 0 {
+        return Err(Failure::user(Diagnostic::error(
+            "invalid --points: at least one point is needed",
+        )));
+    }
+    let sim = compiled.simulator();
+    let request = command::parse_request(&sim, &args.sim, args.points)?;
+    let input_id = sim.input(&args.input).map_err(|e| Failure::sim(model, e))?;
+    let input = &model.inputs[input_id.index()];
+    let amplitude = Expect::declared(
+        format!("`{}`", args.input),
+        &input.unit,
+        model.dimensionless,
+    );
+    let (a, b) = values::parse_range(&args.range).map_err(|e| Failure::value("--range", e))?;
+    let a = amplitude
+        .resolve(a)
+        .map_err(|e| Failure::value("--range", e))?;
+    let b = amplitude
+        .resolve(b)
+        .map_err(|e| Failure::value("--range", e))?;
+    let currents = values::linspace(a, b, args.points);
+    let rates = sim
+        .steady_rates(&request, input_id, &currents)
+        .map_err(|e| Failure::sim(model, e))?;
+
+    let unit = &input.unit;
+    let header = if unit.text.is_empty() {
+        format!("{},rate [Hz]", input.name)
+    } else {
+        format!("{} [{}],rate [Hz]", input.name, unit.text)
+    };
+    let points: Vec<(f64, f64)> = currents
+        .iter()
+        .zip(&rates)
+        .map(|(current, rate)| (current / unit.scale, *rate))
+        .collect();
+    let mut csv = format!("{header}\n");
+    for (shown, rate) in &points {
+        csv.push_str(&format!("{},{}\n", output::format_value(*shown, 1.0), rate));
+    }
+    let provenance = provenance(
+        &args.file,
+        compiled.model_bytes(),
+        &request,
+        compiled,
+        &args.sim,
+        &[format!("{}=linspace({})", args.input, args.range)],
+    );
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &csv).map_err(|e| io_failure(path, e))?;
+            write_sidecar(path, "firing rate against input", &provenance)?;
+            // The curve went to a file: say where, and what it found.
+            let firing = points.iter().filter(|(_, rate)| *rate > 0.0).count();
+            let peak = points.iter().map(|(_, rate)| *rate).fold(0.0, f64::max);
+            let _ = writeln!(
+                out,
+                "model {} — f-I curve of {} points written to {} ({} firing, peak {:.2} Hz)",
+                model.name,
+                points.len(),
+                path.display(),
+                firing,
+                peak
+            );
+        }
+        None => {
+            let _ = out.write_all(csv.as_bytes());
+        }
+    }
+    if let Some(path) = &args.plot {
+        let x_label = header.split(',').next().unwrap_or("input").to_string();
+        plot::write_xy_plot(
+            path,
+            &format!("{} — f-I curve", model.name),
+            &x_label,
+            "rate [Hz]",
+            &points,
+        )
+        .map_err(|e| draw_failure(path, e))?;
+        write_sidecar(path, "plot of firing rate against input", &provenance)?;
+    }
+    Ok(Exit::Success)
+}
