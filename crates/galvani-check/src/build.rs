@@ -15,7 +15,7 @@ use crate::lower::{bare_number, unit_mul, IrRef, Lowerer, Ty, Typed, DIMENSIONLE
 use crate::order::Orders;
 use crate::resolve::Resolution;
 use crate::sink::Sink;
-use galvani_diag::{Diagnostic, Span};
+use galvani_diag::{codes, Diagnostic, Span};
 use galvani_ir::units::{self, internal_display_unit, Unit};
 use galvani_ir::{
     Action, AssignOp, BinOp, Dim, DisplayUnit, Event, ExprId, ExprKind as IrKind, GateForm, Input,
@@ -493,6 +493,7 @@ fn unused_functions(decls: &Decls, res: &Resolution) -> Vec<Diagnostic> {
         .filter(|(id, d)| d.kind == DeclKind::Function && !res.function_used[*id])
         .map(|(_, d)| {
             Diagnostic::warning(format!("function `{}` is never used", d.name))
+                .with_code(codes::UNUSED_FUNCTION)
                 .with_primary(d.span, "never called")
                 .with_note(
                     "its body was checked for names but not for dimensions, which depend on the arguments of each call",

@@ -3,11 +3,9 @@
 //! that reports each rewrite at its span.
 
 use crate::print::{Printer, Style};
-use galvani_diag::{Code, Diagnostic, Span};
+use galvani_diag::codes::SINGULARITY_REWRITE;
+use galvani_diag::{Diagnostic, Span};
 use galvani_symbolic::Linearized;
-
-/// The warning code of a removable-singularity rewrite.
-pub const SINGULARITY_REWRITE: Code = Code("W0601");
 
 /// One rewrite of `Linearized::rewrites`, written out.
 pub(crate) struct RewriteText {
