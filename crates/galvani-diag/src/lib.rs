@@ -1,9 +1,12 @@
 //! Plain-data diagnostics shared by every galvani stage: byte-range `Span`s, `FileId`s,
-//! `Diagnostic`s with labels, notes and hints, and the table of error codes.
+//! `Diagnostic`s with labels, notes and hints, the table of error and warning codes, and
+//! the "did you mean" suggestions (`suggest`) every stage's hints share.
 //!
 //! Library crates build their own typed errors (`ParseError`, `CheckError`, …) and convert
 //! them into `Diagnostic` values; only the command-line crate renders them (with
 //! codespan-reporting). Nothing here prints.
+
+pub mod suggest;
 
 use std::fmt;
 use std::ops::Range;
