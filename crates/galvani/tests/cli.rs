@@ -283,7 +283,15 @@ fn bad_run_arguments_exit_one_with_a_hint() {
         ),
         (
             &["run", "models/hh.gal", "--method", "rk5"][..],
-            "unknown method",
+            "[possible values: euler, rk4, expeuler, expeuler2]",
+        ),
+        (
+            &["explain", "models/hh.gal", "--method", "rk5"][..],
+            "[possible values: euler, rk4, expeuler, expeuler2]",
+        ),
+        (
+            &["bench", "models/hh.gal", "--method", "rk5"][..],
+            "[possible values: euler, rk4, expeuler, expeuler2]",
         ),
         (
             &["run", "models/hh.gal", "--record", "Q"][..],
