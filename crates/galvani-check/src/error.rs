@@ -1055,3 +1055,185 @@ fn describe_required(dim: Dim) -> String {
         format!("{dim}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One error of every variant, so that a variant sent to the wrong family (which
+    /// would come out as an internal error) fails here.
+    fn one_of_each() -> Vec<CheckError> {
+        use CheckError::*;
+        let span = Span::default();
+        let name = || "x".to_string();
+        let operand = Operand {
+            span,
+            dim: Dim::NONE,
+            bare_number: None,
+            bare_declaration: None,
+        };
+        vec![
+            UnknownName {
+                name: name(),
+                span,
+                role: NameRole::Value,
+                suggestion: None,
+            },
+            UnknownUnit {
+                name: name(),
+                span,
+                suggestion: None,
+            },
+            Duplicate {
+                name: name(),
+                span,
+                first: span,
+                first_kind: DeclKind::Param,
+            },
+            Reserved {
+                name: name(),
+                span,
+                reason: ReservedReason::Keyword,
+            },
+            Arity {
+                function: name(),
+                span,
+                expected: 1,
+                found: 2,
+            },
+            NotAFunction {
+                name: name(),
+                span,
+                kind: None,
+            },
+            FunctionAsValue {
+                name: name(),
+                span,
+                builtin: true,
+            },
+            RecursiveFunction {
+                cycle: vec![(name(), span)],
+            },
+            ForbiddenReference {
+                name: name(),
+                span,
+                kind: RefKind::Time,
+                context: RefContext::ParamValue,
+                owner: name(),
+            },
+            DimensionMismatch {
+                site: MismatchSite::IfBranches,
+                span,
+                left: operand.clone(),
+                right: operand,
+                call_site: None,
+            },
+            DimensionedArgument {
+                function: name(),
+                span,
+                dim: Dim::TIME,
+                call_site: None,
+            },
+            WrongDimension {
+                context: DimContext::Refractory,
+                span,
+                expected: Dim::TIME,
+                found: Dim::NONE,
+                bare_number: None,
+            },
+            DerivativeDimension {
+                state: name(),
+                span,
+                state_span: span,
+                state_dim: Dim::NONE,
+                found: Dim::NONE,
+            },
+            BadExponent {
+                span,
+                base: Dim::TIME,
+                problem: ExponentProblem::NotConstant,
+                call_site: None,
+            },
+            DimensionOverflow { span },
+            NumberOverflow { span },
+            ConditionType {
+                span,
+                expected_condition: true,
+                call_site: None,
+            },
+            MissingOde {
+                state: name(),
+                span,
+            },
+            OdeWithoutState {
+                name: name(),
+                span,
+                actual: None,
+                suggestion: None,
+            },
+            OdeForGate {
+                name: name(),
+                span,
+                gate: span,
+            },
+            DuplicateOde {
+                state: name(),
+                span,
+                first: span,
+            },
+            GateFields {
+                gate: name(),
+                span,
+                problem: GateProblem::Empty,
+            },
+            Cycle {
+                kind: CycleKind::Params,
+                steps: vec![(name(), span)],
+            },
+            MisplacedRefractory { span },
+            MisplacedStatement {
+                span,
+                what: StatementKind::NestedOn,
+            },
+            AssignNotState {
+                name: name(),
+                span,
+                kind: DeclKind::Param,
+            },
+            DuplicateRefractory { span, first: span },
+            TooLarge {
+                span,
+                reason: TooLargeReason::Nesting,
+            },
+            TooManyErrors { omitted: 1, span },
+        ]
+    }
+
+    #[test]
+    fn every_variant_has_its_wording() {
+        for error in one_of_each() {
+            let d = error.to_diagnostic();
+            assert_ne!(d.severity, Severity::Bug, "{error:?} → {d:?}");
+            assert!(!d.message.contains("no wording"), "{error:?}");
+        }
+        let internal = CheckError::Internal {
+            message: "m".to_string(),
+        };
+        let d = internal.to_diagnostic();
+        assert_eq!(d.message, "internal checker error: m");
+        assert_eq!(d.code, Some(codes::INTERNAL));
+    }
+
+    #[test]
+    fn a_misrouted_variant_is_reported_as_a_bug_not_a_panic() {
+        let error = CheckError::MissingOde {
+            state: "V".to_string(),
+            span: Span::default(),
+        };
+        let d = error.name_diagnostic();
+        assert_eq!(d.severity, Severity::Bug);
+        assert!(d
+            .message
+            .starts_with("internal checker error: no wording for MissingOde"));
+    }
+}
