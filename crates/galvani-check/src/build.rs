@@ -532,8 +532,10 @@ fn unused_functions(decls: &Decls, res: &Resolution) -> Vec<Diagnostic> {
         .enumerate()
         .filter(|(id, d)| d.kind == DeclKind::Function && !res.function_used[*id])
         .map(|(_, d)| {
-            Diagnostic::warning(format!("function `{}` is never used", d.name))
-                .with_code(codes::UNUSED_FUNCTION)
+            Diagnostic::warning(
+                codes::UNUSED_FUNCTION,
+                format!("function `{}` is never used", d.name),
+            )
                 .with_primary(d.span, "never called")
                 .with_note(
                     "its body was checked for names but not for dimensions, which depend on the arguments of each call",

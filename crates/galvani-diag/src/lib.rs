@@ -114,8 +114,10 @@ impl Diagnostic {
         Diagnostic::new(Severity::Error, message)
     }
 
-    pub fn warning(message: impl Into<String>) -> Diagnostic {
-        Diagnostic::new(Severity::Warning, message)
+    /// A warning. It takes its code up front because every warning has one (see
+    /// [`codes`]), unlike errors built up step by step.
+    pub fn warning(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(Severity::Warning, message).with_code(code)
     }
 
     /// An internal compiler error: a bug in galvani, not in the user's model.
@@ -215,7 +217,8 @@ impl IntoIterator for Diagnostics {
     }
 }
 
-/// Diagnostic codes, one per class of problem; every error and every warning carries one.
+/// Diagnostic codes, one per class of problem; every error and every warning carries one
+/// (`Diagnostic::warning` requires it).
 ///
 /// The two digits after the letter name the family, shared by errors (`E`) and warnings
 /// (`W`), so a warning sits next to the errors of the stage that raises it:

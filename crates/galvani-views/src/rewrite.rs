@@ -58,9 +58,9 @@ pub fn rewrite_warnings(lin: &Linearized) -> Vec<Diagnostic> {
                 None => "0/0 where the numerator vanishes".to_string(),
             };
             Diagnostic::warning(
+                SINGULARITY_REWRITE,
                 "removable singularity rewritten with `exprel` (finite at the singular point)",
             )
-            .with_code(SINGULARITY_REWRITE)
             .with_primary(r.span, label)
             .with_note(format!("before: {}", r.before))
             .with_note(format!("after:  {}", r.after))
