@@ -9,13 +9,13 @@
 //! evaluated at the initial values of the states and the default inputs, unless `init` is
 //! given. The expanded nodes share the field expressions (the arena is a DAG).
 
-use crate::collect::{action_target, DeclBody, DeclId, Decls, GateRates};
+use crate::collect::{action_target, Decl, DeclBody, DeclId, Decls, GateRates};
 use crate::error::{CheckError, DeclKind, DimContext};
 use crate::lower::{bare_number, unit_mul, IrRef, Lowerer, Ty, Typed, DIMENSIONLESS_UNIT};
 use crate::order::Orders;
 use crate::resolve::Resolution;
 use crate::sink::Sink;
-use galvani_diag::{Diagnostic, Span};
+use galvani_diag::{codes, Diagnostic, Span};
 use galvani_ir::units::{self, internal_display_unit, Unit};
 use galvani_ir::{
     Action, AssignOp, BinOp, Dim, DisplayUnit, Event, ExprId, ExprKind as IrKind, GateForm, Input,
@@ -53,7 +53,53 @@ pub fn build(
     sink: &mut Sink,
 ) -> Option<Built> {
     let n = decls.decls.len();
-    let mut refs: Vec<Option<IrRef>> = vec![None; n];
+    let (refs, state_decls) = ir_refs(decls, orders);
+    let mut lw = Lowerer::new(decls, res, sink, refs);
+    let mut slots: Vec<Slot> = vec![Slot::default(); n];
+    let mut gates: Vec<GateParts> = vec![GateParts::default(); n];
+    for (id, d) in decls.decls.iter().enumerate() {
+        if d.kind == DeclKind::Gate {
+            // A gating variable is a fraction: dimensionless, known before lowering.
+            lw.dims[id] = Some(Dim::NONE);
+            slots[id].unit = Some(internal_display_unit(Dim::NONE));
+        }
+    }
+
+    // 1. Definitions, each after everything it uses.
+    for &id in &orders.definitions {
+        lower_definition(&mut lw, decls, id, &mut slots, &mut gates[id]);
+    }
+    // 2. Equations: plain states' `dX/dt`, gates' expansions.
+    for &id in &state_decls {
+        lower_equation(&mut lw, decls, id, &mut slots[id], gates[id]);
+    }
+    // 3. Events.
+    let events = lower_events(&mut lw, decls);
+
+    let warnings = unused_functions(decls, res);
+    if lw.sink.has_errors() {
+        return None;
+    }
+    let dimensionless = lw.dimensionless;
+    let exprs = std::mem::take(&mut lw.arena);
+    assemble(
+        ast,
+        decls,
+        orders,
+        &state_decls,
+        slots,
+        exprs,
+        events,
+        dimensionless,
+        sink,
+    )
+    .map(|model| Built { model, warnings })
+}
+
+/// Every declaration's id in the IR (params and intermediates in dependency order, inputs
+/// and states in declaration order), and the declarations that are states, gates included.
+fn ir_refs(decls: &Decls, orders: &Orders) -> (Vec<Option<IrRef>>, Vec<DeclId>) {
+    let mut refs: Vec<Option<IrRef>> = vec![None; decls.decls.len()];
     for (k, &id) in orders.params.iter().enumerate() {
         refs[id] = Some(IrRef::Param(ParamId(k as u32)));
     }
@@ -76,148 +122,160 @@ pub fn build(
             _ => {}
         }
     }
+    (refs, state_decls)
+}
 
-    let mut lw = Lowerer::new(decls, res, sink, refs);
-    let mut slots: Vec<Slot> = vec![Slot::default(); n];
-    let mut gates: Vec<GateParts> = vec![GateParts::default(); n];
-    for (id, d) in decls.decls.iter().enumerate() {
-        if d.kind == DeclKind::Gate {
-            // A gating variable is a fraction: dimensionless, known before lowering.
-            lw.dims[id] = Some(Dim::NONE);
-            slots[id].unit = Some(internal_display_unit(Dim::NONE));
+/// Lowers the value of declaration `id` (a gate's initial value, keeping the rates it
+/// lowers on the way in `gate`) and records its dimension and display unit.
+fn lower_definition(
+    lw: &mut Lowerer,
+    decls: &Decls,
+    id: DeclId,
+    slots: &mut [Slot],
+    gate: &mut GateParts,
+) {
+    let decl = decls.decls[id];
+    match decl.body {
+        DeclBody::Param(e)
+        | DeclBody::Input(e)
+        | DeclBody::State(e)
+        | DeclBody::Intermediate(e) => {
+            let t = lw.lower_root(e);
+            let dim = lw.expect_value(&t);
+            let node = lw.node(t);
+            slots[id].value = Some(node);
+            if let Some(dim) = dim {
+                let unit = if decl.kind == DeclKind::Intermediate || lw.dimensionless {
+                    plain_unit(lw, dim)
+                } else {
+                    display_unit(lw, decls, slots, e, dim)
+                };
+                slots[id].unit = Some(unit);
+            }
+            lw.dims[id] = dim;
         }
-    }
-
-    // 1. Definitions, each after everything it uses.
-    for &id in &orders.definitions {
-        let decl = decls.decls[id];
-        match decl.body {
-            DeclBody::Param(e)
-            | DeclBody::Input(e)
-            | DeclBody::State(e)
-            | DeclBody::Intermediate(e) => {
-                let t = lw.lower_root(e);
-                let dim = lw.expect_value(&t);
-                let node = lw.node(t);
-                slots[id].value = Some(node);
-                if let Some(dim) = dim {
-                    let unit = if decl.kind == DeclKind::Intermediate || lw.dimensionless {
-                        plain_unit(&mut lw, dim)
-                    } else {
-                        display_unit(&mut lw, decls, &slots, e, dim)
+        DeclBody::Gate(spec) => {
+            let span = decl.item_span;
+            let init = match (spec.init, spec.rates) {
+                (Some(init), _) => {
+                    let t = lw.lower_root(init);
+                    require(lw, &t, Dim::NONE, gate_field(decl.name, "init"), init);
+                    Some(lw.node(t))
+                }
+                (None, Some(GateRates::AlphaBeta { alpha, beta })) => {
+                    let rate = lw.rate();
+                    let a = lower_field(lw, alpha, rate, decl.name, "alpha");
+                    let b = lower_field(lw, beta, rate, decl.name, "beta");
+                    *gate = GateParts {
+                        first: Some(a),
+                        second: Some(b),
                     };
-                    slots[id].unit = Some(unit);
+                    // alpha/(alpha + beta)
+                    let sum = lw.add(IrKind::Binary(BinOp::Add, a, b), span, rate);
+                    Some(lw.add(IrKind::Binary(BinOp::Div, a, sum), span, Dim::NONE))
                 }
-                lw.dims[id] = dim;
+                (None, Some(GateRates::InfTau { inf, .. })) => {
+                    let i = lower_field(lw, inf, Dim::NONE, decl.name, "inf");
+                    gate.first = Some(i);
+                    Some(i)
+                }
+                (None, None) => None,
+            };
+            slots[id].value = init;
+        }
+        DeclBody::Function { .. } => {}
+    }
+}
+
+/// Lowers the equation of state `id` into `slot`: its `dX/dt`, checked to have the
+/// dimension of the state per time, or a gate's expansion from its fields (reusing the
+/// rates its initial value lowered, `parts`).
+fn lower_equation(lw: &mut Lowerer, decls: &Decls, id: DeclId, slot: &mut Slot, parts: GateParts) {
+    let decl = decls.decls[id];
+    let Some(IrRef::State(sid)) = lw.refs[id] else {
+        return;
+    };
+    match decl.body {
+        DeclBody::State(_) => {
+            let Some(ode) = decls.odes[id] else { return };
+            let t = lw.lower_root(ode.value);
+            let found = lw.expect_value(&t);
+            let node = lw.node(t);
+            if let (Some(state_dim), Some(found)) = (lw.dims[id], found) {
+                let time = lw.time();
+                match state_dim.checked_div(time) {
+                    Some(expected) if expected == found => {}
+                    Some(_) => lw.sink.push(|| CheckError::DerivativeDimension {
+                        state: decl.name.to_string(),
+                        span: ode.value.span,
+                        state_span: decl.span,
+                        state_dim,
+                        found,
+                    }),
+                    None => lw.sink.push(|| CheckError::DimensionOverflow {
+                        span: ode.value.span,
+                    }),
+                }
             }
-            DeclBody::Gate(spec) => {
-                let span = decl.item_span;
-                let init = match (spec.init, spec.rates) {
-                    (Some(init), _) => {
-                        let t = lw.lower_root(init);
-                        require(&mut lw, &t, Dim::NONE, gate_field(decl.name, "init"), init);
-                        Some(lw.node(t))
-                    }
-                    (None, Some(GateRates::AlphaBeta { alpha, beta })) => {
-                        let rate = lw.rate();
-                        let a = lower_field(&mut lw, alpha, rate, decl.name, "alpha");
-                        let b = lower_field(&mut lw, beta, rate, decl.name, "beta");
-                        gates[id] = GateParts {
-                            first: Some(a),
-                            second: Some(b),
-                        };
-                        // alpha/(alpha + beta)
-                        let sum = lw.add(IrKind::Binary(BinOp::Add, a, b), span, rate);
-                        Some(lw.add(IrKind::Binary(BinOp::Div, a, sum), span, Dim::NONE))
-                    }
-                    (None, Some(GateRates::InfTau { inf, .. })) => {
-                        let i = lower_field(&mut lw, inf, Dim::NONE, decl.name, "inf");
-                        gates[id].first = Some(i);
-                        Some(i)
-                    }
-                    (None, None) => None,
-                };
-                slots[id].value = init;
-            }
-            DeclBody::Function { .. } => {}
+            slot.derivative = Some(node);
+            slot.ode_span = Some(ode.span);
+        }
+        DeclBody::Gate(spec) => {
+            let Some(rates) = spec.rates else { return };
+            let (form, derivative) = expand_gate(lw, &decl, sid, rates, parts);
+            slot.gate = Some(form);
+            slot.derivative = Some(derivative);
+            slot.ode_span = Some(decl.item_span);
+        }
+        _ => {}
+    }
+}
+
+/// A gate's equation from its rates, its nodes spanning the gate block.
+fn expand_gate(
+    lw: &mut Lowerer,
+    decl: &Decl,
+    sid: StateId,
+    rates: GateRates,
+    parts: GateParts,
+) -> (GateForm, ExprId) {
+    let span = decl.item_span;
+    let rate = lw.rate();
+    match rates {
+        GateRates::AlphaBeta { alpha, beta } => {
+            let a = parts
+                .first
+                .unwrap_or_else(|| lower_field(lw, alpha, rate, decl.name, "alpha"));
+            let b = parts
+                .second
+                .unwrap_or_else(|| lower_field(lw, beta, rate, decl.name, "beta"));
+            // alpha·(1 − y) − beta·y
+            let y = lw.add(IrKind::State(sid), span, Dim::NONE);
+            let one = lw.add(IrKind::Const(1.0), span, Dim::NONE);
+            let rest = lw.add(IrKind::Binary(BinOp::Sub, one, y), span, Dim::NONE);
+            let opening = lw.add(IrKind::Binary(BinOp::Mul, a, rest), span, rate);
+            let closing = lw.add(IrKind::Binary(BinOp::Mul, b, y), span, rate);
+            let d = lw.add(IrKind::Binary(BinOp::Sub, opening, closing), span, rate);
+            (GateForm::AlphaBeta { alpha: a, beta: b }, d)
+        }
+        GateRates::InfTau { inf, tau } => {
+            let i = parts
+                .first
+                .unwrap_or_else(|| lower_field(lw, inf, Dim::NONE, decl.name, "inf"));
+            let time = lw.time();
+            let t = lower_field(lw, tau, time, decl.name, "tau");
+            // (inf − y)/tau
+            let y = lw.add(IrKind::State(sid), span, Dim::NONE);
+            let gap = lw.add(IrKind::Binary(BinOp::Sub, i, y), span, Dim::NONE);
+            let d = lw.add(IrKind::Binary(BinOp::Div, gap, t), span, rate);
+            (GateForm::InfTau { inf: i, tau: t }, d)
         }
     }
+}
 
-    // 2. Equations: plain states' `dX/dt`, gates' expansions.
-    for &id in &state_decls {
-        let decl = decls.decls[id];
-        let Some(IrRef::State(sid)) = lw.refs[id] else {
-            continue;
-        };
-        match decl.body {
-            DeclBody::State(_) => {
-                let Some(ode) = decls.odes[id] else { continue };
-                let t = lw.lower_root(ode.value);
-                let found = lw.expect_value(&t);
-                let node = lw.node(t);
-                if let (Some(state_dim), Some(found)) = (lw.dims[id], found) {
-                    let time = lw.time();
-                    match state_dim.checked_div(time) {
-                        Some(expected) if expected == found => {}
-                        Some(_) => lw.sink.push(|| CheckError::DerivativeDimension {
-                            state: decl.name.to_string(),
-                            span: ode.value.span,
-                            state_span: decl.span,
-                            state_dim,
-                            found,
-                        }),
-                        None => lw.sink.push(|| CheckError::DimensionOverflow {
-                            span: ode.value.span,
-                        }),
-                    }
-                }
-                slots[id].derivative = Some(node);
-                slots[id].ode_span = Some(ode.span);
-            }
-            DeclBody::Gate(spec) => {
-                let span = decl.item_span;
-                let rate = lw.rate();
-                let parts = gates[id];
-                let Some(rates) = spec.rates else { continue };
-                let (form, derivative) = match rates {
-                    GateRates::AlphaBeta { alpha, beta } => {
-                        let a = parts.first.unwrap_or_else(|| {
-                            lower_field(&mut lw, alpha, rate, decl.name, "alpha")
-                        });
-                        let b = parts
-                            .second
-                            .unwrap_or_else(|| lower_field(&mut lw, beta, rate, decl.name, "beta"));
-                        // alpha·(1 − y) − beta·y
-                        let y = lw.add(IrKind::State(sid), span, Dim::NONE);
-                        let one = lw.add(IrKind::Const(1.0), span, Dim::NONE);
-                        let rest = lw.add(IrKind::Binary(BinOp::Sub, one, y), span, Dim::NONE);
-                        let opening = lw.add(IrKind::Binary(BinOp::Mul, a, rest), span, rate);
-                        let closing = lw.add(IrKind::Binary(BinOp::Mul, b, y), span, rate);
-                        let d = lw.add(IrKind::Binary(BinOp::Sub, opening, closing), span, rate);
-                        (GateForm::AlphaBeta { alpha: a, beta: b }, d)
-                    }
-                    GateRates::InfTau { inf, tau } => {
-                        let i = parts.first.unwrap_or_else(|| {
-                            lower_field(&mut lw, inf, Dim::NONE, decl.name, "inf")
-                        });
-                        let time = lw.time();
-                        let t = lower_field(&mut lw, tau, time, decl.name, "tau");
-                        // (inf − y)/tau
-                        let y = lw.add(IrKind::State(sid), span, Dim::NONE);
-                        let gap = lw.add(IrKind::Binary(BinOp::Sub, i, y), span, Dim::NONE);
-                        let d = lw.add(IrKind::Binary(BinOp::Div, gap, t), span, rate);
-                        (GateForm::InfTau { inf: i, tau: t }, d)
-                    }
-                };
-                slots[id].gate = Some(form);
-                slots[id].derivative = Some(derivative);
-                slots[id].ode_span = Some(span);
-            }
-            _ => {}
-        }
-    }
-
-    // 3. Events.
+/// Every `on` block: its condition, its assignments (each checked to have the dimension of
+/// the state it assigns) and its refractory period.
+fn lower_events(lw: &mut Lowerer, decls: &Decls) -> Vec<Event> {
     let mut events = Vec::with_capacity(decls.events.len());
     for event in &decls.events {
         let c = lw.lower_root(event.condition);
@@ -261,7 +319,7 @@ pub fn build(
         let refractory = event.refractory.map(|r| {
             let t = lw.lower_root(r);
             let time = lw.time();
-            require(&mut lw, &t, time, DimContext::Refractory, r);
+            require(lw, &t, time, DimContext::Refractory, r);
             lw.node(t)
         });
         events.push(Event {
@@ -271,25 +329,7 @@ pub fn build(
             span: event.condition.span,
         });
     }
-
-    let warnings = unused_functions(decls, res);
-    if lw.sink.has_errors() {
-        return None;
-    }
-    let dimensionless = lw.dimensionless;
-    let exprs = std::mem::take(&mut lw.arena);
-    assemble(
-        ast,
-        decls,
-        orders,
-        &state_decls,
-        slots,
-        exprs,
-        events,
-        dimensionless,
-        sink,
-    )
-    .map(|model| Built { model, warnings })
+    events
 }
 
 fn gate_field(gate: &str, field: &'static str) -> DimContext {
@@ -492,7 +532,10 @@ fn unused_functions(decls: &Decls, res: &Resolution) -> Vec<Diagnostic> {
         .enumerate()
         .filter(|(id, d)| d.kind == DeclKind::Function && !res.function_used[*id])
         .map(|(_, d)| {
-            Diagnostic::warning(format!("function `{}` is never used", d.name))
+            Diagnostic::warning(
+                codes::UNUSED_FUNCTION,
+                format!("function `{}` is never used", d.name),
+            )
                 .with_primary(d.span, "never called")
                 .with_note(
                     "its body was checked for names but not for dimensions, which depend on the arguments of each call",

@@ -8,7 +8,7 @@
 
 use crate::error::{CheckError, DeclKind, GateProblem, NameRole, ReservedReason, StatementKind};
 use crate::sink::Sink;
-use crate::suggest::suggest;
+use galvani_diag::suggest::suggest;
 use galvani_diag::Span;
 use galvani_ir::Builtin;
 use galvani_syntax::ast::{self, AssignOp, Expr, GateField, Ident, ItemKind};

@@ -441,8 +441,43 @@ impl CheckError {
         }
     }
 
-    /// The diagnostic a user sees: code, one-line message, labelled spans, hints.
+    /// The diagnostic a user sees: code, one-line message, labelled spans, hints. The
+    /// wording is written per family of errors, one function each.
     pub fn to_diagnostic(&self) -> Diagnostic {
+        use CheckError::*;
+        match self {
+            UnknownName { .. } | UnknownUnit { .. } | Duplicate { .. } | Reserved { .. } => {
+                self.name_diagnostic()
+            }
+            Arity { .. }
+            | NotAFunction { .. }
+            | FunctionAsValue { .. }
+            | RecursiveFunction { .. }
+            | ForbiddenReference { .. } => self.function_diagnostic(),
+            DimensionMismatch { .. }
+            | DimensionedArgument { .. }
+            | WrongDimension { .. }
+            | DerivativeDimension { .. } => self.dimension_diagnostic(),
+            BadExponent { .. }
+            | DimensionOverflow { .. }
+            | NumberOverflow { .. }
+            | ConditionType { .. } => self.exponent_number_condition_diagnostic(),
+            MissingOde { .. }
+            | OdeWithoutState { .. }
+            | OdeForGate { .. }
+            | DuplicateOde { .. }
+            | GateFields { .. }
+            | Cycle { .. } => self.structure_diagnostic(),
+            MisplacedRefractory { .. }
+            | MisplacedStatement { .. }
+            | AssignNotState { .. }
+            | DuplicateRefractory { .. } => self.event_diagnostic(),
+            TooLarge { .. } | TooManyErrors { .. } | Internal { .. } => self.limit_diagnostic(),
+        }
+    }
+
+    /// Unknown, duplicate and reserved names (E0201–E0203, E0301).
+    fn name_diagnostic(&self) -> Diagnostic {
         use CheckError::*;
         match self {
             UnknownName {
@@ -513,6 +548,14 @@ impl CheckError {
                     .with_code(codes::RESERVED)
                     .with_primary(*span, "choose another name")
             }
+            _ => self.misrouted(),
+        }
+    }
+
+    /// Calls and the bodies of functions (E0204–E0208).
+    fn function_diagnostic(&self) -> Diagnostic {
+        use CheckError::*;
+        match self {
             Arity {
                 function,
                 span,
@@ -534,12 +577,15 @@ impl CheckError {
             ),
             NotAFunction { name, span, kind } => {
                 let d = match kind {
-                    Some(kind) => {
-                        Diagnostic::error(format!("`{name}` is {}, not a function", kind.with_article()))
-                            .with_hint(format!("to multiply, write `{name} * (…)`"))
-                    }
+                    Some(kind) => Diagnostic::error(format!(
+                        "`{name}` is {}, not a function",
+                        kind.with_article()
+                    ))
+                    .with_hint(format!("to multiply, write `{name} * (…)`")),
                     None => Diagnostic::error(format!("`{name}` is a unit, not a function"))
-                        .with_hint(format!("to give a number a unit, write it after the number: `3 {name}`")),
+                        .with_hint(format!(
+                            "to give a number a unit, write it after the number: `3 {name}`"
+                        )),
                 };
                 d.with_code(codes::NOT_A_FUNCTION)
                     .with_primary(*span, "called here")
@@ -549,7 +595,11 @@ impl CheckError {
                 span,
                 builtin,
             } => {
-                let what = if *builtin { "a built-in function" } else { "a function" };
+                let what = if *builtin {
+                    "a built-in function"
+                } else {
+                    "a function"
+                };
                 Diagnostic::error(format!("`{name}` is {what}, not a value"))
                     .with_code(codes::FUNCTION_AS_VALUE)
                     .with_primary(*span, "used as a value")
@@ -574,7 +624,9 @@ impl CheckError {
                         d.with_secondary(*span, message)
                     };
                 }
-                d.with_note("functions are inlined where they are called, so they cannot be recursive")
+                d.with_note(
+                    "functions are inlined where they are called, so they cannot be recursive",
+                )
             }
             ForbiddenReference {
                 name,
@@ -608,6 +660,14 @@ impl CheckError {
                     .with_primary(*span, format!("`{name}` is used here, in `{owner}`"))
                     .with_hint(hint)
             }
+            _ => self.misrouted(),
+        }
+    }
+
+    /// Dimensions that do not match what the place requires (E0302–E0304).
+    fn dimension_diagnostic(&self) -> Diagnostic {
+        use CheckError::*;
+        match self {
             DimensionMismatch {
                 site,
                 span,
@@ -646,13 +706,15 @@ impl CheckError {
                 dim,
                 call_site,
             } => {
-                let d = Diagnostic::error(format!("the argument of `{function}` must be dimensionless"))
-                    .with_code(codes::DIMENSIONED_ARGUMENT)
-                    .with_primary(*span, this_is(*dim))
-                    .with_hint(format!(
-                        "divide by a reference value of the same dimension: `{function}(… / {})`",
-                        quantity_text("10", *dim)
-                    ));
+                let d = Diagnostic::error(format!(
+                    "the argument of `{function}` must be dimensionless"
+                ))
+                .with_code(codes::DIMENSIONED_ARGUMENT)
+                .with_primary(*span, this_is(*dim))
+                .with_hint(format!(
+                    "divide by a reference value of the same dimension: `{function}(… / {})`",
+                    quantity_text("10", *dim)
+                ));
                 in_call(d, call_site)
             }
             WrongDimension {
@@ -664,7 +726,10 @@ impl CheckError {
             } => {
                 let message = match context {
                     DimContext::GateField { gate, field } => {
-                        format!("the `{field}` of gate `{gate}` must be {}", describe_required(*expected))
+                        format!(
+                            "the `{field}` of gate `{gate}` must be {}",
+                            describe_required(*expected)
+                        )
                     }
                     DimContext::Assignment { state } => {
                         format!("`{state}` is {expected}, so the value assigned to it must be too")
@@ -710,6 +775,14 @@ impl CheckError {
                 }
                 d
             }
+            _ => self.misrouted(),
+        }
+    }
+
+    /// Exponents, numbers out of range, and conditions used as numbers or the reverse (E0305, E0105, E0306).
+    fn exponent_number_condition_diagnostic(&self) -> Diagnostic {
+        use CheckError::*;
+        match self {
             BadExponent {
                 span,
                 base,
@@ -758,6 +831,14 @@ impl CheckError {
                 };
                 in_call(d.with_code(codes::CONDITION_TYPE), call_site)
             }
+            _ => self.misrouted(),
+        }
+    }
+
+    /// The model's structure: equations, gates and cycles (E04xx, E0106).
+    fn structure_diagnostic(&self) -> Diagnostic {
+        use CheckError::*;
+        match self {
             MissingOde { state, span } => Diagnostic::error(format!("state `{state}` has no equation"))
                 .with_code(codes::MISSING_ODE)
                 .with_primary(*span, "declared here")
@@ -797,49 +878,7 @@ impl CheckError {
                 .with_code(codes::DUPLICATE_ODE)
                 .with_primary(*span, "second equation")
                 .with_secondary(*first, "first equation"),
-            GateFields { gate, span, problem } => {
-                let d = Diagnostic::error(match problem {
-                    GateProblem::UnknownField { field, .. } => {
-                        format!("gate `{gate}` has an unknown field `{field}`")
-                    }
-                    GateProblem::DuplicateField { field, .. } => {
-                        format!("gate `{gate}` sets `{field}` twice")
-                    }
-                    GateProblem::Mixed { .. } => {
-                        format!("gate `{gate}` mixes `alpha`/`beta` with `inf`/`tau`")
-                    }
-                    GateProblem::Missing { have, missing } => {
-                        format!("gate `{gate}` has `{have}` but no `{missing}`")
-                    }
-                    GateProblem::Empty => format!("gate `{gate}` defines no rates"),
-                })
-                .with_code(codes::GATE_FIELDS);
-                let d = match problem {
-                    GateProblem::UnknownField { suggestion, .. } => {
-                        let d = d.with_primary(*span, "unknown field");
-                        match suggestion {
-                            Some(_) => did_you_mean(d, suggestion),
-                            None => d,
-                        }
-                    }
-                    GateProblem::DuplicateField { first, .. } => d
-                        .with_primary(*span, "set again here")
-                        .with_secondary(*first, "first set here"),
-                    GateProblem::Mixed {
-                        alpha_beta,
-                        inf_tau,
-                    } => d
-                        .with_primary(*span, "in this gate")
-                        .with_secondary(*alpha_beta, "a rate (alpha/beta)")
-                        .with_secondary(*inf_tau, "a steady state or time constant (inf/tau)"),
-                    GateProblem::Missing { missing, .. } => d
-                        .with_primary(*span, format!("needs `{missing}`")),
-                    GateProblem::Empty => d.with_primary(*span, "no rates"),
-                };
-                d.with_note(
-                    "a gate has either `alpha` and `beta`, or `inf` and `tau`, and optionally `init`",
-                )
-            }
+            GateFields { gate, span, problem } => gate_fields(gate, *span, problem),
             Cycle { kind, steps } => {
                 let mut names: Vec<&str> = steps.iter().map(|s| s.0.as_str()).collect();
                 if let Some(first) = names.first().copied() {
@@ -867,11 +906,21 @@ impl CheckError {
                 }
                 d
             }
+            _ => self.misrouted(),
+        }
+    }
+
+    /// Statements inside and outside `on` blocks (E05xx).
+    fn event_diagnostic(&self) -> Diagnostic {
+        use CheckError::*;
+        match self {
             MisplacedRefractory { span } => {
                 Diagnostic::error("`refractory` is only allowed inside an `on` block")
                     .with_code(codes::MISPLACED_REFRACTORY)
                     .with_primary(*span, "outside any `on` block")
-                    .with_hint("move it into the `on` block whose event starts the refractory period")
+                    .with_hint(
+                        "move it into the `on` block whose event starts the refractory period",
+                    )
             }
             MisplacedStatement { span, what } => {
                 let (message, label) = match what {
@@ -908,6 +957,14 @@ impl CheckError {
                     .with_primary(*span, "second `refractory`")
                     .with_secondary(*first, "first `refractory`")
             }
+            _ => self.misrouted(),
+        }
+    }
+
+    /// Limits of the checker and its own bugs (E0103, E0900).
+    fn limit_diagnostic(&self) -> Diagnostic {
+        use CheckError::*;
+        match self {
             TooLarge { span, reason } => {
                 let message = match reason {
                     TooLargeReason::Nesting => "functions are nested too deeply here",
@@ -922,13 +979,68 @@ impl CheckError {
             }
             TooManyErrors { omitted, span } => Diagnostic::new(
                 Severity::Note,
-                format!("…and {omitted} more error{}", if *omitted == 1 { "" } else { "s" }),
+                format!(
+                    "…and {omitted} more error{}",
+                    if *omitted == 1 { "" } else { "s" }
+                ),
             )
             .with_primary(*span, "checking stopped reporting here"),
             Internal { message } => Diagnostic::bug(format!("internal checker error: {message}"))
                 .with_code(codes::INTERNAL),
+            _ => self.misrouted(),
         }
     }
+
+    /// A variant that `to_diagnostic` sent to the wrong family: a bug in the checker,
+    /// reported as one rather than as a panic.
+    fn misrouted(&self) -> Diagnostic {
+        CheckError::Internal {
+            message: format!("no wording for {self:?} in its family"),
+        }
+        .to_diagnostic()
+    }
+}
+
+/// The fields of a gate: unknown, duplicate, mixed between the two forms, or missing.
+fn gate_fields(gate: &str, span: Span, problem: &GateProblem) -> Diagnostic {
+    let d = Diagnostic::error(match problem {
+        GateProblem::UnknownField { field, .. } => {
+            format!("gate `{gate}` has an unknown field `{field}`")
+        }
+        GateProblem::DuplicateField { field, .. } => {
+            format!("gate `{gate}` sets `{field}` twice")
+        }
+        GateProblem::Mixed { .. } => {
+            format!("gate `{gate}` mixes `alpha`/`beta` with `inf`/`tau`")
+        }
+        GateProblem::Missing { have, missing } => {
+            format!("gate `{gate}` has `{have}` but no `{missing}`")
+        }
+        GateProblem::Empty => format!("gate `{gate}` defines no rates"),
+    })
+    .with_code(codes::GATE_FIELDS);
+    let d = match problem {
+        GateProblem::UnknownField { suggestion, .. } => {
+            let d = d.with_primary(span, "unknown field");
+            match suggestion {
+                Some(_) => did_you_mean(d, suggestion),
+                None => d,
+            }
+        }
+        GateProblem::DuplicateField { first, .. } => d
+            .with_primary(span, "set again here")
+            .with_secondary(*first, "first set here"),
+        GateProblem::Mixed {
+            alpha_beta,
+            inf_tau,
+        } => d
+            .with_primary(span, "in this gate")
+            .with_secondary(*alpha_beta, "a rate (alpha/beta)")
+            .with_secondary(*inf_tau, "a steady state or time constant (inf/tau)"),
+        GateProblem::Missing { missing, .. } => d.with_primary(span, format!("needs `{missing}`")),
+        GateProblem::Empty => d.with_primary(span, "no rates"),
+    };
+    d.with_note("a gate has either `alpha` and `beta`, or `inf` and `tau`, and optionally `init`")
 }
 
 /// `a rate [1/time]`, `dimensionless`, `a time`.
@@ -941,5 +1053,187 @@ fn describe_required(dim: Dim) -> String {
         "a rate (1/time)".to_string()
     } else {
         format!("{dim}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One error of every variant, so that a variant sent to the wrong family (which
+    /// would come out as an internal error) fails here.
+    fn one_of_each() -> Vec<CheckError> {
+        use CheckError::*;
+        let span = Span::default();
+        let name = || "x".to_string();
+        let operand = Operand {
+            span,
+            dim: Dim::NONE,
+            bare_number: None,
+            bare_declaration: None,
+        };
+        vec![
+            UnknownName {
+                name: name(),
+                span,
+                role: NameRole::Value,
+                suggestion: None,
+            },
+            UnknownUnit {
+                name: name(),
+                span,
+                suggestion: None,
+            },
+            Duplicate {
+                name: name(),
+                span,
+                first: span,
+                first_kind: DeclKind::Param,
+            },
+            Reserved {
+                name: name(),
+                span,
+                reason: ReservedReason::Keyword,
+            },
+            Arity {
+                function: name(),
+                span,
+                expected: 1,
+                found: 2,
+            },
+            NotAFunction {
+                name: name(),
+                span,
+                kind: None,
+            },
+            FunctionAsValue {
+                name: name(),
+                span,
+                builtin: true,
+            },
+            RecursiveFunction {
+                cycle: vec![(name(), span)],
+            },
+            ForbiddenReference {
+                name: name(),
+                span,
+                kind: RefKind::Time,
+                context: RefContext::ParamValue,
+                owner: name(),
+            },
+            DimensionMismatch {
+                site: MismatchSite::IfBranches,
+                span,
+                left: operand.clone(),
+                right: operand,
+                call_site: None,
+            },
+            DimensionedArgument {
+                function: name(),
+                span,
+                dim: Dim::TIME,
+                call_site: None,
+            },
+            WrongDimension {
+                context: DimContext::Refractory,
+                span,
+                expected: Dim::TIME,
+                found: Dim::NONE,
+                bare_number: None,
+            },
+            DerivativeDimension {
+                state: name(),
+                span,
+                state_span: span,
+                state_dim: Dim::NONE,
+                found: Dim::NONE,
+            },
+            BadExponent {
+                span,
+                base: Dim::TIME,
+                problem: ExponentProblem::NotConstant,
+                call_site: None,
+            },
+            DimensionOverflow { span },
+            NumberOverflow { span },
+            ConditionType {
+                span,
+                expected_condition: true,
+                call_site: None,
+            },
+            MissingOde {
+                state: name(),
+                span,
+            },
+            OdeWithoutState {
+                name: name(),
+                span,
+                actual: None,
+                suggestion: None,
+            },
+            OdeForGate {
+                name: name(),
+                span,
+                gate: span,
+            },
+            DuplicateOde {
+                state: name(),
+                span,
+                first: span,
+            },
+            GateFields {
+                gate: name(),
+                span,
+                problem: GateProblem::Empty,
+            },
+            Cycle {
+                kind: CycleKind::Params,
+                steps: vec![(name(), span)],
+            },
+            MisplacedRefractory { span },
+            MisplacedStatement {
+                span,
+                what: StatementKind::NestedOn,
+            },
+            AssignNotState {
+                name: name(),
+                span,
+                kind: DeclKind::Param,
+            },
+            DuplicateRefractory { span, first: span },
+            TooLarge {
+                span,
+                reason: TooLargeReason::Nesting,
+            },
+            TooManyErrors { omitted: 1, span },
+        ]
+    }
+
+    #[test]
+    fn every_variant_has_its_wording() {
+        for error in one_of_each() {
+            let d = error.to_diagnostic();
+            assert_ne!(d.severity, Severity::Bug, "{error:?} → {d:?}");
+            assert!(!d.message.contains("no wording"), "{error:?}");
+        }
+        let internal = CheckError::Internal {
+            message: "m".to_string(),
+        };
+        let d = internal.to_diagnostic();
+        assert_eq!(d.message, "internal checker error: m");
+        assert_eq!(d.code, Some(codes::INTERNAL));
+    }
+
+    #[test]
+    fn a_misrouted_variant_is_reported_as_a_bug_not_a_panic() {
+        let error = CheckError::MissingOde {
+            state: "V".to_string(),
+            span: Span::default(),
+        };
+        let d = error.name_diagnostic();
+        assert_eq!(d.severity, Severity::Bug);
+        assert!(d
+            .message
+            .starts_with("internal checker error: no wording for MissingOde"));
     }
 }

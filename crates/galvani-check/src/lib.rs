@@ -23,7 +23,6 @@ mod lower;
 mod order;
 mod resolve;
 mod sink;
-mod suggest;
 
 #[cfg(test)]
 mod tests;
@@ -33,7 +32,6 @@ pub use error::{
     NameRole, Operand, RefContext, RefKind, ReservedReason, StatementKind, TooLargeReason,
 };
 pub use sink::MAX_ERRORS;
-pub use suggest::{max_distance, suggest};
 
 use galvani_diag::{Diagnostic, Span};
 use galvani_syntax::ast;

@@ -14,7 +14,7 @@ use crate::collect::{DeclBody, DeclId, Decls, GateRates};
 use crate::error::{CheckError, DeclKind, NameRole, RefContext, RefKind};
 use crate::order::strongly_connected;
 use crate::sink::Sink;
-use crate::suggest::suggest;
+use galvani_diag::suggest::suggest;
 use galvani_diag::Span;
 use galvani_ir::{units, Builtin};
 use galvani_syntax::ast::{Expr, ExprKind, Ident};

@@ -1,9 +1,12 @@
 //! Plain-data diagnostics shared by every galvani stage: byte-range `Span`s, `FileId`s,
-//! `Diagnostic`s with labels, notes and hints, and the table of error codes.
+//! `Diagnostic`s with labels, notes and hints, the table of error and warning codes, and
+//! the "did you mean" suggestions (`suggest`) every stage's hints share.
 //!
 //! Library crates build their own typed errors (`ParseError`, `CheckError`, …) and convert
 //! them into `Diagnostic` values; only the command-line crate renders them (with
 //! codespan-reporting). Nothing here prints.
+
+pub mod suggest;
 
 use std::fmt;
 use std::ops::Range;
@@ -62,8 +65,8 @@ pub enum Severity {
     Note,
 }
 
-/// A stable error code, printed as `error[E0301]`. Each code is one class of problem; the
-/// table lives in [`codes`].
+/// A stable diagnostic code, printed as `error[E0301]` or `warning[W0601]`. Each code is one
+/// class of problem; the table lives in [`codes`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Code(pub &'static str);
 
@@ -111,8 +114,10 @@ impl Diagnostic {
         Diagnostic::new(Severity::Error, message)
     }
 
-    pub fn warning(message: impl Into<String>) -> Diagnostic {
-        Diagnostic::new(Severity::Warning, message)
+    /// A warning. It takes its code up front because every warning has one (see
+    /// [`codes`]), unlike errors built up step by step.
+    pub fn warning(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(Severity::Warning, message).with_code(code)
     }
 
     /// An internal compiler error: a bug in galvani, not in the user's model.
@@ -212,8 +217,21 @@ impl IntoIterator for Diagnostics {
     }
 }
 
-/// Error codes, one per class of problem. `E01xx` syntax, `E02xx` names, `E03xx` units and
-/// dimensions, `E04xx` model structure, `E05xx` events, `W…` warnings, `E09xx` internal.
+/// Diagnostic codes, one per class of problem; every error and every warning carries one
+/// (`Diagnostic::warning` requires it).
+///
+/// The two digits after the letter name the family, shared by errors (`E`) and warnings
+/// (`W`), so a warning sits next to the errors of the stage that raises it:
+///
+/// | family | what |
+/// |---|---|
+/// | `E01xx` | syntax |
+/// | `E02xx`, `W02xx` | names (`W0201`: a function never used) |
+/// | `E03xx` | units and dimensions |
+/// | `E04xx` | model structure |
+/// | `E05xx` | events |
+/// | `W06xx` | numerics (`W0601`: a removable singularity rewritten) |
+/// | `E09xx` | internal errors (bugs in galvani) |
 pub mod codes {
     use super::Code;
     pub const SYNTAX: Code = Code("E0101");
@@ -230,6 +248,8 @@ pub mod codes {
     pub const FUNCTION_AS_VALUE: Code = Code("E0206");
     pub const RECURSIVE_FUNCTION: Code = Code("E0207");
     pub const FORBIDDEN_REFERENCE: Code = Code("E0208");
+    /// A warning: a user `fn` that no expression calls.
+    pub const UNUSED_FUNCTION: Code = Code("W0201");
     pub const UNKNOWN_UNIT: Code = Code("E0301");
     pub const DIMENSION_MISMATCH: Code = Code("E0302");
     pub const DIMENSIONED_ARGUMENT: Code = Code("E0303");
@@ -245,5 +265,7 @@ pub mod codes {
     pub const ASSIGN_NOT_STATE: Code = Code("E0502");
     pub const MISPLACED_STATEMENT: Code = Code("E0503");
     pub const DUPLICATE_REFRACTORY: Code = Code("E0504");
+    /// A warning: a removable singularity (`0/0` at one point) rewritten with `exprel`.
+    pub const SINGULARITY_REWRITE: Code = Code("W0601");
     pub const INTERNAL: Code = Code("E0900");
 }

@@ -19,4 +19,4 @@ mod tests;
 
 pub use explain::{explain, explain_in, linear_text, Format};
 pub use print::{Printer, Style};
-pub use rewrite::{rewrite_warnings, SINGULARITY_REWRITE};
+pub use rewrite::rewrite_warnings;

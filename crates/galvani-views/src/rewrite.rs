@@ -3,11 +3,9 @@
 //! that reports each rewrite at its span.
 
 use crate::print::{Printer, Style};
-use galvani_diag::{Code, Diagnostic, Span};
+use galvani_diag::codes::SINGULARITY_REWRITE;
+use galvani_diag::{Diagnostic, Span};
 use galvani_symbolic::Linearized;
-
-/// The warning code of a removable-singularity rewrite.
-pub const SINGULARITY_REWRITE: Code = Code("W0601");
 
 /// One rewrite of `Linearized::rewrites`, written out.
 pub(crate) struct RewriteText {
@@ -60,9 +58,9 @@ pub fn rewrite_warnings(lin: &Linearized) -> Vec<Diagnostic> {
                 None => "0/0 where the numerator vanishes".to_string(),
             };
             Diagnostic::warning(
+                SINGULARITY_REWRITE,
                 "removable singularity rewritten with `exprel` (finite at the singular point)",
             )
-            .with_code(SINGULARITY_REWRITE)
             .with_primary(r.span, label)
             .with_note(format!("before: {}", r.before))
             .with_note(format!("after:  {}", r.after))

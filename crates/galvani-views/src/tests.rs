@@ -168,7 +168,8 @@ fn warnings_point_at_the_rewritten_rates() {
     );
     assert!(warnings
         .iter()
-        .all(|w| w.severity == galvani_diag::Severity::Warning));
+        .all(|w| w.severity == galvani_diag::Severity::Warning
+            && w.code == Some(galvani_diag::codes::SINGULARITY_REWRITE)));
     assert!(warnings[0].labels[0].message.contains("V = -40 mV"));
     assert!(warnings[0]
         .notes

@@ -4,11 +4,12 @@
 //! reference interpreter running the same program), so the ratios survive a slow machine.
 
 use crate::cli::Exit;
-use crate::command::{self, Compiled, Failure};
+use crate::command::{self, Compiled, Failure, MethodArg};
 use crate::driver::{self, Sources};
 use clap::Args;
 use galvani_codegen::{Interpreter, JitKernel};
 use galvani_diag::Diagnostic;
+use galvani_ir::step::Method;
 use galvani_kernel::Kernel;
 use galvani_sim::{RunRequest, Simulator, Sinks};
 use std::io::Write;
@@ -26,8 +27,8 @@ pub struct BenchArgs {
     /// The model file.
     pub file: PathBuf,
     /// Integration method.
-    #[arg(long, default_value = "expeuler2")]
-    pub method: String,
+    #[arg(long, value_enum, default_value_t = MethodArg::ExpEuler2)]
+    pub method: MethodArg,
     /// Neurons in the throughput runs.
     #[arg(long, default_value_t = 10_000)]
     pub n: usize,
@@ -41,7 +42,7 @@ pub struct BenchArgs {
 
 /// `galvani bench`
 pub fn cmd_bench(args: &BenchArgs, out: &mut dyn Write) -> Exit {
-    command::compile_then(&args.file, &args.method, |compiled| {
+    command::compile_then(&args.file, args.method, |compiled| {
         bench_compiled(args, compiled, out)
     })
 }
@@ -148,7 +149,7 @@ fn edit_to_first_result(args: &BenchArgs) -> Result<EditTimes, Failure> {
                     "run",
                     &model,
                     "--method",
-                    &args.method,
+                    Method::from(args.method).name(),
                     "--t",
                     EDIT_RUN_T,
                     "--spikes",

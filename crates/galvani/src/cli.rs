@@ -2,10 +2,12 @@
 //! statuses of `docs/cli.md` (0 success, 1 model or argument error, 2 simulation failure,
 //! 3 internal error).
 
+use crate::command::MethodArg;
 use crate::driver::{self, DriverError, Sources};
 use crate::render;
 use clap::{Parser, Subcommand, ValueEnum};
-use galvani_diag::Diagnostic;
+use galvani_diag::{Diagnostic, Severity};
+use galvani_ir::step::Method;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -24,6 +26,17 @@ pub enum Exit {
 impl Exit {
     pub fn code(self) -> u8 {
         self as u8
+    }
+
+    /// The status of a command stopped by `diagnostics`: any bug in galvani (severity
+    /// `Bug`) makes it an internal error, otherwise the model or the arguments are wrong.
+    /// The one place this mapping is written.
+    pub fn for_diagnostics(diagnostics: &[Diagnostic]) -> Exit {
+        if diagnostics.iter().any(|d| d.severity == Severity::Bug) {
+            Exit::Internal
+        } else {
+            Exit::UserError
+        }
     }
 }
 
@@ -66,8 +79,8 @@ pub enum Command {
         #[arg(long, value_enum)]
         stage: Option<StageArg>,
         /// The integration method whose update rule (or step program) is shown.
-        #[arg(long, default_value = "expeuler2")]
-        method: String,
+        #[arg(long, value_enum, default_value_t = MethodArg::ExpEuler2)]
+        method: MethodArg,
         /// Output format of the teaching view.
         #[arg(long, value_enum, default_value_t = FormatArg::Text)]
         format: FormatArg,
@@ -139,7 +152,7 @@ where
             stage,
             method,
             format,
-        } => cmd_explain(&file, stage, &method, format, out),
+        } => cmd_explain(&file, stage, method.into(), format, out),
         Command::Run(args) => crate::run_cmd::cmd_run(&args, out),
         Command::Fi(args) => crate::fi_cmd::cmd_fi(&args, out),
         Command::Bench(args) => crate::bench_cmd::cmd_bench(&args, out),
@@ -155,14 +168,7 @@ fn report(sources: &Sources, error: &DriverError) -> Exit {
         }
         DriverError::Diagnostics(diagnostics) => {
             render::emit_stderr(sources, &diagnostics.0);
-            if diagnostics
-                .iter()
-                .any(|d| d.severity == galvani_diag::Severity::Bug)
-            {
-                Exit::Internal
-            } else {
-                Exit::UserError
-            }
+            Exit::for_diagnostics(&diagnostics.0)
         }
     }
 }
@@ -236,18 +242,11 @@ pub fn summary_line(model: &galvani_ir::Model) -> String {
 fn cmd_explain(
     path: &std::path::Path,
     stage: Option<StageArg>,
-    method: &str,
+    method: Method,
     format: FormatArg,
     out: &mut dyn Write,
 ) -> Exit {
-    use galvani_ir::step::Method;
     let mut sources = Sources::new();
-    let Some(method) = Method::from_name(method) else {
-        let d = Diagnostic::error(format!("unknown method `{method}`"))
-            .with_hint("methods: euler, rk4, expeuler, expeuler2 (the default)");
-        render::emit_stderr(&sources, &[d]);
-        return Exit::UserError;
-    };
     let file = match sources.load(path) {
         Ok(file) => file,
         Err(error) => return report(&sources, &error),
@@ -279,11 +278,9 @@ fn cmd_explain(
             .and_then(|(checked, program)| {
                 render::emit_stderr(&sources, &checked.warnings);
                 galvani_codegen::clif_text(&program).map_err(|e| {
-                    render::emit_stderr(
-                        &sources,
-                        &[internal_error(&format!("code generation failed: {e}"))],
-                    );
-                    Exit::Internal
+                    let bug = [internal_error(&format!("code generation failed: {e}"))];
+                    render::emit_stderr(&sources, &bug);
+                    Exit::for_diagnostics(&bug)
                 })
             }),
         None => driver::linearize(&sources, file)

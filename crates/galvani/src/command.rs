@@ -6,8 +6,9 @@
 use crate::cli::Exit;
 use crate::driver::{self, Sources};
 use crate::render;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use galvani_codegen::JitKernel;
+use galvani_diag::suggest::suggest;
 use galvani_diag::Diagnostic;
 use galvani_ir::step::{Method, StepProgram};
 use galvani_ir::Model;
@@ -18,6 +19,35 @@ use galvani_symbolic::Linearized;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// `--method` of every command that takes it (`run`, `fi`, `bench`, `explain`): the
+/// integration methods, each documented in `--help`, so clap rejects any other value and
+/// lists the possible ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    /// Forward Euler: first order, explicit.
+    Euler,
+    /// Classical fourth-order Runge–Kutta.
+    Rk4,
+    /// Exponential Euler: first order, solves `dy/dt = A − B·y` exactly with A and B held
+    /// over the step (Rosenbrock–Euler when nonlinear in y); stable for stiff equations.
+    #[value(name = "expeuler")]
+    ExpEuler,
+    /// Second-order Rush–Larsen (Perego & Veneziani 2009), the default.
+    #[value(name = "expeuler2")]
+    ExpEuler2,
+}
+
+impl From<MethodArg> for Method {
+    fn from(method: MethodArg) -> Method {
+        match method {
+            MethodArg::Euler => Method::Euler,
+            MethodArg::Rk4 => Method::Rk4,
+            MethodArg::ExpEuler => Method::ExpEuler,
+            MethodArg::ExpEuler2 => Method::ExpEuler2,
+        }
+    }
+}
+
 /// Options shared by `run` and `fi`.
 #[derive(Args, Debug, Clone)]
 pub struct SimOptions {
@@ -27,9 +57,9 @@ pub struct SimOptions {
     /// Time step (a bare number is in ms).
     #[arg(long, default_value = "0.025ms")]
     pub dt: String,
-    /// Integration method: euler, rk4, expeuler, expeuler2.
-    #[arg(long, default_value = "expeuler2")]
-    pub method: String,
+    /// Integration method.
+    #[arg(long, value_enum, default_value_t = MethodArg::ExpEuler2)]
+    pub method: MethodArg,
     /// Override a param: NAME=VALUE, VALUE may be per neuron (linspace(A, B), file(x.csv)).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
@@ -59,9 +89,14 @@ impl Failure {
     }
 
     pub(crate) fn internal(message: String) -> Failure {
+        Failure::diagnosed(vec![Diagnostic::bug(message)])
+    }
+
+    /// A failure reported by `diagnostics`, its exit status decided by them.
+    pub(crate) fn diagnosed(diagnostics: Vec<Diagnostic>) -> Failure {
         Failure {
-            exit: Exit::Internal,
-            diagnostics: vec![Diagnostic::bug(message)],
+            exit: Exit::for_diagnostics(&diagnostics),
+            diagnostics,
         }
     }
 
@@ -138,34 +173,13 @@ impl Failure {
 
 /// "the model has no param `g_na`" with a did-you-mean among the model's names of that kind.
 fn unknown(kind: &str, name: &str, candidates: &[String]) -> Failure {
-    let mut d = Diagnostic::error(format!("the model has no {kind} `{name}`"));
-    let lower = name.to_ascii_lowercase();
-    let close = candidates
-        .iter()
-        .find(|c| c.to_ascii_lowercase() == lower)
-        .or_else(|| candidates.iter().find(|c| strsim_close(c, name)));
-    d = match close {
+    let d = Diagnostic::error(format!("the model has no {kind} `{name}`"));
+    let d = match suggest(name, candidates.iter().map(String::as_str)) {
         Some(c) => d.with_hint(format!("did you mean `{c}`?")),
         None if candidates.is_empty() => d.with_note(format!("the model has no {kind}s")),
         None => d.with_note(format!("its {kind}s are: {}", candidates.join(", "))),
     };
     Failure::user(d)
-}
-
-/// Edit distance ≤ 2 (or a third of the length): good enough for option names.
-fn strsim_close(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut row = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            row[j + 1] = (prev[j] + usize::from(ca != cb))
-                .min(prev[j + 1] + 1)
-                .min(row[j] + 1);
-        }
-        prev = row;
-    }
-    prev[b.len()] <= 2.max(a.len() / 3)
 }
 
 /// A compiled model, ready to run.
@@ -204,35 +218,13 @@ fn compile(path: &Path, method: Method) -> Result<Compiled, (Sources, Failure)> 
             return Err((sources, Failure::user(d)));
         }
         Err(driver::DriverError::Diagnostics(d)) => {
-            return Err((
-                sources,
-                Failure {
-                    exit: Exit::UserError,
-                    diagnostics: d.0,
-                },
-            ))
+            return Err((sources, Failure::diagnosed(d.0)));
         }
     };
     let (checked, linearized, program) = match driver::compile_keeping_forms(&sources, file, method)
     {
         Ok(ok) => ok,
-        Err(diagnostics) => {
-            let exit = if diagnostics
-                .iter()
-                .any(|d| d.severity == galvani_diag::Severity::Bug)
-            {
-                Exit::Internal
-            } else {
-                Exit::UserError
-            };
-            return Err((
-                sources,
-                Failure {
-                    exit,
-                    diagnostics: diagnostics.0,
-                },
-            ));
-        }
+        Err(diagnostics) => return Err((sources, Failure::diagnosed(diagnostics.0))),
     };
     let kernel = match JitKernel::compile(&program) {
         Ok(kernel) => kernel,
@@ -253,32 +245,19 @@ fn compile(path: &Path, method: Method) -> Result<Compiled, (Sources, Failure)> 
     })
 }
 
-pub(crate) fn parse_method(text: &str) -> Result<Method, Failure> {
-    Method::from_name(text).ok_or_else(|| {
-        Failure::user(
-            Diagnostic::error(format!("unknown method `{text}`"))
-                .with_hint("methods: euler, rk4, expeuler, expeuler2 (the default)"),
-        )
-    })
-}
-
 fn report_failure(sources: &Sources, failure: Failure) -> Exit {
     render::emit_stderr(sources, &failure.diagnostics);
     failure.exit
 }
 
-/// Compiles `file` with the method named `method`, then runs `then` on it; every failure
-/// is reported against the sources it concerns.
+/// Compiles `file` with `method`, then runs `then` on it; every failure is reported
+/// against the sources it concerns.
 pub(crate) fn compile_then(
     file: &Path,
-    method: &str,
+    method: MethodArg,
     then: impl FnOnce(&Compiled) -> Result<Exit, Failure>,
 ) -> Exit {
-    let method = match parse_method(method) {
-        Ok(m) => m,
-        Err(f) => return report_failure(&Sources::new(), f),
-    };
-    let compiled = match compile(file, method) {
+    let compiled = match compile(file, method.into()) {
         Ok(c) => c,
         Err((sources, failure)) => return report_failure(&sources, failure),
     };
@@ -382,4 +361,46 @@ fn per_neuron_values(
 ) -> Result<Vec<f64>, Failure> {
     let spec = values::parse_value_spec(text).map_err(|e| Failure::value(option, e))?;
     values::resolve_values(&spec, expect, n).map_err(|e| Failure::value(option, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn unknown_names_suggest_the_closest_model_name() {
+        // `g_N` is listed first and close enough, `g_Na` is closer.
+        let failure = unknown("param", "g_Naa", &names(&["g_N", "g_Na"]));
+        assert_eq!(failure.exit, Exit::UserError);
+        assert_eq!(failure.diagnostics[0].hints, ["did you mean `g_Na`?"]);
+        let failure = unknown("param", "g_na", &names(&["g_K", "g_Na"]));
+        assert_eq!(failure.diagnostics[0].hints, ["did you mean `g_Na`?"]);
+    }
+
+    #[test]
+    fn unknown_names_without_a_close_one_list_them_all() {
+        let failure = unknown("input", "Q", &names(&["I_e", "I_syn"]));
+        assert!(failure.diagnostics[0].hints.is_empty());
+        assert_eq!(failure.diagnostics[0].notes, ["its inputs are: I_e, I_syn"]);
+        let failure = unknown("input", "Q", &[]);
+        assert_eq!(failure.diagnostics[0].notes, ["the model has no inputs"]);
+    }
+
+    #[test]
+    fn a_bug_among_the_diagnostics_makes_an_internal_error() {
+        let user = Diagnostic::error("bad model");
+        let bug = Diagnostic::bug("broken invariant");
+        assert_eq!(Exit::for_diagnostics(&[]), Exit::UserError);
+        assert_eq!(
+            Exit::for_diagnostics(std::slice::from_ref(&user)),
+            Exit::UserError
+        );
+        assert_eq!(Exit::for_diagnostics(&[user, bug.clone()]), Exit::Internal);
+        assert_eq!(Failure::internal("oops".into()).exit, Exit::Internal);
+        assert_eq!(Failure::diagnosed(vec![bug]).exit, Exit::Internal);
+    }
 }

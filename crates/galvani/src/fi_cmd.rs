@@ -41,7 +41,7 @@ pub struct FiArgs {
 
 /// `galvani fi`
 pub fn cmd_fi(args: &FiArgs, out: &mut dyn Write) -> Exit {
-    command::compile_then(&args.file, &args.sim.method, |compiled| {
+    command::compile_then(&args.file, args.sim.method, |compiled| {
         fi_compiled(args, compiled, out)
     })
 }

@@ -61,6 +61,24 @@ fn check_invalid_model_exits_one_with_diagnostics_on_stderr() {
 }
 
 #[test]
+fn warnings_carry_their_codes_and_do_not_change_the_exit_status() {
+    let path = temp_model(
+        "unused.gal",
+        "model unused\nfn f(x) = x * 2\nstate V = 0\ndV/dt = -V\n",
+    );
+    let out = galvani(&["check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("warning[W0201]: function `f` is never used"),
+        "{stderr}"
+    );
+    let out = galvani(&["explain", "models/hh.gal", "--stage", "linear"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("warning[W0601]"));
+}
+
+#[test]
 fn one_bad_file_among_good_ones_still_reports_the_good_ones() {
     let path = temp_model("bad2.gal", "model bad2\nparam x = y\n");
     let out = galvani(&["check", "models/lif.gal", path.to_str().unwrap()]);
@@ -283,7 +301,15 @@ fn bad_run_arguments_exit_one_with_a_hint() {
         ),
         (
             &["run", "models/hh.gal", "--method", "rk5"][..],
-            "unknown method",
+            "[possible values: euler, rk4, expeuler, expeuler2]",
+        ),
+        (
+            &["explain", "models/hh.gal", "--method", "rk5"][..],
+            "[possible values: euler, rk4, expeuler, expeuler2]",
+        ),
+        (
+            &["bench", "models/hh.gal", "--method", "rk5"][..],
+            "[possible values: euler, rk4, expeuler, expeuler2]",
         ),
         (
             &["run", "models/hh.gal", "--record", "Q"][..],

@@ -147,6 +147,7 @@ fn unused_functions_are_warned_about() {
     assert_eq!(checked.warnings.len(), 1);
     let w = &checked.warnings[0];
     assert_eq!(w.message, "function `f` is never used");
+    assert_eq!(w.code, Some(galvani_diag::codes::UNUSED_FUNCTION));
     assert!(!w.is_error());
     let ast = parse(&model("fn f(x) = x * 2\nstate V = 0\ndV/dt = -f(V)"));
     assert!(crate::check(&ast).unwrap().warnings.is_empty());

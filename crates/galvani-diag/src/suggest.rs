@@ -1,8 +1,9 @@
-//! "Did you mean …?" suggestions: a case-insensitive exact match first (`mv` → `mV`),
-//! otherwise the closest candidate by optimal-string-alignment distance (insertions,
-//! deletions, substitutions and adjacent transpositions each cost 1) within
-//! [`max_distance`]. Ties go to the earliest candidate, so callers list the most likely
-//! kind of name first (model names before unit names).
+//! "Did you mean …?" suggestions, the one implementation the checker (unknown names and
+//! units) and the command line (unknown `--set`/`--init`/`--input`/`--record` names) share:
+//! a case-insensitive exact match first (`mv` → `mV`), otherwise the closest candidate by
+//! optimal-string-alignment distance (insertions, deletions, substitutions and adjacent
+//! transpositions each cost 1) within [`max_distance`]. Ties go to the earliest candidate,
+//! so callers list the most likely kind of name first (model names before unit names).
 
 /// How far a suggestion may be from what was written: `max(2, len/3)`, but always less
 /// than `len` so that a one-letter name never suggests another one-letter name.
@@ -113,5 +114,27 @@ mod tests {
         );
         assert_eq!(suggest("x", ["y", "V"]), None);
         assert_eq!(suggest("totally_different", ["V"]), None);
+    }
+
+    #[test]
+    fn the_closest_candidate_wins_over_the_first_close_one() {
+        // `g_N` is within reach (distance 2) and listed first, `g_Na` is closer (1).
+        assert_eq!(suggest("g_Naa", ["g_N", "g_Na"]), Some("g_Na".into()));
+        assert_eq!(suggest("tua", ["tauu", "tau"]), Some("tau".into()));
+    }
+
+    #[test]
+    fn a_case_only_difference_beats_any_edit() {
+        assert_eq!(suggest("v", ["u", "V"]), Some("V".into()));
+        assert_eq!(suggest("I_E", ["I_e2", "I_e"]), Some("I_e".into()));
+        // Among several case slips, the first declared wins.
+        assert_eq!(suggest("ms", ["MS", "Ms"]), Some("MS".into()));
+    }
+
+    #[test]
+    fn nothing_to_suggest() {
+        assert_eq!(suggest("g_Na", []), None);
+        assert_eq!(suggest("g_Na", ["g_Na"]), None);
+        assert_eq!(suggest("g_Na", ["E_K", "tau_m"]), None);
     }
 }
