@@ -234,7 +234,10 @@ fn bad_arguments() {
             "unknown_input",
             &["run", "models/hh.gal", "--input", "I_x=3"][..],
         ),
-        ("dt_not_a_time", &["run", "models/hh.gal", "--dt", "10mV"][..]),
+        (
+            "dt_not_a_time",
+            &["run", "models/hh.gal", "--dt", "10mV"][..],
+        ),
         (
             "input_wrong_dimension",
             &["run", "models/hh.gal", "--input", "I_e=3 mV"][..],
