@@ -1,6 +1,8 @@
 //! Every model in `models/` must check cleanly; one named snapshot per pipeline stage per
 //! model (`ast@hh.gal`, `ir@hh.gal`, `linear@hh.gal`, `step_rk4@hh.gal`,
-//! `clif_expeuler2@hh.gal`, …). Adding a model is adding a file.
+//! `clif_expeuler2@hh.gal`, …), and one per format of the `galvani explain` teaching view
+//! (`explain_text@hh.gal`, `explain_markdown@hh.gal`, `explain_latex@hh.gal`,
+//! `explain_json@hh.gal`). Adding a model is adding a file.
 
 use galvani_ir::step::Method;
 use galvani_tests::{check_file, render_all};
@@ -60,6 +62,30 @@ fn every_model_matches_its_linear_step_and_clif_snapshots() {
             let clif = galvani_codegen::clif_text(&program)
                 .unwrap_or_else(|e| panic!("{} {method:?}: {e}", path.display()));
             insta::assert_snapshot!(format!("clif_{}", method.name()), clif);
+        }
+    });
+}
+
+/// The teaching view is part of the product: each format is snapshotted exactly as
+/// `galvani explain FILE --format F` prints it (the default method, places in the file as
+/// line and column of its text).
+#[test]
+fn every_model_matches_its_explain_snapshots() {
+    let default_method = Method::from_name("expeuler2").expect("the CLI's default method");
+    insta::glob!("../../models", "*.gal", |path| {
+        let (sources, file) = galvani_tests::load(path);
+        let (_, linearized) = galvani::driver::linearize(&sources, file)
+            .unwrap_or_else(|d| panic!("{}: {}", path.display(), render_all(&sources, d.iter())));
+        for format in galvani_views::Format::ALL {
+            insta::assert_snapshot!(
+                format!("explain_{}", format.name()),
+                galvani_views::explain_in(
+                    &linearized,
+                    default_method,
+                    format,
+                    Some(sources.text(file))
+                )
+            );
         }
     });
 }

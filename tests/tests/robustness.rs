@@ -7,7 +7,6 @@ use galvani::driver::{self, Sources};
 use galvani::render;
 use galvani_ir::step::Method;
 use proptest::prelude::*;
-use std::time::{Duration, Instant};
 
 /// The model library and the failing cases: realistic starting points for mutation.
 fn corpus() -> Vec<String> {
@@ -193,14 +192,11 @@ proptest! {
     }
 }
 
-/// Runs `f` and asserts it finishes within `limit` (generous: debug build, busy machine).
-fn within<T>(limit: Duration, what: &str, f: impl FnOnce() -> T) -> T {
-    let start = Instant::now();
-    let out = f();
-    let took = start.elapsed();
-    assert!(took < limit, "{what} took {took:?}, limit {limit:?}");
-    out
-}
+// The big inputs below assert what bounds the work (a refusal by the line scan, an error
+// cap, an answer of the right size), never how long it took: a clock in a debug-build test
+// either flakes on a busy machine or has so wide a margin that it proves little. The
+// parser's work per declaration is counted in `crates/galvani-syntax/tests/parse_work.rs`;
+// speed is measured by `galvani bench` (parse + check of a file, in a release build).
 
 #[test]
 fn ten_thousand_nested_parentheses_get_a_diagnostic() {
@@ -212,18 +208,17 @@ fn ten_thousand_nested_parentheses_get_a_diagnostic() {
     );
     let mut sources = Sources::new();
     let file = sources.add("deep.gal", text);
-    let result = within(Duration::from_secs(1), "a 10,000-deep nest", || {
-        driver::check(&sources, file)
-    });
-    let diagnostics = result.err().expect("too deep must be an error");
-    assert_eq!(
-        diagnostics.iter().next().unwrap().code,
-        Some(galvani_diag::codes::TOO_DEEP)
-    );
+    let diagnostics = driver::check(&sources, file)
+        .err()
+        .expect("too deep must be an error");
+    let first = diagnostics.iter().next().unwrap();
+    assert_eq!(first.code, Some(galvani_diag::codes::TOO_DEEP));
+    // The line scan's message: refused in one pass over the line, before any recursion.
+    assert_eq!(first.message, "this line is nested too deeply", "{first:?}");
 }
 
 #[test]
-fn a_hundred_thousand_line_model_gets_an_answer_quickly() {
+fn a_hundred_thousand_line_model_checks_in_full() {
     let mut text =
         String::from("model big \"100,000 lines\"\nstate V = -65 mV\nparam tau = 10 ms\n");
     let lines = 100_000 - 4;
@@ -233,29 +228,23 @@ fn a_hundred_thousand_line_model_gets_an_answer_quickly() {
     text.push_str("dV/dt = (x0 - V) / tau\n");
     let mut sources = Sources::new();
     let file = sources.add("big.gal", text);
-    // Debug builds are ~10× slower than release; `galvani check` on this file in release
-    // takes well under a second.
-    let checked = within(Duration::from_secs(10), "a 100,000-line file", || {
-        driver::check(&sources, file)
-    });
-    let checked = checked
+    let checked = driver::check(&sources, file)
         .map_err(|d| format!("{d:?}"))
         .expect("the big model checks");
     assert_eq!(checked.model.intermediates.len(), lines);
 }
 
 #[test]
-fn a_hundred_thousand_broken_lines_are_diagnosed_quickly() {
+fn a_hundred_thousand_broken_lines_get_capped_diagnostics() {
     let mut text = String::from("model big\n");
     for i in 0..100_000 {
         text.push_str(&format!("x{i} = y{i} + 1\n"));
     }
     let mut sources = Sources::new();
     let file = sources.add("broken.gal", text);
-    let result = within(Duration::from_secs(10), "100,000 unknown names", || {
-        driver::check(&sources, file)
-    });
-    let diagnostics = result.err().expect("unknown names are errors");
+    let diagnostics = driver::check(&sources, file)
+        .err()
+        .expect("unknown names are errors");
     assert!(
         diagnostics.len() <= 101,
         "errors are capped, got {}",
@@ -271,10 +260,10 @@ fn a_hundred_thousand_syntax_errors_are_capped() {
     }
     let mut sources = Sources::new();
     let file = sources.add("syntax.gal", text);
-    let result = within(Duration::from_secs(10), "100,000 syntax errors", || {
-        driver::check(&sources, file)
-    });
-    let diagnostics = result.err().expect("syntax errors are errors");
+    // The parser stops looking after `MAX_PARSE_ERRORS` broken declarations.
+    let diagnostics = driver::check(&sources, file)
+        .err()
+        .expect("syntax errors are errors");
     assert_eq!(diagnostics.len(), galvani_syntax::MAX_PARSE_ERRORS);
     assert!(diagnostics
         .iter()

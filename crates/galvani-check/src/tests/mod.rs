@@ -23,6 +23,27 @@ pub fn parse(src: &str) -> ast::Model {
     }
 }
 
+/// Every file of the model library `models/`, as (file stem, text), sorted by name: the
+/// suites that cover "every shipped model" read the directory, so adding a model is
+/// adding a file.
+pub fn library_sources() -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    let mut sources: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "gal"))
+        .map(|path| {
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            (stem, text)
+        })
+        .collect();
+    sources.sort();
+    assert!(!sources.is_empty(), "the model library is in models/");
+    sources
+}
+
 /// Checks `src`, which must be valid; verifies the model.
 pub fn ok(src: &str) -> Model {
     let ast = parse(src);

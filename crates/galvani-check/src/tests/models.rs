@@ -138,27 +138,15 @@ fn lif_checks_with_declared_units() {
     assert!((d - 1.5).abs() < 1e-12, "dV/dt = 15 mV / 10 ms, got {d}");
 }
 
+/// Every file of `models/` checks, and its `model` line names it after the file.
 #[test]
 fn shipped_models_check() {
-    for (name, src) in [
-        ("adex", include_str!("../../../../models/adex.gal")),
-        ("eif", include_str!("../../../../models/eif.gal")),
-        (
-            "fitzhugh_nagumo",
-            include_str!("../../../../models/fitzhugh_nagumo.gal"),
-        ),
-        ("hh", include_str!("../../../../models/hh.gal")),
-        (
-            "izhikevich",
-            include_str!("../../../../models/izhikevich.gal"),
-        ),
-        ("lif", include_str!("../../../../models/lif.gal")),
-        ("passive", include_str!("../../../../models/passive.gal")),
-        ("pif", include_str!("../../../../models/pif.gal")),
-        ("qif", include_str!("../../../../models/qif.gal")),
-    ] {
-        let m = ok(src);
-        assert_eq!(m.name, name);
+    for (stem, src) in super::library_sources() {
+        let m = ok(&src);
+        assert_eq!(
+            m.name, stem,
+            "models/{stem}.gal names its model after the file"
+        );
         let text = galvani_ir::text::model_to_text(&m);
         assert!(text.contains("init order"), "{text}");
     }
