@@ -372,6 +372,7 @@ impl Dag {
         // strictly smaller (so repeating it until nothing changes terminates, and the
         // result is a fixed point: simplifying again changes nothing).
         let mut flipped_any = true;
+        let mut any_flip = false;
         while flipped_any {
             flipped_any = false;
             for k in 0..collected.len() {
@@ -389,14 +390,14 @@ impl Dag {
                     collected = candidate;
                     coefficient = new_coefficient;
                     flipped_any = true;
+                    any_flip = true;
                 }
             }
         }
-        if collected
-            .iter()
-            .any(|f| matches!(self.node(*f), Node::Mul(_)))
-        {
-            // A flipped sum can collapse into a product (`−(−2·x)` → `2·x`).
+        if any_flip {
+            // A flipped sum can collapse into a product (`−(−2·x)` → `2·x`) or into a
+            // factor that combines with another (`−2·(y − (a + y))·a⁻¹` → `2·a·a⁻¹` → `2`):
+            // simplify the product once more (it is strictly smaller, so this terminates).
             if coefficient != 1.0 || !coefficient_dim.is_none() {
                 collected.push(self.constant(coefficient, coefficient_dim));
             }

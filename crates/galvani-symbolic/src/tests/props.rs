@@ -333,3 +333,20 @@ fn comparisons_decided_by_rounding_are_branch_points() {
     );
     assert_eq!(scale_at(&dag, raw, point), f64::INFINITY);
 }
+
+/// A sum whose sign a product absorbs can collapse into a factor that cancels another:
+/// `(y − (y + a))/(a/−2)` → `−2·(y − (a + y))·a⁻¹` → `2·a·a⁻¹` → `2`, in one pass (found
+/// by `simplify_is_idempotent`: the first pass stopped at `2·a⁻¹·a`).
+#[test]
+fn a_flipped_sum_cancels_against_the_other_factors_in_one_pass() {
+    let b = Box::new;
+    let e = E::Div(
+        b(E::Sub(b(E::Y), b(E::Add(b(E::Y), b(E::A))))),
+        b(E::Div(b(E::A), b(E::Neg(b(E::Const(2.0)))))),
+    );
+    let mut dag = new_dag();
+    let raw = build(&mut dag, &e);
+    let simplified = dag.simplify(raw);
+    assert_eq!(dag.const_value(simplified), Some(2.0));
+    assert_eq!(dag.simplify(simplified), simplified);
+}
