@@ -1,8 +1,8 @@
 //! Shared helpers for the cross-crate test suites: loading a model file under a stable
 //! display name, and rendering a failed check the way `galvani check` prints it.
 
-use galvani::driver::{self, Checked, Sources};
 use galvani::render;
+use galvani_driver::{self as driver, Checked, Sources};
 use std::path::Path;
 
 /// The workspace root (the parent of this crate's directory).

@@ -3,8 +3,8 @@
 //! forms, with high-accuracy references (`tests/data/`, see its README), and with itself at
 //! half the step to measure convergence orders.
 
-use galvani::driver;
 use galvani_codegen::JitKernel;
+use galvani_driver as driver;
 use galvani_ir::step::Method;
 use galvani_runtime::{Protocol, Recorded, RunConfig, SpikeList, Trace, Values};
 use std::path::Path;
@@ -310,7 +310,7 @@ fn lif_rates_match_the_closed_form() {
             row[0],
             times[0]
         );
-        // Resets apply at the end of the step (spec/cli.md), so each interval restarts on
+        // Resets apply at the end of the step (docs/cli.md, "Time grid, events and outputs"), so each interval restarts on
         // the grid: the measured interval is the closed form plus less than one dt.
         let measured = (times[times.len() - 1] - times[0]) / (times.len() - 1) as f64;
         assert!(
@@ -425,7 +425,7 @@ fn hh_first_twenty_steps_snapshot() {
         let cells: Vec<String> = row.iter().map(|v| format!("{v:<16.9e}")).collect();
         text.push_str(&format!(
             "{:<10} {}\n",
-            galvani::output::format_time(*t),
+            galvani_sim::output::format_time(*t),
             cells.join(" ").trim_end()
         ));
     }

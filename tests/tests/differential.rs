@@ -3,8 +3,8 @@
 //! neurons with different params and inputs, 1,000 steps, every state and intermediate
 //! recorded at every step and every spike compared — agreement to 1e-12 relative.
 
-use galvani::driver;
 use galvani_codegen::{Interpreter, JitKernel};
+use galvani_driver as driver;
 use galvani_ir::step::{Method, StepProgram};
 use galvani_ir::Model;
 use galvani_kernel::Kernel;

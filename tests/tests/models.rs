@@ -46,7 +46,7 @@ fn every_model_opens_with_a_comment_citing_its_source() {
 fn every_model_matches_its_linear_step_and_clif_snapshots() {
     insta::glob!("../../models", "*.gal", |path| {
         let (sources, file) = galvani_tests::load(path);
-        let (_, linearized) = galvani::driver::linearize(&sources, file)
+        let (_, linearized) = galvani_driver::linearize(&sources, file)
             .unwrap_or_else(|d| panic!("{}: {}", path.display(), render_all(&sources, d.iter())));
         linearized
             .verify()
@@ -74,7 +74,7 @@ fn every_model_matches_its_explain_snapshots() {
     let default_method = Method::from_name("expeuler2").expect("the CLI's default method");
     insta::glob!("../../models", "*.gal", |path| {
         let (sources, file) = galvani_tests::load(path);
-        let (_, linearized) = galvani::driver::linearize(&sources, file)
+        let (_, linearized) = galvani_driver::linearize(&sources, file)
             .unwrap_or_else(|d| panic!("{}: {}", path.display(), render_all(&sources, d.iter())));
         for format in galvani_views::Format::ALL {
             insta::assert_snapshot!(

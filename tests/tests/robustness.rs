@@ -3,8 +3,8 @@
 //! checked model that compiles down to native code, or well-formed diagnostics whose spans
 //! lie inside the file.
 
-use galvani::driver::{self, Sources};
 use galvani::render;
+use galvani_driver::{self as driver, Sources};
 use galvani_ir::step::Method;
 use proptest::prelude::*;
 

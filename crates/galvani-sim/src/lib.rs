@@ -1,8 +1,9 @@
 //! galvani experiments: everything between a compiled model and its results — quantities
 //! with units and the protocols and per-neuron values written with them (`values`), the
 //! param table (`params`), the resting state (`rest`), record selection and the typed
-//! [`RunRequest`] → [`RunResult`] API (`experiment`), and the sinks that keep results in
-//! bounded memory (`envelope`, `rates`). The command line parses its flags into a request
+//! [`RunRequest`] → [`RunResult`] API (`experiment`), the sinks that keep results in
+//! bounded memory (`envelope`, `rates`), and the CSV files and sidecars a run writes
+//! (`output`). The command line parses its flags into a request
 //! and renders the result; it holds no simulation logic of its own.
 //!
 //! ```text
@@ -13,6 +14,7 @@
 pub mod envelope;
 pub mod experiment;
 pub mod label;
+pub mod output;
 pub mod params;
 pub mod rates;
 pub mod rest;

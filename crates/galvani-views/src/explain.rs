@@ -4,7 +4,7 @@
 //! For each state: the equation as written, its class (and why), `A` and `B`, the steady
 //! state and time constant, gates written with their named rates (`A = α_m`,
 //! `B = α_m + β_m`, rates defined below), the update rule the method executes; then the
-//! rewrites applied. JSON follows `spec/cli.md`: `{"model", "states": [{"name", "class",
+//! rewrites applied. JSON follows `docs/cli.md` (`--format json`): `{"model", "states": [{"name", "class",
 //! "reason", "A", "B", "steady_state", "tau"}], "method", "rewrites"}`, expressions in the
 //! language's own syntax (full forms, no named rates).
 

@@ -4,11 +4,12 @@
 //! reference interpreter running the same program), so the ratios survive a slow machine.
 
 use crate::cli::Exit;
-use crate::command::{self, Compiled, Failure, MethodArg};
-use crate::driver::{self, Sources};
+use crate::command::{self, Failure, MethodArg};
 use clap::Args;
 use galvani_codegen::{Interpreter, JitKernel};
 use galvani_diag::Diagnostic;
+use galvani_driver::Compiled;
+use galvani_driver::{self as driver, Sources};
 use galvani_ir::step::Method;
 use galvani_kernel::Kernel;
 use galvani_sim::{RunRequest, Simulator, Sinks};

@@ -3,10 +3,10 @@
 //! 3 internal error).
 
 use crate::command::MethodArg;
-use crate::driver::{self, DriverError, Sources};
 use crate::render;
 use clap::{Parser, Subcommand, ValueEnum};
 use galvani_diag::{Diagnostic, Severity};
+use galvani_driver::{self as driver, DriverError, Sources};
 use galvani_ir::step::Method;
 use std::io::Write;
 use std::path::PathBuf;
@@ -169,6 +169,11 @@ fn report(sources: &Sources, error: &DriverError) -> Exit {
         DriverError::Diagnostics(diagnostics) => {
             render::emit_stderr(sources, &diagnostics.0);
             Exit::for_diagnostics(&diagnostics.0)
+        }
+        DriverError::CodeGeneration(err) => {
+            let bug = Diagnostic::bug(format!("code generation failed: {err}"));
+            render::emit_stderr(sources, &[bug]);
+            Exit::Internal
         }
     }
 }

@@ -4,20 +4,17 @@
 //! the diagnostic the user sees here, and nowhere else.
 
 use crate::cli::Exit;
-use crate::driver::{self, Sources};
 use crate::render;
 use clap::{Args, ValueEnum};
-use galvani_codegen::JitKernel;
 use galvani_diag::suggest::suggest;
 use galvani_diag::Diagnostic;
-use galvani_ir::step::{Method, StepProgram};
+use galvani_driver::{self as driver, Compiled, DriverError, Sources};
+use galvani_ir::step::Method;
 use galvani_ir::Model;
 use galvani_kernel::Kernel;
 use galvani_sim::values::{self, Expect, ValueError};
 use galvani_sim::{ModelVariable, RunRequest, SimError, Simulator};
-use galvani_symbolic::Linearized;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 /// `--method` of every command that takes it (`run`, `fi`, `bench`, `explain`): the
 /// integration methods, each documented in `--help`, so clap rejects any other value and
@@ -182,67 +179,20 @@ fn unknown(kind: &str, name: &str, candidates: &[String]) -> Failure {
     Failure::user(d)
 }
 
-/// A compiled model, ready to run.
-pub struct Compiled {
-    pub sources: Sources,
-    pub checked: driver::Checked,
-    pub linearized: Linearized,
-    pub program: StepProgram,
-    pub kernel: JitKernel,
-    /// Parse → JIT wall time.
-    pub compile_time: Duration,
-}
-
-impl Compiled {
-    pub fn model(&self) -> &Model {
-        &self.checked.model
-    }
-
-    pub fn simulator(&self) -> Simulator<'_, JitKernel> {
-        Simulator::new(&self.linearized, &self.program, &self.kernel)
-    }
-
-    /// The model file's bytes, for the provenance of what a run writes.
-    pub fn model_bytes(&self) -> &[u8] {
-        self.sources.text(self.checked.file).as_bytes()
-    }
-}
-
-fn compile(path: &Path, method: Method) -> Result<Compiled, (Sources, Failure)> {
-    let started = Instant::now();
-    let mut sources = Sources::new();
-    let file = match sources.load(path) {
-        Ok(file) => file,
-        Err(driver::DriverError::Io { path, source }) => {
-            let d = Diagnostic::error(format!("cannot read `{}`: {source}", path.display()));
-            return Err((sources, Failure::user(d)));
+/// A model that did not compile, in terms of the command line: an unreadable file is the
+/// user's error, a model's diagnostics decide their own exit status, a code generator
+/// failure is galvani's.
+fn compile_failure(error: DriverError) -> Failure {
+    match error {
+        DriverError::Io { path, source } => Failure::user(Diagnostic::error(format!(
+            "cannot read `{}`: {source}",
+            path.display()
+        ))),
+        DriverError::Diagnostics(d) => Failure::diagnosed(d.0),
+        DriverError::CodeGeneration(err) => {
+            Failure::internal(format!("code generation failed: {err}"))
         }
-        Err(driver::DriverError::Diagnostics(d)) => {
-            return Err((sources, Failure::diagnosed(d.0)));
-        }
-    };
-    let (checked, linearized, program) = match driver::compile_keeping_forms(&sources, file, method)
-    {
-        Ok(ok) => ok,
-        Err(diagnostics) => return Err((sources, Failure::diagnosed(diagnostics.0))),
-    };
-    let kernel = match JitKernel::compile(&program) {
-        Ok(kernel) => kernel,
-        Err(err) => {
-            return Err((
-                sources,
-                Failure::internal(format!("code generation failed: {err}")),
-            ))
-        }
-    };
-    Ok(Compiled {
-        sources,
-        checked,
-        linearized,
-        program,
-        kernel,
-        compile_time: started.elapsed(),
-    })
+    }
 }
 
 fn report_failure(sources: &Sources, failure: Failure) -> Exit {
@@ -257,9 +207,9 @@ pub(crate) fn compile_then(
     method: MethodArg,
     then: impl FnOnce(&Compiled) -> Result<Exit, Failure>,
 ) -> Exit {
-    let compiled = match compile(file, method.into()) {
+    let compiled = match driver::compile_file(file, method.into()) {
         Ok(c) => c,
-        Err((sources, failure)) => return report_failure(&sources, failure),
+        Err((sources, error)) => return report_failure(&sources, compile_failure(error)),
     };
     match then(&compiled) {
         Ok(exit) => exit,

@@ -5,12 +5,13 @@
 //! that fires fewer than twice.
 
 use crate::cli::Exit;
-use crate::command::{self, Compiled, Failure, SimOptions};
-use crate::output;
-use crate::plot;
+use crate::command::{self, Failure, SimOptions};
 use crate::run_cmd::{draw_failure, io_failure, provenance, write_sidecar};
 use clap::Args;
 use galvani_diag::Diagnostic;
+use galvani_driver::Compiled;
+use galvani_plot as plot;
+use galvani_sim::output;
 use galvani_sim::values::{self, Expect};
 use std::io::Write;
 use std::path::PathBuf;

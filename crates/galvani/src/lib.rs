@@ -5,10 +5,6 @@
 pub mod bench_cmd;
 pub mod cli;
 pub mod command;
-pub mod driver;
 pub mod fi_cmd;
-pub mod output;
-pub mod plot;
 pub mod render;
 pub mod run_cmd;
-pub mod sketch;

@@ -2,12 +2,13 @@
 //! `error[E0302]: …`, `--> file:line:col`, the span underlined, secondary labels, then
 //! `= note:` and `= help:` lines. This is the only place diagnostics become text.
 
-use crate::driver::Sources;
 use codespan_reporting::diagnostic::{
     Diagnostic as CsDiagnostic, Label as CsLabel, Severity as CsSeverity,
 };
+use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, Config};
 use galvani_diag::{Diagnostic, Severity};
+use galvani_driver::Sources;
 use std::io::Write;
 
 fn to_codespan(diagnostic: &Diagnostic) -> CsDiagnostic<usize> {
@@ -45,11 +46,20 @@ fn to_codespan(diagnostic: &Diagnostic) -> CsDiagnostic<usize> {
     out
 }
 
+/// codespan's file table of `sources` (the same file ids, in the same order).
+fn file_table(sources: &Sources) -> SimpleFiles<&str, &str> {
+    let mut files = SimpleFiles::new();
+    for (_, name, text) in sources.iter() {
+        files.add(name, text);
+    }
+    files
+}
+
 /// The diagnostic as it would be printed, without colour (snapshots, pipes).
 pub fn to_string(sources: &Sources, diagnostic: &Diagnostic) -> String {
     let config = Config::default();
     let rendered = to_codespan(diagnostic);
-    match term::emit_into_string(&config, sources.files(), &rendered) {
+    match term::emit_into_string(&config, &file_table(sources), &rendered) {
         Ok(text) => text,
         // A span outside its file would be a bug upstream; still say what went wrong.
         Err(_) => to_codespan_fallback(diagnostic),
@@ -92,10 +102,10 @@ pub fn emit_stderr(sources: &Sources, diagnostics: &[Diagnostic]) {
         let styles = term::Styles::default();
         let mut writer = term::StylesWriter::new(stream.lock(), &styles);
         let config = Config::default();
+        let files = file_table(sources);
         for diagnostic in diagnostics {
             let rendered = to_codespan(diagnostic);
-            if term::emit_to_write_style(&mut writer, &config, sources.files(), &rendered).is_err()
-            {
+            if term::emit_to_write_style(&mut writer, &config, &files, &rendered).is_err() {
                 let _ = write!(writer, "{}", to_codespan_fallback(diagnostic));
             }
         }

@@ -3,10 +3,11 @@
 //! summary and the terminal sketch, as `docs/cli.md` describes them.
 
 use crate::cli::Exit;
-use crate::command::{self, Compiled, Failure, SimOptions};
-use crate::output::{self, CsvSpikes, CsvTrace};
-use crate::plot::{self, PlotInput};
-use crate::sketch;
+use crate::command::{self, Failure, SimOptions};
+use galvani_driver::Compiled;
+use galvani_plot::{self as plot, PlotInput};
+use galvani_sim::output::{self, CsvSpikes, CsvTrace};
+
 use clap::Args;
 use galvani_diag::Diagnostic;
 use galvani_ir::Model;
@@ -272,7 +273,7 @@ fn sketch_of(result: &RunResult) -> String {
         .filter(|(n, _)| *n == 0)
         .map(|(_, t)| *t)
         .collect();
-    sketch::sketch(first, &neuron0, 72, 12)
+    plot::sketch(first, &neuron0, 72, 12)
 }
 
 /// `V, m`: the recorded variables, for a sidecar's description (the columns are

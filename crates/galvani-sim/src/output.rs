@@ -1,9 +1,9 @@
-//! Files a run writes: the trace CSV and the spikes CSV (streamed row by row, so memory is
-//! bounded by the population, not by the run's length) and the sidecar `FILE.json` that
-//! records how each file was made. Formats are those of `docs/cli.md`.
+//! Files a run writes: the trace CSV and the spikes CSV (sinks streamed row by row, so
+//! memory is bounded by the population, not by the run's length) and the sidecar
+//! `FILE.json` that records how each file was made. Formats are those of `docs/cli.md`.
 
+use crate::label::ColumnLabel;
 use galvani_runtime::{Column, RecordSink, SinkError, SpikeSink};
-use galvani_sim::ColumnLabel;
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{BufWriter, Write};

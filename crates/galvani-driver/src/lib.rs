@@ -1,17 +1,21 @@
 //! The pipeline driver: loads model files into a source table and runs the stages in
-//! order — `parse → check → …` — collecting every diagnostic with the file it belongs to.
-//! It reads like the pipeline; each stage is one call into its crate.
+//! order — `parse → check → linearize → discretize → JIT` — collecting every diagnostic
+//! with the file it belongs to. It reads like the pipeline; each stage is one call into its
+//! crate. The command line, a Python binding and the test suites all compile through here.
 
-use codespan_reporting::files::SimpleFiles;
+use galvani_codegen::JitKernel;
 use galvani_diag::{Diagnostic, Diagnostics, FileId};
 use galvani_ir::Model;
+use galvani_sim::Simulator;
 use galvani_syntax::ast;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// Every source file loaded in this invocation. `FileId(n)` is the n-th file added.
 #[derive(Default)]
 pub struct Sources {
-    files: SimpleFiles<String, String>,
+    /// `(display name, text)` per file.
+    files: Vec<(String, String)>,
     paths: Vec<PathBuf>,
 }
 
@@ -24,7 +28,8 @@ impl Sources {
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
         let name = name.into();
         self.paths.push(PathBuf::from(&name));
-        FileId(self.files.add(name, text.into()) as u32)
+        self.files.push((name, text.into()));
+        FileId(self.files.len() as u32 - 1)
     }
 
     /// Reads a file from disk and adds it. A file that is not UTF-8 is read lossily: the
@@ -44,16 +49,26 @@ impl Sources {
     pub fn text(&self, file: FileId) -> &str {
         self.files
             .get(file.0 as usize)
-            .map(|f| f.source().as_str())
-            .unwrap_or("")
+            .map_or("", |(_, text)| text.as_str())
+    }
+
+    /// The display name of `file` (the path as given).
+    pub fn name(&self, file: FileId) -> &str {
+        self.files
+            .get(file.0 as usize)
+            .map_or("", |(name, _)| name.as_str())
+    }
+
+    /// Every file as `(FileId, display name, text)`, in the order they were added.
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &str, &str)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, (name, text))| (FileId(i as u32), name.as_str(), text.as_str()))
     }
 
     pub fn path(&self, file: FileId) -> &Path {
         &self.paths[file.0 as usize]
-    }
-
-    pub fn files(&self) -> &SimpleFiles<String, String> {
-        &self.files
     }
 }
 
@@ -67,6 +82,8 @@ pub enum DriverError {
     },
     /// The model has errors (diagnostics, already sorted).
     Diagnostics(Diagnostics),
+    /// The code generator rejected a valid step program: a bug in galvani.
+    CodeGeneration(galvani_codegen::CodegenError),
 }
 
 impl From<Diagnostics> for DriverError {
@@ -159,4 +176,62 @@ pub fn compile_keeping_forms(
     let program =
         galvani_symbolic::discretize(&linearized, method).map_err(symbolic_diagnostics)?;
     Ok((checked, linearized, program))
+}
+
+/// A model compiled to native code, ready to run: its sources, the checked model and its
+/// warnings, the linear forms, the step program of one method and the JIT kernel.
+pub struct Compiled {
+    pub sources: Sources,
+    pub checked: Checked,
+    pub linearized: galvani_symbolic::Linearized,
+    pub program: galvani_ir::step::StepProgram,
+    pub kernel: JitKernel,
+    /// Parse → JIT wall time.
+    pub compile_time: Duration,
+}
+
+impl Compiled {
+    pub fn model(&self) -> &Model {
+        &self.checked.model
+    }
+
+    /// The experiment API over this model and its kernel.
+    pub fn simulator(&self) -> Simulator<'_, JitKernel> {
+        Simulator::new(&self.linearized, &self.program, &self.kernel)
+    }
+
+    /// The model file's bytes, for the provenance of what a run writes.
+    pub fn model_bytes(&self) -> &[u8] {
+        self.sources.text(self.checked.file).as_bytes()
+    }
+}
+
+/// Reads `path` and compiles it with `method` down to a JIT kernel. On failure the
+/// sources come back too, so the diagnostics can be shown against them.
+pub fn compile_file(
+    path: &Path,
+    method: galvani_ir::step::Method,
+) -> Result<Compiled, (Sources, DriverError)> {
+    let started = Instant::now();
+    let mut sources = Sources::new();
+    let file = match sources.load(path) {
+        Ok(file) => file,
+        Err(error) => return Err((sources, error)),
+    };
+    let (checked, linearized, program) = match compile_keeping_forms(&sources, file, method) {
+        Ok(ok) => ok,
+        Err(diagnostics) => return Err((sources, DriverError::Diagnostics(diagnostics))),
+    };
+    let kernel = match JitKernel::compile(&program) {
+        Ok(kernel) => kernel,
+        Err(error) => return Err((sources, DriverError::CodeGeneration(error))),
+    };
+    Ok(Compiled {
+        sources,
+        checked,
+        linearized,
+        program,
+        kernel,
+        compile_time: started.elapsed(),
+    })
 }
