@@ -1,10 +1,11 @@
 //! Values and protocols written on the command line: `10uA/cm^2`, `0.025ms`, `"10 ms"`,
 //! `linspace(0, 10nA)`, `file(g.csv)`, `step(10ms, 60ms, 10uA/cm^2) + ou(0, 1uA/cm^2, 5ms)`.
 //!
-//! A number with a unit is converted to galvani's internal units with the same unit table
-//! as model files (`galvani_ir::units`); a bare number is read in the declared unit of the
-//! quantity it sets (a bare time in ms, a bare frequency in Hz). Every dimension is checked
-//! against what the option sets.
+//! Numbers are read with the model grammar's own rule (`galvani_syntax::number_literal_len`),
+//! and a number with a unit is converted to galvani's internal units with the same unit
+//! table as model files (`galvani_ir::units`); a bare number is read in the declared unit
+//! of the quantity it sets (a bare time in ms, a bare frequency in Hz). Every dimension is
+//! checked against what the option sets.
 
 use galvani_ir::dim::Dim;
 use galvani_ir::units;
@@ -178,26 +179,10 @@ fn tokenize(text: &str) -> Result<Vec<(Token, usize)>, ValueError> {
         let c = bytes[i] as char;
         if c.is_ascii_whitespace() {
             i += 1;
-        } else if c.is_ascii_digit()
-            || (c == '.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
-        {
+        } else if let Some(length) = galvani_syntax::number_literal_len(&text[i..]) {
+            // The model grammar's own `number` rule: `2e-3` is one number, `2em` is 2 em.
             let start = i;
-            while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
-                i += 1;
-            }
-            // An exponent only when digits follow: `2e-3`, but `2em` is 2 em.
-            if i < bytes.len() && (bytes[i] == b'e' || bytes[i] == b'E') {
-                let mut j = i + 1;
-                if j < bytes.len() && (bytes[j] == b'+' || bytes[j] == b'-') {
-                    j += 1;
-                }
-                if j < bytes.len() && bytes[j].is_ascii_digit() {
-                    while j < bytes.len() && bytes[j].is_ascii_digit() {
-                        j += 1;
-                    }
-                    i = j;
-                }
-            }
+            i += length;
             let literal = &text[start..i];
             let value: f64 = literal
                 .parse()
@@ -811,6 +796,18 @@ mod tests {
             250.0
         );
         assert_eq!(parse_quantity("-2e-3").unwrap().value, -0.002);
+    }
+
+    #[test]
+    fn numbers_follow_the_model_grammar() {
+        for (text, value) in [(".5", 0.5), ("1.", 1.0), ("2.5E+4", 2.5e4), ("1e-3", 1e-3)] {
+            assert_eq!(parse_quantity(text).unwrap().value, value, "{text}");
+        }
+        // `2em`: the number 2 and the unit `em`, as in a model file (not an exponent).
+        let error = parse_quantity("2em").unwrap_err();
+        assert!(error.message.contains("em"), "{}", error.message);
+        // `1.2.3` is the number 1.2 followed by `.3`, which cannot follow a value.
+        assert!(parse_quantity("1.2.3").is_err());
     }
 
     #[test]

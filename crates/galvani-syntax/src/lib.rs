@@ -61,6 +61,15 @@ pub const MAX_NESTING: usize = 128;
 /// Syntax errors reported for one file at most; the rest are not looked for.
 pub const MAX_PARSE_ERRORS: usize = 50;
 
+/// The length in bytes of the number literal at the start of `text` under the grammar's
+/// `number` rule (`1`, `0.5`, `.5`, `1.`, `1e-3`, `2.5E+4`; in `2em` only `2`), or `None`
+/// when `text` does not start with one. Values written on the command line are read with
+/// it, so a number means the same in a model file and in an option.
+pub fn number_literal_len(text: &str) -> Option<usize> {
+    let mut pairs = GalParser::parse(Rule::number, text).ok()?;
+    pairs.next().map(|pair| pair.as_span().end())
+}
+
 /// Parses one `.gal` file. `file` is stamped on every span of the result and the error.
 /// Stops at the first error; [`parse_all`] goes on to report every broken declaration.
 pub fn parse(source: &str, file: FileId) -> Result<ast::Model, ParseError> {
