@@ -1,7 +1,8 @@
-//! What every simulating command (`run`, `fi`, `bench`) shares: compiling a model file to a
-//! kernel, the options they have in common, parsing those options into a
-//! `galvani_sim::RunRequest`, and failures classified by exit status — a `SimError` becomes
-//! the diagnostic the user sees here, and nowhere else.
+//! What every simulating command (`run`, `fi`, `bench`) shares: compiling a model file
+//! (through `galvani-driver`) and reporting its failures, the options they have in common,
+//! parsing those options into a `galvani_sim::RunRequest`, and failures classified by exit
+//! status — a `SimError` or a `DriverError` becomes the diagnostic the user sees here, and
+//! nowhere else.
 
 use crate::cli::Exit;
 use crate::render;
