@@ -6,5 +6,5 @@
 pub mod plot;
 pub mod sketch;
 
-pub use plot::{write_plot, write_xy_plot, PlotError, PlotInput};
+pub use plot::{check_format, write_plot, write_xy_plot, PlotError, PlotInput};
 pub use sketch::sketch;

@@ -79,6 +79,12 @@ impl std::error::Error for PlotError {
     }
 }
 
+/// Checks that `path` names a format a plot can be written in (`.png`, `.svg`), before
+/// anything is drawn or written.
+pub fn check_format(path: &Path) -> Result<(), PlotError> {
+    ImageFormat::of(path).map(|_| ())
+}
+
 /// Draws the traces (one panel per variable, spikes marked as triangles along each panel's
 /// top edge) and, for `n_neurons > 1`, a spike raster below. The format follows the extension.
 pub fn write_plot(path: &Path, input: &PlotInput) -> Result<(), PlotError> {

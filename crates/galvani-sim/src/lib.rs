@@ -13,6 +13,7 @@
 
 pub mod envelope;
 pub mod experiment;
+pub mod files;
 pub mod label;
 pub mod output;
 pub mod params;

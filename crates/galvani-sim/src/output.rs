@@ -2,6 +2,7 @@
 //! memory is bounded by the population, not by the run's length) and the sidecar
 //! `FILE.json` that records how each file was made. Formats are those of `docs/cli.md`.
 
+use crate::files::StagedFile;
 use crate::label::ColumnLabel;
 use galvani_runtime::{Column, RecordSink, SinkError, SpikeSink};
 use sha2::{Digest, Sha256};
@@ -36,13 +37,15 @@ pub struct CsvTrace {
 }
 
 impl CsvTrace {
-    pub fn create(path: &Path, population: usize) -> std::io::Result<CsvTrace> {
-        Ok(CsvTrace {
-            writer: BufWriter::new(File::create(path)?),
+    /// A trace of a population of `population` neurons written to `file` (typically a
+    /// [`crate::files::StagedFile`]'s).
+    pub fn new(file: File, population: usize) -> CsvTrace {
+        CsvTrace {
+            writer: BufWriter::new(file),
             scales: Vec::new(),
             population,
             line: String::new(),
-        })
+        }
     }
 
     pub fn finish(mut self) -> std::io::Result<()> {
@@ -81,8 +84,9 @@ pub struct CsvSpikes {
 }
 
 impl CsvSpikes {
-    pub fn create(path: &Path) -> std::io::Result<CsvSpikes> {
-        let mut writer = BufWriter::new(File::create(path)?);
+    /// Spikes written to `file`, after the header line.
+    pub fn new(file: File) -> std::io::Result<CsvSpikes> {
+        let mut writer = BufWriter::new(file);
         writeln!(writer, "neuron,t [ms]")?;
         Ok(CsvSpikes { writer })
     }
@@ -112,13 +116,14 @@ pub fn sidecar_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Writes the sidecar of `path`: `provenance` (how the run was made) plus what this file
-/// holds. Keys are sorted (serde_json's map), so the bytes are deterministic.
-pub fn write_sidecar(
+/// Stages the sidecar of `path`: `provenance` (how the run was made) plus what this file
+/// holds. Keys are sorted (serde_json's map), so the bytes are deterministic. It replaces
+/// an earlier sidecar only when committed, with the file it describes.
+pub fn stage_sidecar(
     path: &Path,
     what: &str,
     provenance: &serde_json::Value,
-) -> std::io::Result<()> {
+) -> std::io::Result<StagedFile> {
     let mut value = provenance.clone();
     if let Some(map) = value.as_object_mut() {
         map.insert(
@@ -129,7 +134,9 @@ pub fn write_sidecar(
     }
     let mut text = serde_json::to_string_pretty(&value).map_err(std::io::Error::other)?;
     text.push('\n');
-    std::fs::write(sidecar_path(path), text)
+    let staged = StagedFile::create(&sidecar_path(path))?;
+    staged.file()?.write_all(text.as_bytes())?;
+    Ok(staged)
 }
 
 #[cfg(test)]

@@ -487,6 +487,22 @@ pub fn parse_value_spec(text: &str) -> Result<ValueSpec, ValueError> {
     Ok(spec)
 }
 
+/// The files a value or protocol text reads (`file(g.csv)`, in any term): the inputs a
+/// run's outputs must not overwrite. Text that does not tokenize names none.
+pub fn file_paths(text: &str) -> Vec<PathBuf> {
+    tokenize(text)
+        .map(|tokens| {
+            tokens
+                .into_iter()
+                .filter_map(|(token, _)| match token {
+                    Token::Path(path) => Some(PathBuf::from(path)),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Parses a single quantity (`--t`, `--dt`, `--every`).
 pub fn parse_quantity(text: &str) -> Result<Quantity, ValueError> {
     let mut reader = Reader::new(text)?;
@@ -796,6 +812,15 @@ mod tests {
             250.0
         );
         assert_eq!(parse_quantity("-2e-3").unwrap().value, -0.002);
+    }
+
+    #[test]
+    fn file_paths_are_found_in_any_term() {
+        assert_eq!(
+            file_paths("step(1ms, 2ms, 3nA) + file(data/ie.csv)"),
+            vec![PathBuf::from("data/ie.csv")]
+        );
+        assert_eq!(file_paths("linspace(0, 1)"), Vec::<PathBuf>::new());
     }
 
     #[test]

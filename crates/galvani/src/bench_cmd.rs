@@ -127,12 +127,15 @@ fn edit_to_first_result(args: &BenchArgs) -> Result<EditTimes, Failure> {
         .map_err(|e| failure(format!("cannot find the galvani executable: {e}")))?;
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| failure(format!("cannot read `{}`: {e}", args.file.display())))?;
-    let dir = std::env::temp_dir().join(format!("galvani-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| failure(format!("cannot create `{}`: {e}", dir.display())))?;
-    let model_path = dir.join("edited.gal");
-    let spikes_path = dir.join("spikes.csv");
-    let result = (|| {
+    // A private directory, created exclusively (mode 0700, a fresh random name) and removed
+    // when dropped: never one that exists already, where a link could redirect the writes.
+    let dir = tempfile::Builder::new()
+        .prefix("galvani-bench-")
+        .tempdir()
+        .map_err(|e| failure(format!("cannot create a temporary directory: {e}")))?;
+    let model_path = dir.path().join("edited.gal");
+    let spikes_path = dir.path().join("spikes.csv");
+    (|| {
         let mut runs = Vec::with_capacity(args.repeat);
         let mut checks = Vec::with_capacity(args.repeat);
         for edit in 0..args.repeat {
@@ -164,9 +167,7 @@ fn edit_to_first_result(args: &BenchArgs) -> Result<EditTimes, Failure> {
             run_max,
             check_median: median(checks),
         })
-    })();
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    })()
 }
 
 fn time_process(exe: &Path, args: &[&str]) -> Result<Duration, Failure> {

@@ -13,9 +13,11 @@ use galvani_driver::{self as driver, Compiled, DriverError, Sources};
 use galvani_ir::step::Method;
 use galvani_ir::Model;
 use galvani_kernel::Kernel;
+use galvani_sim::files::{self, StagedFile};
+use galvani_sim::output;
 use galvani_sim::values::{self, Expect, ValueError};
 use galvani_sim::{ModelVariable, RunRequest, SimError, Simulator};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// `--method` of every command that takes it (`run`, `fi`, `bench`, `explain`): the
 /// integration methods, each documented in `--help`, so clap rejects any other value and
@@ -216,6 +218,45 @@ pub(crate) fn compile_then(
         Ok(exit) => exit,
         Err(failure) => report_failure(&compiled.sources, failure),
     }
+}
+
+/// Refuses, before anything is written, an output that is an input — the model file or a
+/// `file(…)` named in `value_texts` (the `--input`, `--set` and `--init` values) — and
+/// two outputs (sidecars included) that are one file.
+pub(crate) fn check_outputs<'t>(
+    model: &Path,
+    value_texts: impl Iterator<Item = &'t String>,
+    outputs: &[&Path],
+) -> Result<(), Failure> {
+    // `NAME=VALUE`: the files are in the value.
+    let read: Vec<PathBuf> = value_texts
+        .flat_map(|text| values::file_paths(text.split_once('=').map_or(text.as_str(), |(_, v)| v)))
+        .collect();
+    let mut inputs: Vec<&Path> = vec![model];
+    inputs.extend(read.iter().map(PathBuf::as_path));
+    let sidecars: Vec<PathBuf> = outputs.iter().map(|p| output::sidecar_path(p)).collect();
+    let mut written: Vec<&Path> = outputs.to_vec();
+    written.extend(sidecars.iter().map(PathBuf::as_path));
+    files::check_outputs(&inputs, &written).map_err(|clash| {
+        Failure::user(
+            Diagnostic::error(format!("refusing to write: {clash}"))
+                .with_hint("give every output its own path, different from the inputs"),
+        )
+    })
+}
+
+/// Moves every staged output over its target: the last step of a command that succeeded.
+pub(crate) fn commit(staged: impl IntoIterator<Item = StagedFile>) -> Result<(), Failure> {
+    for file in staged {
+        let target = file.target().to_path_buf();
+        file.commit().map_err(|e| {
+            Failure::user(Diagnostic::error(format!(
+                "cannot write `{}`: {e}",
+                target.display()
+            )))
+        })?;
+    }
+    Ok(())
 }
 
 /// Splits `NAME=VALUE`.

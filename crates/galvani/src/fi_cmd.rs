@@ -6,15 +6,16 @@
 
 use crate::cli::Exit;
 use crate::command::{self, Failure, SimOptions};
-use crate::run_cmd::{draw_failure, io_failure, provenance, write_sidecar};
+use crate::run_cmd::{draw_failure, io_failure, provenance};
 use clap::Args;
 use galvani_diag::Diagnostic;
 use galvani_driver::Compiled;
 use galvani_plot as plot;
-use galvani_sim::output;
+use galvani_sim::files::StagedFile;
+use galvani_sim::output::{self, stage_sidecar};
 use galvani_sim::values::{self, Expect};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// `galvani fi FILE --input NAME --range A..B --points K [options]`
 #[derive(Args, Debug, Clone)]
@@ -56,6 +57,20 @@ fn fi_compiled(args: &FiArgs, compiled: &Compiled, out: &mut dyn Write) -> Resul
     }
     let sim = compiled.simulator();
     let request = command::parse_request(&sim, &args.sim, args.points)?;
+    // Everything is validated before anything is written.
+    if let Some(path) = &args.plot {
+        plot::check_format(path).map_err(|e| draw_failure(path, e))?;
+    }
+    let outputs: Vec<&Path> = [&args.out, &args.plot]
+        .into_iter()
+        .flatten()
+        .map(PathBuf::as_path)
+        .collect();
+    command::check_outputs(
+        &args.file,
+        args.sim.set.iter().chain(&args.sim.init),
+        &outputs,
+    )?;
     let input_id = sim.input(&args.input).map_err(|e| Failure::sim(model, e))?;
     let input = &model.inputs[input_id.index()];
     let amplitude = Expect::declared(
@@ -98,10 +113,35 @@ fn fi_compiled(args: &FiArgs, compiled: &Compiled, out: &mut dyn Write) -> Resul
         &args.sim,
         &[format!("{}=linspace({})", args.input, args.range)],
     );
+    let mut staged = Vec::new();
+    if let Some(path) = &args.out {
+        let file = StagedFile::create(path).map_err(|e| io_failure(path, e))?;
+        file.file()
+            .and_then(|mut f| f.write_all(csv.as_bytes()))
+            .map_err(|e| io_failure(path, e))?;
+        staged.push((file, "firing rate against input"));
+    }
+    if let Some(path) = &args.plot {
+        let picture = StagedFile::create(path).map_err(|e| io_failure(path, e))?;
+        let x_label = header.split(',').next().unwrap_or("input").to_string();
+        plot::write_xy_plot(
+            picture.path(),
+            &format!("{} — f-I curve", model.name),
+            &x_label,
+            "rate [Hz]",
+            &points,
+        )
+        .map_err(|e| draw_failure(path, e))?;
+        staged.push((picture, "plot of firing rate against input"));
+    }
+    let mut sidecars = Vec::new();
+    for (file, what) in staged.iter().filter(|(file, _)| file.is_regular()) {
+        let path = file.target();
+        sidecars.push(stage_sidecar(path, what, &provenance).map_err(|e| io_failure(path, e))?);
+    }
+    command::commit(staged.into_iter().map(|(file, _)| file).chain(sidecars))?;
     match &args.out {
         Some(path) => {
-            std::fs::write(path, &csv).map_err(|e| io_failure(path, e))?;
-            write_sidecar(path, "firing rate against input", &provenance)?;
             // The curve went to a file: say where, and what it found.
             let firing = points.iter().filter(|(_, rate)| *rate > 0.0).count();
             let peak = points.iter().map(|(_, rate)| *rate).fold(0.0, f64::max);
@@ -118,18 +158,6 @@ fn fi_compiled(args: &FiArgs, compiled: &Compiled, out: &mut dyn Write) -> Resul
         None => {
             let _ = out.write_all(csv.as_bytes());
         }
-    }
-    if let Some(path) = &args.plot {
-        let x_label = header.split(',').next().unwrap_or("input").to_string();
-        plot::write_xy_plot(
-            path,
-            &format!("{} — f-I curve", model.name),
-            &x_label,
-            "rate [Hz]",
-            &points,
-        )
-        .map_err(|e| draw_failure(path, e))?;
-        write_sidecar(path, "plot of firing rate against input", &provenance)?;
     }
     Ok(Exit::Success)
 }

@@ -6,7 +6,8 @@ use crate::cli::Exit;
 use crate::command::{self, Failure, SimOptions};
 use galvani_driver::Compiled;
 use galvani_plot::{self as plot, PlotInput};
-use galvani_sim::output::{self, CsvSpikes, CsvTrace};
+use galvani_sim::files::StagedFile;
+use galvani_sim::output::{self, stage_sidecar, CsvSpikes, CsvTrace};
 
 use clap::Args;
 use galvani_diag::Diagnostic;
@@ -76,9 +77,20 @@ pub fn cmd_run(args: &RunArgs, out: &mut dyn Write) -> Exit {
 fn run_compiled(args: &RunArgs, compiled: &Compiled, out: &mut dyn Write) -> Result<Exit, Failure> {
     let model = compiled.model();
     let request = parse_run_request(args, compiled)?;
+    // Everything is validated before anything is written.
+    if let Some(path) = &args.plot {
+        plot::check_format(path).map_err(|e| draw_failure(path, e))?;
+    }
+    let outputs: Vec<&Path> = [&args.out, &args.spikes, &args.plot]
+        .into_iter()
+        .flatten()
+        .map(PathBuf::as_path)
+        .collect();
+    let texts = args.input.iter().chain(&args.sim.set).chain(&args.sim.init);
+    command::check_outputs(&args.file, texts, &outputs)?;
     let sim = compiled.simulator();
     let prepared = sim.prepare(&request).map_err(|e| Failure::sim(model, e))?;
-    let result = run_to_files(args, compiled, &prepared)?;
+    let (result, mut staged) = run_to_files(args, compiled, &prepared)?;
     let provenance = provenance(
         &args.file,
         compiled.model_bytes(),
@@ -88,16 +100,25 @@ fn run_compiled(args: &RunArgs, compiled: &Compiled, out: &mut dyn Write) -> Res
         &args.input,
     );
     let recorded = recorded_names(&prepared);
-    if let Some(path) = &args.out {
-        write_sidecar(path, &format!("trace of {recorded}"), &provenance)?;
-    }
-    if let Some(path) = &args.spikes {
-        write_sidecar(path, "spike times", &provenance)?;
-    }
     if let Some(path) = &args.plot {
-        draw_run(path, compiled, &prepared, &result)?;
-        write_sidecar(path, &format!("plot of {recorded}"), &provenance)?;
+        let picture = StagedFile::create(path).map_err(|e| io_failure(path, e))?;
+        draw_run(&picture, compiled, &prepared, &result)?;
+        staged.push(picture);
     }
+    // The sidecars, each beside the file it describes (none for a device).
+    let mut sidecars = Vec::new();
+    for file in staged.iter().filter(|file| file.is_regular()) {
+        let path = file.target();
+        let what = if Some(path) == args.spikes.as_deref() {
+            "spike times".to_string()
+        } else if Some(path) == args.plot.as_deref() {
+            format!("plot of {recorded}")
+        } else {
+            format!("trace of {recorded}")
+        };
+        sidecars.push(stage_sidecar(path, &what, &provenance).map_err(|e| io_failure(path, e))?);
+    }
+    command::commit(staged.into_iter().chain(sidecars))?;
     let summary = summary_text(
         model,
         compiled,
@@ -180,18 +201,34 @@ fn parse_run_request(args: &RunArgs, compiled: &Compiled) -> Result<RunRequest, 
 }
 
 /// Runs with the CSV writers the options ask for as sinks, and closes them.
+/// Runs with the CSV writers the options ask for as sinks; their files come back staged,
+/// to be committed when everything else has succeeded.
 fn run_to_files(
     args: &RunArgs,
     compiled: &Compiled,
     prepared: &PreparedRun,
-) -> Result<RunResult, Failure> {
+) -> Result<(RunResult, Vec<StagedFile>), Failure> {
     let model = compiled.model();
+    let mut staged = Vec::new();
     let mut trace_file = match &args.out {
-        Some(path) => Some(CsvTrace::create(path, args.n).map_err(|e| io_failure(path, e))?),
+        Some(path) => {
+            let file = StagedFile::create(path).map_err(|e| io_failure(path, e))?;
+            let trace = CsvTrace::new(file.file().map_err(|e| io_failure(path, e))?, args.n);
+            staged.push(file);
+            Some(trace)
+        }
         None => None,
     };
     let mut spikes_file = match &args.spikes {
-        Some(path) => Some(CsvSpikes::create(path).map_err(|e| io_failure(path, e))?),
+        Some(path) => {
+            let file = StagedFile::create(path).map_err(|e| io_failure(path, e))?;
+            let spikes = file
+                .file()
+                .and_then(CsvSpikes::new)
+                .map_err(|e| io_failure(path, e))?;
+            staged.push(file);
+            Some(spikes)
+        }
         None => None,
     };
     let mut progress = Progress::new();
@@ -215,12 +252,12 @@ fn run_to_files(
     if let (Some(file), Some(path)) = (spikes_file, &args.spikes) {
         file.finish().map_err(|e| io_failure(path, e))?;
     }
-    Ok(result)
+    Ok((result, staged))
 }
 
 /// The traces of a few neurons and, for a population, the raster of all.
 fn draw_run(
-    path: &Path,
+    picture: &StagedFile,
     compiled: &Compiled,
     prepared: &PreparedRun,
     result: &RunResult,
@@ -249,7 +286,7 @@ fn draw_run(
         title.push_str(&format!(" (first {PLOTTED_SPIKES} spikes shown)"));
     }
     plot::write_plot(
-        path,
+        picture.path(),
         &PlotInput {
             title: &title,
             series: &series,
@@ -258,7 +295,7 @@ fn draw_run(
             t_end: prepared.config.t_end,
         },
     )
-    .map_err(|e| draw_failure(path, e))
+    .map_err(|e| draw_failure(picture.target(), e))
 }
 
 /// The first recorded column and neuron 0's spikes as text.
@@ -300,14 +337,6 @@ pub(crate) fn draw_failure(path: &Path, error: plot::PlotError) -> Failure {
         "cannot draw `{}`: {error}",
         path.display()
     )))
-}
-
-pub(crate) fn write_sidecar(
-    path: &Path,
-    what: &str,
-    provenance: &serde_json::Value,
-) -> Result<(), Failure> {
-    output::write_sidecar(path, what, provenance).map_err(|e| io_failure(path, e))
 }
 
 /// The provenance recorded in every sidecar.

@@ -1,0 +1,200 @@
+//! What `run` and `fi` write never destroys an input or an earlier result: an output that
+//! is the model or a `file(…)` input (directly, through a symlink or a hard link) is
+//! refused, as are two outputs (sidecars included) that are one file; every argument is
+//! checked before anything is written; a run that fails leaves the previous files and
+//! sidecars as they were; a device output gets no sidecar.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn galvani(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_galvani"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the galvani binary runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A scratch directory holding a copy of `models/lif.gal` as `m.gal`.
+fn scratch() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/lif.gal");
+    let model = dir.path().join("m.gal");
+    std::fs::copy(source, &model).unwrap();
+    (dir, model)
+}
+
+fn refused(output: &Output) -> bool {
+    output.status.code() == Some(1) && stderr(output).contains("refusing to write")
+}
+
+#[test]
+fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
+    let (dir, model) = scratch();
+    let original = std::fs::read(&model).unwrap();
+    std::os::unix::fs::symlink(&model, dir.path().join("link.png")).unwrap();
+    std::fs::hard_link(&model, dir.path().join("hard.csv")).unwrap();
+    std::fs::write(dir.path().join("d.csv"), "t,I\n0,1\n100,1\n").unwrap();
+    let cases: &[&[&str]] = &[
+        &["run", "m.gal", "--t", "1", "--out", "m.gal"],
+        &["run", "m.gal", "--t", "1", "--spikes", "./m.gal"],
+        &["run", "m.gal", "--t", "1", "--plot", "link.png"],
+        &["run", "m.gal", "--t", "1", "--out", "hard.csv"],
+        &[
+            "run", "m.gal", "--t", "1", "--out", "x.csv", "--spikes", "x.csv",
+        ],
+        &[
+            "run",
+            "m.gal",
+            "--t",
+            "1",
+            "--out",
+            "m.gal.json.csv",
+            "--spikes",
+            "m.gal.json.csv",
+        ],
+        &[
+            "run",
+            "m.gal",
+            "--t",
+            "1",
+            "--input",
+            "I_e=file(d.csv)",
+            "--out",
+            "d.csv",
+        ],
+        &[
+            "fi", "m.gal", "--input", "I_e", "--range", "0..3nA", "--points", "2", "--out", "m.gal",
+        ],
+    ];
+    for args in cases {
+        let output = galvani(dir.path(), args);
+        assert!(refused(&output), "{args:?}: {}", stderr(&output));
+        assert_eq!(std::fs::read(&model).unwrap(), original, "{args:?}");
+    }
+    // The sidecar of one output may not be another output either.
+    let output = galvani(
+        dir.path(),
+        &[
+            "run",
+            "m.gal",
+            "--t",
+            "1",
+            "--out",
+            "o.csv",
+            "--spikes",
+            "o.csv.json",
+        ],
+    );
+    assert!(refused(&output), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("d.csv")).unwrap(),
+        "t,I\n0,1\n100,1\n"
+    );
+    assert!(!dir.path().join("x.csv").exists());
+}
+
+#[test]
+fn a_failed_run_leaves_the_previous_results_as_they_were() {
+    let (dir, _) = scratch();
+    let first = galvani(
+        dir.path(),
+        &[
+            "run", "m.gal", "--t", "20", "--input", "I_e=2nA", "--out", "o.csv", "--spikes",
+            "s.csv",
+        ],
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
+    let before: Vec<Vec<u8>> = ["o.csv", "o.csv.json", "s.csv", "s.csv.json"]
+        .map(read)
+        .to_vec();
+    let failures: &[(&[&str], i32)] = &[
+        // An argument error found late (a protocol's shape).
+        (
+            &[
+                "run",
+                "m.gal",
+                "--t",
+                "5",
+                "--input",
+                "I_e=ou(2nA,0.5nA,0ms)",
+                "--out",
+                "o.csv",
+                "--spikes",
+                "s.csv",
+            ],
+            1,
+        ),
+        // A plot format nobody can write.
+        (
+            &[
+                "run", "m.gal", "--t", "5", "--out", "o.csv", "--spikes", "s.csv", "--plot",
+                "x.bmp",
+            ],
+            1,
+        ),
+        // The simulation blows up (tau_m = 0).
+        (
+            &[
+                "run", "m.gal", "--t", "5", "--set", "tau_m=0", "--out", "o.csv", "--spikes",
+                "s.csv",
+            ],
+            2,
+        ),
+    ];
+    for (args, status) in failures {
+        let output = galvani(dir.path(), args);
+        assert_eq!(
+            output.status.code(),
+            Some(*status),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        let after: Vec<Vec<u8>> = ["o.csv", "o.csv.json", "s.csv", "s.csv.json"]
+            .map(read)
+            .to_vec();
+        assert!(after == before, "{args:?} changed the previous results");
+    }
+    assert!(!dir.path().join("x.bmp").exists());
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.starts_with(".galvani-")),
+        "temporary files left behind: {names:?}"
+    );
+}
+
+#[test]
+fn a_device_output_gets_no_sidecar_and_new_files_are_readable_by_others() {
+    let (dir, _) = scratch();
+    let output = galvani(
+        dir.path(),
+        &[
+            "run",
+            "m.gal",
+            "--t",
+            "5",
+            "--out",
+            "/dev/null",
+            "--spikes",
+            "s.csv",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!Path::new("/dev/null.json").exists());
+    assert!(dir.path().join("s.csv.json").exists());
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.path().join("s.csv"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o644, 0o644, "mode {mode:o}");
+}
