@@ -45,6 +45,10 @@ const MAX_TREE_SIZE: u64 = 1 << 20;
 /// Most arena nodes one top-level expression may add by inlining functions (real
 /// expressions add tens); beyond it, inlining stops and is reported.
 const MAX_NODES_PER_ROOT: usize = 1 << 16;
+/// Most user-function calls one top-level expression may inline. The arena shares equal
+/// nodes, so a fan-out (`fn f0(x) = f1(x) + f1(x)` … 33 levels) adds few nodes while its
+/// expansion does 2³³ calls' work: the work itself is bounded here.
+const MAX_INLINED_CALLS_PER_ROOT: usize = 1 << 16;
 /// Largest arena; beyond it lowering stops inlining and reports.
 const MAX_ARENA: usize = 1 << 22;
 
@@ -121,6 +125,8 @@ pub struct Lowerer<'d, 'a> {
     reported_depth: bool,
     /// Arena length when the current root started.
     root_start: usize,
+    /// User-function calls inlined so far in the current root.
+    inlined_calls: usize,
     exhausted: bool,
     /// `internal_display_unit` per dimension (it searches 625 factorings per call).
     pub units: HashMap<Dim, DisplayUnit>,
@@ -148,6 +154,7 @@ impl<'d, 'a> Lowerer<'d, 'a> {
             call_site: None,
             reported_depth: false,
             root_start: 0,
+            inlined_calls: 0,
             exhausted: false,
             units: HashMap::new(),
         }
@@ -210,6 +217,7 @@ impl<'d, 'a> Lowerer<'d, 'a> {
     pub fn lower_root(&mut self, e: &Expr) -> Typed {
         self.reported_depth = false;
         self.root_start = self.arena.len();
+        self.inlined_calls = 0;
         let t = self.lower(e, &[]);
         if let Val::Node(id) = t.val {
             if self.tree_size.get(id.index()).copied().unwrap_or(0) > MAX_TREE_SIZE {
@@ -790,7 +798,11 @@ impl<'d, 'a> Lowerer<'d, 'a> {
             return Typed::poison(span);
         }
         let grown = self.arena.len() - self.root_start;
-        if self.arena.len() >= MAX_ARENA || grown >= MAX_NODES_PER_ROOT {
+        self.inlined_calls += 1;
+        if self.arena.len() >= MAX_ARENA
+            || grown >= MAX_NODES_PER_ROOT
+            || self.inlined_calls > MAX_INLINED_CALLS_PER_ROOT
+        {
             self.exhausted |= self.arena.len() >= MAX_ARENA;
             if !self.reported_depth {
                 self.reported_depth = true;
