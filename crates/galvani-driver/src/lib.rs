@@ -8,8 +8,13 @@ use galvani_diag::{Diagnostic, Diagnostics, FileId};
 use galvani_ir::Model;
 use galvani_sim::Simulator;
 use galvani_syntax::ast;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+/// Largest model file read (real models are kilobytes; the parser answers 100,000 lines in
+/// well under this).
+const MAX_SOURCE_BYTES: u64 = 64 << 20;
 
 /// Every source file loaded in this invocation. `FileId(n)` is the n-th file added.
 #[derive(Default)]
@@ -35,10 +40,22 @@ impl Sources {
     /// Reads a file from disk and adds it. A file that is not UTF-8 is read lossily: the
     /// replacement characters then fail the parser's ASCII check with a diagnostic.
     pub fn load(&mut self, path: &Path) -> Result<FileId, DriverError> {
-        let bytes = std::fs::read(path).map_err(|source| DriverError::Io {
+        let io_error = |source| DriverError::Io {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        // At most MAX_SOURCE_BYTES (+1 to tell a longer file): `/dev/zero` or a huge file
+        // is refused, not read without end.
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|file| file.take(MAX_SOURCE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(io_error)?;
+        if bytes.len() as u64 > MAX_SOURCE_BYTES {
+            return Err(io_error(std::io::Error::other(format!(
+                "a model file is at most {} MB",
+                MAX_SOURCE_BYTES >> 20
+            ))));
+        }
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),

@@ -94,9 +94,21 @@ pub enum SimError {
     /// The kernel rejected a call: a bug in galvani, not in the model.
     #[error("the compiled kernel failed: {0}")]
     Kernel(#[from] KernelError),
+    /// The run would hold more memory than the machine has available.
+    #[error("a population of {n} neurons needs about {} of memory, but {} are available", megabytes(*needed), megabytes(*available))]
+    TooLarge {
+        n: usize,
+        needed: u64,
+        available: u64,
+    },
     /// The step program and the model disagree: a bug in galvani.
     #[error("`{0}` is missing from the step program's layout")]
     MissingFromLayout(String),
+}
+
+/// `1234567890` → `1177 MB`.
+fn megabytes(bytes: u64) -> String {
+    format!("{} MB", bytes.div_ceil(1 << 20))
 }
 
 impl SimError {
@@ -250,13 +262,46 @@ impl<'a, K: Kernel + ?Sized> Simulator<'a, K> {
         }
     }
 
+    /// Bytes a run of `n` neurons holds at once, besides what its sinks keep: the
+    /// population's arrays (states, params, inputs, intermediates, three per event), the
+    /// old states and the event bookkeeping of a step, one recorded row of every variable,
+    /// and per-neuron override and protocol values — `8·n` bytes each.
+    pub fn memory_needed(&self, n: usize) -> u64 {
+        let layout = &self.program.layout;
+        let per_neuron_arrays = 2 * layout.states.len()
+            + layout.params.len()
+            + 2 * layout.inputs.len()
+            + 2 * layout.intermediates.len()
+            + 6 * self.program.events.len()
+            + 2;
+        (n as u64)
+            .saturating_mul(per_neuron_arrays as u64)
+            .saturating_mul(8)
+    }
+
+    /// Refuses a population whose arrays would not fit in the memory available now
+    /// (`MemAvailable` of `/proc/meminfo`), before anything is allocated; where that
+    /// cannot be read, allocation is fallible instead (`ConfigError::PopulationTooLarge`).
+    pub fn check_memory(&self, n: usize) -> Result<(), SimError> {
+        if n == 0 {
+            return Err(SimError::EmptyPopulation);
+        }
+        let needed = self.memory_needed(n);
+        match available_memory() {
+            Some(available) if needed > available => Err(SimError::TooLarge {
+                n,
+                needed,
+                available,
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Validates `request` and builds the runtime's configuration: overrides and
     /// protocols into layout slots, the resting state when asked, the recording interval
     /// in steps, and the step count.
     pub fn prepare(&self, request: &RunRequest) -> Result<PreparedRun, SimError> {
-        if request.n == 0 {
-            return Err(SimError::EmptyPopulation);
-        }
+        self.check_memory(request.n)?;
         let layout = &self.program.layout;
         let mut config = RunConfig::new(request.t_end, request.dt, request.n);
         config.seed = request.seed;
@@ -447,6 +492,15 @@ impl<'a, K: Kernel + ?Sized> Simulator<'a, K> {
             RunError::Kernel(e) => SimError::Kernel(e),
         }
     }
+}
+
+/// Bytes of memory available for new allocations, from `/proc/meminfo` (Linux); `None`
+/// where it cannot be read.
+fn available_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kilobytes: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kilobytes.checked_mul(1024)
 }
 
 fn unknown<'n>(kind: NameKind, name: &str, names: impl Iterator<Item = &'n String>) -> SimError {

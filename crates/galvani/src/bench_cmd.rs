@@ -20,6 +20,9 @@ use std::time::{Duration, Instant};
 
 /// Simulated time of the edit → first result run, as in the promise: 100 ms.
 const EDIT_RUN_T: &str = "100ms";
+/// Most repetitions of a measurement: a median of more says nothing new, and every one
+/// spawns processes.
+const MAX_REPEAT: usize = 1000;
 /// Time step of the throughput runs (ms): `run`'s default.
 const THROUGHPUT_DT: f64 = 0.025;
 
@@ -61,6 +64,12 @@ fn bench_compiled(
         return Err(failure(
             "invalid bench: --repeat, --n and --steps must be at least 1".to_string(),
         ));
+    }
+    if args.repeat > MAX_REPEAT {
+        return Err(failure(format!(
+            "invalid bench: --repeat {} is more than {MAX_REPEAT} repetitions",
+            args.repeat
+        )));
     }
     let model = &compiled.checked.model;
     let method = compiled.program.method;

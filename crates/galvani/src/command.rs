@@ -164,6 +164,10 @@ impl Failure {
             SimError::Sink(e) => {
                 Failure::user(Diagnostic::error(format!("writing results failed: {e}")))
             }
+            SimError::TooLarge { .. } => Failure::user(
+                Diagnostic::error(format!("the run does not fit in memory: {error}"))
+                    .with_hint("simulate fewer neurons (a smaller --n or fewer --points)"),
+            ),
             SimError::Kernel(_) | SimError::MissingFromLayout(_) => {
                 Failure::internal(error.to_string())
             }
@@ -294,6 +298,8 @@ pub(crate) fn parse_request<K: Kernel + ?Sized>(
     n: usize,
 ) -> Result<RunRequest, Failure> {
     let model = sim.model;
+    // Before any per-neuron value is allocated.
+    sim.check_memory(n).map_err(|e| Failure::sim(model, e))?;
     let dimensionless = model.dimensionless;
     let t_end = parse_time("--t", "the simulated time --t", &options.t, dimensionless)?;
     let dt = parse_time("--dt", "the time step --dt", &options.dt, dimensionless)?;
