@@ -267,6 +267,13 @@ fn palette(index: usize) -> RGBColor {
 
 /// Tick labels without float noise: at most 6 decimals, trailing zeros dropped, no `-0`.
 fn tick_label(value: &f64) -> String {
+    // Huge values in scientific notation (`1.7e308` is 309 digits written out).
+    if value.abs() >= 1e7 {
+        let text = format!("{value:.3e}");
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+        return format!("{mantissa}e{exponent}");
+    }
     let text = format!("{value:.6}");
     let trimmed = text.trim_end_matches('0').trim_end_matches('.');
     if trimmed == "-0" {
@@ -307,7 +314,21 @@ fn padded_range(values: impl Iterator<Item = f64>, low_pad: f64, high_pad: f64) 
     } else {
         (min - span / 2.0, max + span / 2.0)
     };
-    (min - low_pad * span, max + high_pad * span)
+    // Near ±f64::MAX the padding overflows to ±∞, and plotters never finishes placing
+    // ticks on an infinite axis: keep both ends, and the width, finite.
+    let low = (min - low_pad * span).clamp(-f64::MAX, f64::MAX);
+    let high = (max + high_pad * span).clamp(-f64::MAX, f64::MAX);
+    let (low, high) = if high > low {
+        (low, high)
+    } else {
+        (low - 1.0_f64.max(low.abs() * 0.1), high)
+    };
+    if (high - low).is_finite() {
+        (low, high)
+    } else {
+        // Values from near −MAX to near +MAX: no finite axis holds them all.
+        (low / 2.0, high / 2.0)
+    }
 }
 
 /// A series ready to draw: decimated, split at non-finite values.
@@ -1019,10 +1040,37 @@ mod tests {
     }
 
     #[test]
+    fn a_trace_near_the_largest_double_is_drawn_on_a_finite_axis() {
+        let (low, high) = padded_range([1.7e308, 1.7e308].into_iter(), 0.05, 0.12);
+        assert!(low.is_finite() && high.is_finite() && high > low && (high - low).is_finite());
+        let (low, high) = padded_range([-f64::MAX, f64::MAX].into_iter(), 0.05, 0.12);
+        assert!(low.is_finite() && high.is_finite() && (high - low).is_finite());
+        let series = [Series {
+            label: label("V", "mV", None),
+            times: vec![0.0],
+            values: vec![1.7e308],
+        }];
+        let svg = render_svg(&TraceFigure::new(&PlotInput {
+            title: "huge",
+            series: &series,
+            spikes: &[],
+            n_neurons: 1,
+            t_end: 0.0,
+        }))
+        .unwrap();
+        assert!(
+            svg.contains("e308"),
+            "the axis is labelled in scientific notation"
+        );
+    }
+
+    #[test]
     fn tick_and_neuron_labels_carry_no_float_noise() {
         assert_eq!(tick_label(&-0.0000001), "0");
         assert_eq!(tick_label(&0.30000000000000004), "0.3");
         assert_eq!(tick_label(&-80.0), "-80");
+        assert_eq!(tick_label(&1.7e308), "1.7e308");
+        assert_eq!(tick_label(&-2.5e9), "-2.5e9");
         assert_eq!(neuron_label(&2.0), "2");
         assert_eq!(neuron_label(&1.5), "");
     }
