@@ -75,6 +75,12 @@ pub enum SimError {
     },
     #[error("input `{0}` is given more than one protocol")]
     DuplicateInput(String),
+    /// A param or a state is given more than one value.
+    #[error("{} `{name}` is given more than one value", kind.noun())]
+    DuplicateValue { kind: NameKind, name: String },
+    /// `T > 0` rounds to no step of `dt`: the run would compute nothing.
+    #[error("the simulated time {t_end} ms is shorter than half a step of {dt} ms, so no step would run")]
+    NoStep { t_end: f64, dt: f64 },
     #[error(transparent)]
     Rest(#[from] RestError),
     /// The simulation produced NaN or ±∞ (exit status 2 of `galvani run`).
@@ -128,10 +134,11 @@ pub struct RunRequest {
     pub n: usize,
     /// Seed of every random stream.
     pub seed: u64,
-    /// Param overrides: one value for all neurons, or one per neuron. A later override of
-    /// the same param replaces an earlier one.
+    /// Param overrides: one value for all neurons, or one per neuron; each param at most
+    /// once.
     pub params: Vec<(ParamId, Vec<f64>)>,
-    /// Initial-value overrides, as `params`; they win over `init_rest` for their state.
+    /// Initial-value overrides, as `params` (each state at most once); they win over
+    /// `init_rest` for their state.
     pub inits: Vec<(StateId, Vec<f64>)>,
     /// Start every (other) state at the resting state of its neuron's params.
     pub init_rest: bool,
@@ -306,12 +313,25 @@ impl<'a, K: Kernel + ?Sized> Simulator<'a, K> {
         let mut config = RunConfig::new(request.t_end, request.dt, request.n);
         config.seed = request.seed;
         for (param, values) in &request.params {
-            let slot = self.slot(&layout.params, &self.model.params[param.index()].name)?;
-            config.params.retain(|(s, _)| *s != slot);
+            let name = &self.model.params[param.index()].name;
+            let slot = self.slot(&layout.params, name)?;
+            if config.params.iter().any(|(s, _)| *s == slot) {
+                return Err(SimError::DuplicateValue {
+                    kind: NameKind::Param,
+                    name: name.clone(),
+                });
+            }
             config.params.push((slot, per_neuron(values)));
         }
         for (state, values) in &request.inits {
-            let slot = self.slot(&layout.states, &self.model.states[state.index()].name)?;
+            let name = &self.model.states[state.index()].name;
+            let slot = self.slot(&layout.states, name)?;
+            if config.inits.iter().any(|(s, _)| *s == slot) {
+                return Err(SimError::DuplicateValue {
+                    kind: NameKind::State,
+                    name: name.clone(),
+                });
+            }
             config.inits.push((slot, per_neuron(values)));
         }
         if request.init_rest {
@@ -330,6 +350,12 @@ impl<'a, K: Kernel + ?Sized> Simulator<'a, K> {
             config.record_every = galvani_runtime::steps_of(interval, request.dt).max(1);
         }
         let steps = config.steps()?;
+        if steps == 0 && request.t_end > 0.0 {
+            return Err(SimError::NoStep {
+                t_end: request.t_end,
+                dt: request.dt,
+            });
+        }
         let columns = self.column_labels(&config);
         Ok(PreparedRun {
             config,

@@ -16,7 +16,7 @@ use galvani_kernel::Kernel;
 use galvani_sim::files::{self, StagedFile};
 use galvani_sim::output;
 use galvani_sim::values::{self, Expect, ValueError};
-use galvani_sim::{ModelVariable, RunRequest, SimError, Simulator};
+use galvani_sim::{ModelVariable, NameKind, RunRequest, SimError, Simulator};
 use std::path::{Path, PathBuf};
 
 /// `--method` of every command that takes it (`run`, `fi`, `bench`, `explain`): the
@@ -121,6 +121,21 @@ impl Failure {
                 name,
                 candidates,
             } => unknown(kind.noun(), &name, &candidates),
+            SimError::DuplicateValue { kind, name } => {
+                let option = if kind == NameKind::Param {
+                    "--set"
+                } else {
+                    "--init"
+                };
+                Failure::user(
+                    Diagnostic::error(format!("{option} `{name}` is given more than once"))
+                        .with_hint(format!("give each {} one {option}", kind.noun())),
+                )
+            }
+            SimError::NoStep { .. } => Failure::user(
+                Diagnostic::error(format!("invalid --t: {error}"))
+                    .with_hint("use a smaller --dt, or a longer --t"),
+            ),
             SimError::DuplicateInput(name) => Failure::user(
                 Diagnostic::error(format!("--input `{name}` is given more than once"))
                     .with_hint("combine protocols with `+`: step(…) + sine(…)"),

@@ -1,0 +1,59 @@
+//! Arguments that would silently run something else than asked get a diagnostic and exit
+//! status 1: a time step longer than the simulated time (no step would run), a param or
+//! an initial value given twice (as an input given twice already was).
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn galvani(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_galvani"))
+        .args(args)
+        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the galvani binary runs")
+}
+
+fn refused_with(args: &[&str], message: &str) {
+    let output = galvani(args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+    assert!(stderr.contains(message), "{args:?}: {stderr}");
+}
+
+#[test]
+fn a_step_longer_than_the_run_is_refused() {
+    refused_with(
+        &["run", "models/lif.gal", "--t", "100", "--dt", "1e30"],
+        "no step would run",
+    );
+    // T = 0 asks for the initial state only, and gets it.
+    let output = galvani(&["run", "models/lif.gal", "--t", "0", "--summary", "json"]);
+    assert!(output.status.success());
+}
+
+#[test]
+fn a_value_given_twice_is_refused() {
+    refused_with(
+        &[
+            "run",
+            "models/lif.gal",
+            "--set",
+            "tau_m=5",
+            "--set",
+            "tau_m=20",
+        ],
+        "--set `tau_m` is given more than once",
+    );
+    refused_with(
+        &[
+            "run",
+            "models/lif.gal",
+            "--init",
+            "V=-60",
+            "--init",
+            "V=-70",
+        ],
+        "--init `V` is given more than once",
+    );
+}
