@@ -77,9 +77,33 @@ fn at<'a>(params: &'a [f64], inputs: &'a [f64], states: &'a [f64]) -> Point<'a> 
     }
 }
 
-/// The resting state for the given (internal) param and input values, starting from
-/// `start`.
+/// The resting state for the given (internal) param and input values, looked for from
+/// `start` and, when Newton's method fails there, from a few points around it (`y ± 1`,
+/// `y ± 10` in every state: `dV/dt = 1 − √V` has an infinite slope at its declared start
+/// V = 0 but a rest state at V = 1). The error is the one from `start`.
 pub fn rest_state(
+    jacobian: &Jacobian,
+    params: &[f64],
+    inputs: &[f64],
+    start: &[f64],
+) -> Result<Vec<f64>, RestError> {
+    let first = match newton(jacobian, params, inputs, start) {
+        Ok(y) => return Ok(y),
+        Err(error) => error,
+    };
+    for shift in [1.0, -1.0, 10.0, -10.0] {
+        let moved: Vec<f64> = start.iter().map(|y| y + shift).collect();
+        if let Ok(y) = newton(jacobian, params, inputs, &moved) {
+            return Ok(y);
+        }
+    }
+    Err(first)
+}
+
+/// Damped Newton from `start`. Converged when every rate is negligible against the
+/// state's own scale *and* the Newton step is too: a small rate alone is not a fixed point
+/// (`dV/dt = exp(V)` gets as small as you like and has none).
+fn newton(
     jacobian: &Jacobian,
     params: &[f64],
     inputs: &[f64],
@@ -93,12 +117,18 @@ pub fn rest_state(
         if residual.is_nan() {
             return Err(RestError::NoConvergence { residual });
         }
-        // Converged when every rate is negligible against the state's own scale.
-        if residual <= 1e-13 * (1.0 + max_abs(&y)) {
-            return Ok(y);
+        let scale = 1.0 + max_abs(&y);
+        let step = solve(jacobian.matrix(at(params, inputs, &y)), fy.clone());
+        if residual <= 1e-13 * scale {
+            match &step {
+                // A singular Jacobian at a zero of f: a rest state that is not isolated
+                // in some direction; it is still a rest state.
+                None => return Ok(y),
+                Some(step) if max_abs(step) <= 1e-6 * scale => return Ok(y),
+                Some(_) => {}
+            }
         }
-        let step = solve(jacobian.matrix(at(params, inputs, &y)), fy.clone())
-            .ok_or(RestError::Singular)?;
+        let step = step.ok_or(RestError::Singular)?;
         let mut lambda = 1.0;
         loop {
             let candidate: Vec<f64> = y

@@ -179,3 +179,27 @@ fn steady_rates_match_the_closed_form_lif_rate() {
         );
     }
 }
+
+#[test]
+fn the_rest_state_is_a_fixed_point_found_around_the_start_too() {
+    let rest_of = |text: &str| {
+        let (linearized, program) = compile(text);
+        let kernel = Interpreter::new(&program).unwrap();
+        let sim = Simulator::new(&linearized, &program, &kernel);
+        let mut request = RunRequest::new(0.0, 0.1, 1);
+        request.init_rest = true;
+        sim.prepare(&request).map(|prepared| prepared.config.inits)
+    };
+    // dV/dt = exp(V) gets as small as you like and has no zero: an error, not V = −27.
+    match rest_of("model e \"no rest\"\nstate V = 0\ndV/dt = exp(V)\n") {
+        Err(SimError::Rest(galvani_sim::RestError::NoConvergence { .. })) => {}
+        other => panic!("expected no convergence, got {other:?}"),
+    }
+    // dV/dt = 1 − √V has an infinite slope at its start V = 0 and a rest state at V = 1.
+    let inits = rest_of("model s \"sqrt\"\nstate V = 0\ndV/dt = 1 - sqrt(V)\n").unwrap();
+    assert_eq!(inits.len(), 1);
+    match &inits[0].1 {
+        galvani_runtime::Values::Uniform(v) => assert!((v - 1.0).abs() < 1e-12, "{v}"),
+        other => panic!("{other:?}"),
+    }
+}
