@@ -599,15 +599,25 @@ pub fn read_column(path: &Path, columns: usize) -> Result<Vec<Vec<f64>>, ValueEr
             Err(_) if rows.is_empty() && number == 0 => continue, // a header line
             _ => {
                 return Err(ValueError::new(format!(
-                    "`{}` line {}: expected {columns} number{} separated by commas, found `{line}`",
+                    "`{}` line {}: expected {columns} number{} separated by commas, found `{}`",
                     path.display(),
                     number + 1,
-                    if columns == 1 { "" } else { "s" }
+                    if columns == 1 { "" } else { "s" },
+                    shortened(line)
                 )))
             }
         }
     }
     Ok(rows)
+}
+
+/// At most 60 characters of `line` for a message (a bad line may be megabytes long).
+fn shortened(line: &str) -> String {
+    const SHOWN: usize = 60;
+    match line.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_string(),
+    }
 }
 
 /// What an input's protocol needs to know about the input.
@@ -812,6 +822,18 @@ mod tests {
             250.0
         );
         assert_eq!(parse_quantity("-2e-3").unwrap().value, -0.002);
+    }
+
+    #[test]
+    fn a_bad_csv_line_is_quoted_shortened() {
+        let dir = std::env::temp_dir().join(format!("galvani-values-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bad.csv");
+        std::fs::write(&path, format!("1\n{}\n", "x".repeat(100_000))).unwrap();
+        let error = read_column(&path, 1).unwrap_err();
+        assert!(error.message.len() < 300, "{}", error.message.len());
+        assert!(error.message.contains("line 2") && error.message.ends_with("…`"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -153,26 +153,39 @@ impl Failure {
                 let mut d = Diagnostic::error(format!(
                     "the simulation failed: `{name}` of neuron {neuron} became NaN or infinite at t = {t} ms"
                 ));
-                match variable {
+                // The hint fits where the value came from: an integration that blew up,
+                // or a value the step never touches.
+                let integration = "try a smaller --dt, or --method expeuler, which stays stable for stiff equations";
+                let hint = match variable {
                     ModelVariable::State(s) => {
                         d = d.with_primary(
                             model.states[s.index()].ode_span,
                             "this equation produced it",
                         );
+                        integration
                     }
                     ModelVariable::Intermediate(i) => {
                         d = d.with_primary(
                             model.intermediates[i.index()].span,
                             "this value became NaN or infinite",
                         );
+                        integration
                     }
-                    _ => {}
-                }
+                    ModelVariable::Param(p) => {
+                        d = d.with_primary(model.params[p.index()].span, "this param");
+                        "check the param's value and the values it is computed from (and --set)"
+                    }
+                    ModelVariable::Input(i) => {
+                        d = d.with_primary(model.inputs[i.index()].span, "this input");
+                        "check the input's default and its --input protocol"
+                    }
+                    ModelVariable::Refractory(_) => {
+                        "check the refractory period's expression and the params it uses"
+                    }
+                };
                 Failure {
                     exit: Exit::SimulationFailed,
-                    diagnostics: vec![d.with_hint(
-                        "try a smaller --dt, or --method expeuler, which stays stable for stiff equations",
-                    )],
+                    diagnostics: vec![d.with_hint(hint)],
                 }
             }
             SimError::Config(e) => Failure::user(Diagnostic::error(format!("invalid run: {e}"))),

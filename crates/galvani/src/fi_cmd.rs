@@ -112,6 +112,7 @@ fn fi_compiled(args: &FiArgs, compiled: &Compiled, out: &mut dyn Write) -> Resul
         compiled,
         &args.sim,
         &[format!("{}=linspace({})", args.input, args.range)],
+        None,
     );
     let mut staged = Vec::new();
     if let Some(path) = &args.out {

@@ -98,6 +98,7 @@ fn run_compiled(args: &RunArgs, compiled: &Compiled, out: &mut dyn Write) -> Res
         compiled,
         &args.sim,
         &args.input,
+        args.every.as_deref(),
     );
     let recorded = recorded_names(&prepared);
     if let Some(path) = &args.plot {
@@ -347,6 +348,7 @@ pub(crate) fn provenance(
     compiled: &Compiled,
     options: &SimOptions,
     inputs: &[String],
+    every: Option<&str>,
 ) -> serde_json::Value {
     serde_json::json!({
         "galvani": env!("CARGO_PKG_VERSION"),
@@ -360,7 +362,24 @@ pub(crate) fn provenance(
         "inputs": inputs,
         "set": options.set,
         "init": options.init,
+        "every": every,
+        "input_files": input_files(inputs.iter().chain(&options.set).chain(&options.init)),
     })
+}
+
+/// Every `file(…)` a run read, with the SHA-256 of its bytes (`null` if it cannot be read
+/// again), so a sidecar says which data made the result.
+fn input_files<'t>(texts: impl Iterator<Item = &'t String>) -> serde_json::Value {
+    let files: Vec<serde_json::Value> = texts
+        .flat_map(|text| values::file_paths(text.split_once('=').map_or(text.as_str(), |(_, v)| v)))
+        .map(|path| {
+            let sha256 = std::fs::read(&path)
+                .ok()
+                .map(|bytes| output::sha256_hex(&bytes));
+            serde_json::json!({ "path": path.display().to_string(), "sha256": sha256 })
+        })
+        .collect();
+    serde_json::Value::Array(files)
 }
 
 fn summary_text(

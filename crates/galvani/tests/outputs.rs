@@ -198,3 +198,51 @@ fn a_device_output_gets_no_sidecar_and_new_files_are_readable_by_others() {
         .mode();
     assert_eq!(mode & 0o644, 0o644, "mode {mode:o}");
 }
+
+#[test]
+fn a_sidecar_records_the_recording_interval_and_the_input_files() {
+    let (dir, _) = scratch();
+    std::fs::write(dir.path().join("d.csv"), "t,I\n0,1\n100,1\n").unwrap();
+    let output = galvani(
+        dir.path(),
+        &[
+            "run",
+            "m.gal",
+            "--t",
+            "5",
+            "--every",
+            "0.5ms",
+            "--input",
+            "I_e=file(d.csv)",
+            "--out",
+            "o.csv",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let sidecar: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("o.csv.json")).unwrap()).unwrap();
+    assert_eq!(sidecar["every"], "0.5ms");
+    assert_eq!(sidecar["input_files"][0]["path"], "d.csv");
+    // SHA-256 of the file's bytes, as `sha256sum` prints it.
+    assert_eq!(
+        sidecar["input_files"][0]["sha256"],
+        sha256_of(b"t,I\n0,1\n100,1\n").as_str()
+    );
+}
+
+/// The digest computed independently of galvani, by the system's `sha256sum`.
+fn sha256_of(bytes: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("sha256sum runs");
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
