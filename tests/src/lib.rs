@@ -43,8 +43,8 @@ pub fn load(path: &Path) -> (Sources, galvani_diag::FileId) {
 /// Checks a model file, returning the checked model or the rendered diagnostics.
 pub fn check_file(path: &Path) -> Result<(Sources, Checked), String> {
     let (sources, file) = load(path);
-    match driver::check(&sources, file) {
-        Ok(checked) => Ok((sources, checked)),
+    match driver::linearize(&sources, file) {
+        Ok((checked, _)) => Ok((sources, checked)),
         Err(diagnostics) => Err(render_all(&sources, diagnostics.iter())),
     }
 }

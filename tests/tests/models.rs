@@ -18,10 +18,15 @@ fn every_model_checks_and_matches_its_stage_snapshots() {
             .model
             .verify()
             .unwrap_or_else(|e| panic!("{}: checked model fails verify(): {e}", path.display()));
-        let warnings = render_all(&sources, checked.warnings.iter());
+        // The library's only warnings are the rate singularities rewritten with `exprel`.
+        let unexpected = checked
+            .warnings
+            .iter()
+            .filter(|w| w.code != Some(galvani_diag::codes::SINGULARITY_REWRITE));
+        let warnings = render_all(&sources, unexpected);
         assert!(
             warnings.is_empty(),
-            "{} has front-end warnings:\n{warnings}",
+            "{} has unexpected warnings:\n{warnings}",
             path.display()
         );
         insta::assert_snapshot!("ast", galvani_syntax::print_ast(&checked.ast));

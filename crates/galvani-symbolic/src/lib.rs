@@ -74,7 +74,10 @@ impl SymbolicError {
             SymbolicError::TooDeep { span, .. } => Diagnostic::error(self.to_string())
                 .with_code(codes::TOO_DEEP)
                 .with_primary(*span, "this expression")
-                .with_hint("split it with named intermediate values that are less nested"),
+                .with_note(
+                    "named intermediate values are substituted into the equations, so a chain of them nests as deep as one long expression",
+                )
+                .with_hint("make the chain of intermediates (or of nested calls) shorter"),
             _ => Diagnostic::bug(self.to_string()).with_code(codes::INTERNAL),
         }
     }

@@ -192,9 +192,14 @@ fn cmd_check(files: &[PathBuf], out: &mut dyn Write) -> Exit {
     let mut status = Exit::Success;
     let mut failed = 0;
     for path in files {
-        let result = sources
-            .load(path)
-            .and_then(|file| driver::check(&sources, file).map_err(DriverError::from));
+        // Through the linear forms: whatever passes `check` also compiles (an expression
+        // too deep once intermediates are substituted is reported here), and `check` shows
+        // the warnings `explain` shows.
+        let result = sources.load(path).and_then(|file| {
+            driver::linearize(&sources, file)
+                .map(|(checked, _)| checked)
+                .map_err(DriverError::from)
+        });
         match result {
             Ok(checked) => {
                 render::emit_stderr(&sources, &checked.warnings);
