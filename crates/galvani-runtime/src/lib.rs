@@ -122,6 +122,15 @@ pub enum RunError {
         neuron: usize,
         t: f64,
     },
+    /// An event started a refractory period shorter than zero (`t` in ms, `duration` in
+    /// ms).
+    #[error("event {event} of neuron {neuron} started a negative refractory period ({duration} ms) at t = {t} ms")]
+    NegativeRefractory {
+        event: usize,
+        neuron: usize,
+        t: f64,
+        duration: f64,
+    },
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// The kernel rejected a call: a bug in the runtime or the code generator.

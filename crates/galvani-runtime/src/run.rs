@@ -359,6 +359,15 @@ fn start_refractory(
         if !duration.is_finite() {
             return Err(non_finite(Variable::Refractory(e), i, t));
         }
+        // A negative period would be read as none: say so instead.
+        if duration < 0.0 {
+            return Err(RunError::NegativeRefractory {
+                event: e,
+                neuron: i,
+                t,
+                duration,
+            });
+        }
         let steps = steps_of(duration, dt);
         event.refractory_left[i] = steps;
         if steps > 0 {

@@ -92,6 +92,14 @@ pub enum SimError {
         neuron: usize,
         t: f64,
     },
+    /// An event's refractory period came out negative (a value given with `--set`, say).
+    #[error("the refractory period of event {event} is {duration} ms for neuron {neuron} at t = {t} ms; it must be ≥ 0")]
+    NegativeRefractory {
+        event: usize,
+        neuron: usize,
+        t: f64,
+        duration: f64,
+    },
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// A result sink failed (writing a CSV file, say).
@@ -513,6 +521,17 @@ impl<'a, K: Kernel + ?Sized> Simulator<'a, K> {
                     None => SimError::MissingFromLayout(name),
                 }
             }
+            RunError::NegativeRefractory {
+                event,
+                neuron,
+                t,
+                duration,
+            } => SimError::NegativeRefractory {
+                event,
+                neuron,
+                t,
+                duration,
+            },
             RunError::Config(e) => SimError::Config(e),
             RunError::Sink(e) => SimError::Sink(e),
             RunError::Kernel(e) => SimError::Kernel(e),

@@ -132,6 +132,14 @@ impl Failure {
                         .with_hint(format!("give each {} one {option}", kind.noun())),
                 )
             }
+            SimError::NegativeRefractory { event, .. } => {
+                let mut d = Diagnostic::error(format!("the simulation stopped: {error}"));
+                if let Some(id) = model.events.get(event).and_then(|e| e.refractory) {
+                    let span = model.exprs.span(id);
+                    d = d.with_primary(span, "this refractory period");
+                }
+                Failure::user(d.with_hint("check the values it is computed from (and --set)"))
+            }
             SimError::NoStep { .. } => Failure::user(
                 Diagnostic::error(format!("invalid --t: {error}"))
                     .with_hint("use a smaller --dt, or a longer --t"),

@@ -57,3 +57,20 @@ fn a_value_given_twice_is_refused() {
         "--init `V` is given more than once",
     );
 }
+
+#[test]
+fn a_negative_refractory_period_is_an_error_not_no_refractoriness() {
+    refused_with(
+        &[
+            "run",
+            "models/lif.gal",
+            "--input",
+            "I_e=2nA",
+            "--set",
+            "t_ref=-5",
+            "--t",
+            "100",
+        ],
+        "it must be ≥ 0",
+    );
+}
