@@ -1,6 +1,8 @@
-//! Arguments that would silently run something else than asked get a diagnostic and exit
-//! status 1: a time step longer than the simulated time (no step would run), a param or
-//! an initial value given twice (as an input given twice already was).
+//! Arguments that would silently run something else than asked, or exhaust the machine,
+//! get a diagnostic and exit status 1 — never a hang, an abort or a panic: a time step
+//! longer than the simulated time (no step would run), a param or an initial value given
+//! twice (as an input given twice already was), a negative refractory period, an endless
+//! model file, a population that cannot fit in memory, a benchmark without end.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -19,6 +21,7 @@ fn refused_with(args: &[&str], message: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
     assert!(stderr.contains(message), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
 }
 
 #[test]
@@ -72,5 +75,54 @@ fn a_negative_refractory_period_is_an_error_not_no_refractoriness() {
             "100",
         ],
         "it must be ≥ 0",
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn an_endless_model_file_is_refused() {
+    refused_with(&["check", "/dev/zero"], "a model file is at most 64 MB");
+}
+
+#[test]
+fn a_population_larger_than_memory_is_refused_before_allocating() {
+    let message = "the run does not fit in memory";
+    refused_with(&["run", "models/hh.gal", "--n", "100000000000"], message);
+    refused_with(
+        &[
+            "run",
+            "models/hh.gal",
+            "--n",
+            "100000000000",
+            "--set",
+            "g_Na=linspace(100, 140)",
+        ],
+        message,
+    );
+    refused_with(
+        &[
+            "fi",
+            "models/hh.gal",
+            "--input",
+            "I_e",
+            "--range",
+            "0..10",
+            "--points",
+            "18446744073709551615",
+        ],
+        message,
+    );
+}
+
+#[test]
+fn a_benchmark_without_end_is_refused() {
+    refused_with(
+        &[
+            "bench",
+            "models/lif.gal",
+            "--repeat",
+            "18446744073709551615",
+        ],
+        "more than 1000 repetitions",
     );
 }
