@@ -29,10 +29,14 @@ on V > V_th {
 ";
 
 fn compile(text: &str) -> (Linearized, StepProgram) {
+    compile_with(text, Method::ExpEuler)
+}
+
+fn compile_with(text: &str, method: Method) -> (Linearized, StepProgram) {
     let ast = galvani_syntax::parse_all(text, galvani_diag::FileId(0)).expect("parses");
     let model = galvani_check::check(&ast).expect("checks").model;
     let linearized = galvani_symbolic::linearize(&model).expect("linearizes");
-    let program = galvani_symbolic::discretize(&linearized, Method::ExpEuler).expect("discretizes");
+    let program = galvani_symbolic::discretize(&linearized, method).expect("discretizes");
     (linearized, program)
 }
 
@@ -201,5 +205,34 @@ fn the_rest_state_is_a_fixed_point_found_around_the_start_too() {
     match &inits[0].1 {
         galvani_runtime::Values::Uniform(v) => assert!((v - 1.0).abs() < 1e-12, "{v}"),
         other => panic!("{other:?}"),
+    }
+}
+
+/// `dV/dt = 1 − √V` from V = 0 has an infinite slope `∂f/∂V` at its start: the exponential
+/// methods' weight φ(−B·dt) would be φ(−∞) = 0 and freeze V at 0 forever. They take the
+/// explicit step there instead, and then follow the exact solution
+/// `t = −2√V − 2 ln(1 − √V)` (V(2 ms) = 0.7079634854…).
+#[test]
+fn an_infinite_slope_does_not_freeze_the_exponential_methods() {
+    let text = "model s \"sqrt\"\nstate V = 0\ndV/dt = 1 - sqrt(V)\n";
+    let exact = 0.7079634854153579;
+    for method in [Method::ExpEuler, Method::ExpEuler2] {
+        let (linearized, program) = compile_with(text, method);
+        let kernel = Interpreter::new(&program).unwrap();
+        let sim = Simulator::new(&linearized, &program, &kernel);
+        let mut request = RunRequest::new(2.0, 0.025, 1);
+        request.record = vec![Recorded::State(0)];
+        let prepared = sim.prepare(&request).unwrap();
+        let mut trace = galvani_runtime::Trace::default();
+        let sinks = Sinks {
+            record: vec![&mut trace],
+            ..Sinks::default()
+        };
+        sim.run(&prepared, sinks).unwrap();
+        let last = *trace.rows.last().unwrap().first().unwrap();
+        assert!(
+            (last - exact).abs() < 1e-3,
+            "{method:?}: V(2) = {last}, exact {exact}"
+        );
     }
 }

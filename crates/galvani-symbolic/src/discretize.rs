@@ -188,7 +188,13 @@ fn step_block(dag: &Dag, lin: &Linearized, method: Method) -> Result<Block, Symb
         Method::ExpEuler => {
             for (i, form) in lin.states.iter().enumerate() {
                 let (g, rate) = b.slope_and_rate(dag, form, &env0, y[i])?;
-                new_values.push(b.phi_step(y[i], dt, g, rate)?);
+                new_values.push(b.phi_step(
+                    y[i],
+                    dt,
+                    g,
+                    rate,
+                    may_have_infinite_rate(dag, form, i),
+                )?);
             }
         }
         Method::ExpEuler2 => {
@@ -199,7 +205,8 @@ fn step_block(dag: &Dag, lin: &Linearized, method: Method) -> Result<Block, Symb
             let mut mid = Vec::with_capacity(n);
             for (i, form) in lin.states.iter().enumerate() {
                 let (g, rate) = b.slope_and_rate(dag, form, &env0, y[i])?;
-                mid.push(b.phi_step(y[i], half_dt, g, rate)?);
+                let guard = may_have_infinite_rate(dag, form, i);
+                mid.push(b.phi_step(y[i], half_dt, g, rate, guard)?);
             }
             let env_mid = Env {
                 id: 1,
@@ -224,7 +231,8 @@ fn step_block(dag: &Dag, lin: &Linearized, method: Method) -> Result<Block, Symb
                         b.slope_and_rate(dag, form, &own_old, y[i])?
                     }
                 };
-                new_values.push(b.phi_step(y[i], dt, g, rate)?);
+                let guard = may_have_infinite_rate(dag, form, i);
+                new_values.push(b.phi_step(y[i], dt, g, rate, guard)?);
             }
         }
     }
@@ -452,20 +460,31 @@ impl Builder {
         self.bin(BinOp::Sub, a, decay)
     }
 
-    /// `y + h·g·φ(−B·h)`, or `y + h·g` when `B ≡ 0` (`φ(0) = 1`).
+    /// `y + h·g·φ(−B·h)`, or `y + h·g` when `B ≡ 0` (`φ(0) = 1`). With `guard`, a
+    /// non-finite `B` gives the weight 1, the explicit step `y + h·g`: where `f` has an
+    /// infinite slope (`1 − √y` at `y = 0`) `φ(−∞) = 0` would freeze `y` forever.
     fn phi_step(
         &mut self,
         y: Reg,
         h: Reg,
         g: Reg,
         rate: Option<Reg>,
+        guard: bool,
     ) -> Result<Reg, SymbolicError> {
         let Some(rate) = rate else {
             return Ok(self.axpy(y, h, g));
         };
         let scaled = self.bin(BinOp::Mul, rate, h);
         let argument = self.push(Inst::Neg(scaled));
-        let weight = self.push(Inst::Call(Func::Phi, vec![argument]));
+        let mut weight = self.push(Inst::Call(Func::Phi, vec![argument]));
+        if guard {
+            // B·0 = 0 exactly when B is finite (∞·0 and NaN·0 are NaN).
+            let zero = self.constant(0.0);
+            let one = self.constant(1.0);
+            let times_zero = self.bin(BinOp::Mul, rate, zero);
+            let finite = self.bin(BinOp::Eq, times_zero, zero);
+            weight = self.push(Inst::Select(finite, weight, one));
+        }
         let increment = self.bin(BinOp::Mul, h, g);
         let increment = self.bin(BinOp::Mul, increment, weight);
         Ok(self.bin(BinOp::Add, y, increment))
@@ -718,4 +737,13 @@ impl Builder {
         }
         Ok(value)
     }
+}
+
+/// True for a nonlinear equation whose `f` is not smooth in its own state (a root, a
+/// logarithm, a fractional or negative power, a branch): its `B = −∂f/∂y` may be infinite
+/// or undefined at some state, where the exponential step must fall back to the explicit
+/// one. Polynomials and exponentials (Izhikevich, EIF, AdEx) never need it.
+fn may_have_infinite_rate(dag: &Dag, form: &crate::linear::StateForm, i: usize) -> bool {
+    !form.class.is_linear()
+        && crate::linear::obstruction(dag, form.f, Sym::State(i as u32)).is_some()
 }
