@@ -283,9 +283,17 @@ impl Dag {
         let dim = flat.iter().fold(Dim::NONE, |acc, f| {
             acc.checked_mul(self.dim(*f)).unwrap_or(Dim::NONE)
         });
-        // x·0 => 0
+        // x·0 => 0, except that a constant factor that is ±∞ or NaN makes the product NaN
+        // (IEEE: 0·∞ = NaN), so `0/0` stays NaN instead of becoming 0.
         if flat.iter().any(|f| self.is_const(*f, 0.0)) {
-            return self.zero(dim);
+            let poisoned = flat
+                .iter()
+                .any(|f| self.syms(*f).is_empty() && !self.eval(*f, &|_| f64::NAN).is_finite());
+            return if poisoned {
+                self.constant(f64::NAN, dim)
+            } else {
+                self.zero(dim)
+            };
         }
         // c1·c2 => c (folded while the product stays finite and non-zero)
         let mut coefficient = 1.0;

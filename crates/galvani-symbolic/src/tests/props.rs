@@ -350,3 +350,28 @@ fn a_flipped_sum_cancels_against_the_other_factors_in_one_pass() {
     assert_eq!(dag.const_value(simplified), Some(2.0));
     assert_eq!(dag.simplify(simplified), simplified);
 }
+
+/// `x·0 => 0` keeps IEEE semantics for constants: `0/0` and `0·(1/0)` are NaN, not 0 (a
+/// `param p = 0/0` used to compile as 0); a symbol times 0 is still 0.
+#[test]
+fn zero_times_a_constant_infinity_stays_nan() {
+    let b = Box::new;
+    let mut dag = new_dag();
+    for e in [
+        E::Div(b(E::Const(0.0)), b(E::Const(0.0))),
+        E::Mul(
+            b(E::Const(0.0)),
+            b(E::Div(b(E::Const(1.0)), b(E::Const(0.0)))),
+        ),
+    ] {
+        let raw = build(&mut dag, &e);
+        let simplified = dag.simplify(raw);
+        assert!(
+            dag.const_value(simplified).is_some_and(f64::is_nan),
+            "{e:?}"
+        );
+    }
+    let raw = build(&mut dag, &E::Mul(b(E::Const(0.0)), b(E::Y)));
+    let simplified = dag.simplify(raw);
+    assert_eq!(dag.const_value(simplified), Some(0.0));
+}
