@@ -13,7 +13,7 @@
 use crate::envelope::{Decimator, KeptSpikes, Series};
 use crate::label::ColumnLabel;
 use crate::params::param_table;
-use crate::rates::SteadyRates;
+use crate::rates::{FiringRates, Rates};
 use crate::rest::{rest_state, RestError};
 use galvani_ir::model::{InputId, IntermediateId, ParamId, StateId};
 use galvani_ir::step::{Slot, StepProgram};
@@ -407,22 +407,22 @@ impl<'a, K: Kernel + ?Sized> Simulator<'a, K> {
         })
     }
 
-    /// The steady firing rate in Hz (see [`SteadyRates`]) of one neuron per value of
-    /// `input`, held constant, in one population run of `values.len()` neurons; `base`
-    /// gives the grid, overrides and seed (its `n`, inputs and recording are replaced).
-    pub fn steady_rates(
+    /// The firing rates (see [`FiringRates`]) of one neuron per value of `input`, held
+    /// constant, in one population run of `values.len()` neurons; `base` gives the grid,
+    /// overrides and seed (its `n`, inputs and recording are replaced).
+    pub fn firing_rates(
         &self,
         base: &RunRequest,
         input: InputId,
         values: &[f64],
-    ) -> Result<Vec<f64>, SimError> {
+    ) -> Result<Vec<Rates>, SimError> {
         let mut request = base.clone();
         request.n = values.len();
         request.inputs = vec![(input, Protocol::PerNeuron(values.to_vec()))];
         request.record.clear();
         request.keep_for_picture = None;
         let prepared = self.prepare(&request)?;
-        let mut rates = SteadyRates::new(values.len());
+        let mut rates = FiringRates::new(values.len());
         galvani_runtime::run(
             self.kernel,
             &prepared.config,
@@ -431,7 +431,9 @@ impl<'a, K: Kernel + ?Sized> Simulator<'a, K> {
             None,
         )
         .map_err(|e| self.run_error(e))?;
-        Ok((0..values.len()).map(|n| rates.rate_hz(n)).collect())
+        Ok((0..values.len())
+            .map(|n| rates.rates(n, request.t_end))
+            .collect())
     }
 
     /// Adds the resting state of every neuron's params as initial values of the states

@@ -2,7 +2,7 @@
 //! with units and the protocols and per-neuron values written with them (`values`), the
 //! param table (`params`), the resting state (`rest`), record selection and the typed
 //! [`RunRequest`] → [`RunResult`] API (`experiment`), the sinks that keep results in
-//! bounded memory (`envelope`, `rates`), and the CSV files and sidecars a run writes
+//! bounded memory (`envelope`) and the firing rates of an f–I curve (`rates`), and the CSV files and sidecars a run writes
 //! (`output`). The command line parses its flags into a request
 //! and renders the result; it holds no simulation logic of its own.
 //!
@@ -26,6 +26,6 @@ pub use experiment::{
     ModelVariable, NameKind, PreparedRun, RunRequest, RunResult, SimError, Simulator, Sinks,
 };
 pub use label::ColumnLabel;
-pub use rates::SteadyRates;
+pub use rates::{FiringRates, Rates};
 pub use rest::RestError;
 pub use values::{Expect, InputContext, Quantity, ValueError};

@@ -1,7 +1,7 @@
 //! The typed experiment API end to end on a small model, through the reference
 //! interpreter: names resolve to typed ids or to errors carrying every candidate, a request
 //! is validated before anything runs, a blow-up names the model's variable by id, overrides
-//! reach the param table the kernel computes, and `steady_rates` agrees with the closed-form
+//! reach the param table the kernel computes, and the steady rate agrees with the closed-form
 //! LIF rate.
 
 use galvani_codegen::Interpreter;
@@ -159,7 +159,7 @@ fn the_param_table_applies_overrides_and_recomputes_derived_params() {
 }
 
 #[test]
-fn steady_rates_match_the_closed_form_lif_rate() {
+fn the_steady_rate_matches_the_closed_form_lif_rate() {
     // Without refractoriness the LIF rate is 1/(τ ln((R I + E_L − V_reset)/(R I + E_L − V_th))).
     let text = LIF.replace("    refractory t_ref\n", "");
     let (linearized, program) = compile(&text);
@@ -169,9 +169,12 @@ fn steady_rates_match_the_closed_form_lif_rate() {
     let currents_na = [1.0, 2.0, 3.0];
     // Internal current unit: uA.
     let currents: Vec<f64> = currents_na.iter().map(|i| i * 1e-3).collect();
-    let rates = sim
-        .steady_rates(&request, sim.input("I_e").unwrap(), &currents)
-        .unwrap();
+    let rates: Vec<f64> = sim
+        .firing_rates(&request, sim.input("I_e").unwrap(), &currents)
+        .unwrap()
+        .iter()
+        .map(|r| r.steady_hz)
+        .collect();
     assert_eq!(rates[0], 0.0, "1 nA·10 MΩ = 10 mV stays below threshold");
     for (rate, i_na) in rates.iter().zip(currents_na).skip(1) {
         let drive = 10.0 * i_na;

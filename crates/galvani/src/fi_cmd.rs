@@ -1,8 +1,8 @@
-//! `galvani fi`: the firing rate of one neuron per constant input value, in one population
-//! run (`galvani_sim::Simulator::steady_rates`), written as a CSV curve and, on request, a
-//! plot. The rate is the steady firing rate `(k − 1)/(t_k − t_1)` from the first to the last
-//! of `k ≥ 2` spikes (so an onset transient does not count as firing), and 0 for a neuron
-//! that fires fewer than twice.
+//! `galvani fi`: the firing rates of one neuron per constant input value, in one population
+//! run (`galvani_sim::Simulator::firing_rates`), written as a CSV curve and, on request, a
+//! plot of the steady rate. `rate [Hz]` is the steady rate of firing that persists to the
+//! end of the window (0 for firing that stops: transient); the first-ISI rate and the mean
+//! rate follow in their own columns. The rule is `galvani_sim::rates`'.
 
 use crate::cli::Exit;
 use crate::command::{self, Failure, SimOptions};
@@ -87,24 +87,37 @@ fn fi_compiled(args: &FiArgs, compiled: &Compiled, out: &mut dyn Write) -> Resul
         .map_err(|e| Failure::value("--range", e))?;
     let currents = values::linspace(a, b, args.points);
     let rates = sim
-        .steady_rates(&request, input_id, &currents)
+        .firing_rates(&request, input_id, &currents)
         .map_err(|e| Failure::sim(model, e))?;
 
     let unit = &input.unit;
-    let header = if unit.text.is_empty() {
-        format!("{},rate [Hz]", input.name)
+    let x_label = if unit.text.is_empty() {
+        input.name.clone()
     } else {
-        format!("{} [{}],rate [Hz]", input.name, unit.text)
+        format!("{} [{}]", input.name, unit.text)
     };
     let points: Vec<(f64, f64)> = currents
         .iter()
         .zip(&rates)
-        .map(|(current, rate)| (current / unit.scale, *rate))
+        .map(|(current, rate)| (current / unit.scale, rate.steady_hz))
         .collect();
-    let mut csv = format!("{header}\n");
-    for (shown, rate) in &points {
-        csv.push_str(&format!("{},{}\n", output::format_value(*shown, 1.0), rate));
+    let mut csv = format!("{x_label},rate [Hz],first-ISI rate [Hz],mean rate [Hz]\n");
+    for ((shown, _), rate) in points.iter().zip(&rates) {
+        csv.push_str(&format!(
+            "{},{},{},{}\n",
+            output::format_value(*shown, 1.0),
+            rate.steady_hz,
+            rate.first_isi_hz,
+            rate.mean_hz
+        ));
     }
+    // Firing that stops before the end of the window is not a rate: say where it happened.
+    let transient: Vec<String> = points
+        .iter()
+        .zip(&rates)
+        .filter(|(_, rate)| rate.transient)
+        .map(|((shown, _), _)| output::format_value(*shown, 1.0))
+        .collect();
     let provenance = provenance(
         &args.file,
         compiled.model_bytes(),
@@ -124,7 +137,6 @@ fn fi_compiled(args: &FiArgs, compiled: &Compiled, out: &mut dyn Write) -> Resul
     }
     if let Some(path) = &args.plot {
         let picture = StagedFile::create(path).map_err(|e| io_failure(path, e))?;
-        let x_label = header.split(',').next().unwrap_or("input").to_string();
         plot::write_xy_plot(
             picture.path(),
             &format!("{} — f-I curve", model.name),
@@ -159,6 +171,13 @@ fn fi_compiled(args: &FiArgs, compiled: &Compiled, out: &mut dyn Write) -> Resul
         None => {
             let _ = out.write_all(csv.as_bytes());
         }
+    }
+    let _ = out.flush();
+    if !transient.is_empty() {
+        eprintln!(
+            "note: at {} {x_label} the neuron fired only transiently (it stopped before the end of the window): its steady rate is 0 Hz",
+            transient.join(", ")
+        );
     }
     Ok(Exit::Success)
 }

@@ -397,11 +397,15 @@ fn fi_gives_one_rate_per_current() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     let mut lines = stdout.lines();
-    assert_eq!(lines.next(), Some("I_e [nA],rate [Hz]"));
+    assert_eq!(
+        lines.next(),
+        Some("I_e [nA],rate [Hz],first-ISI rate [Hz],mean rate [Hz]")
+    );
     let rows: Vec<(f64, f64)> = lines
         .map(|l| {
-            let (i, r) = l.split_once(',').unwrap();
-            (i.parse().unwrap(), r.parse().unwrap())
+            let cells: Vec<f64> = l.split(',').map(|c| c.parse().unwrap()).collect();
+            assert_eq!(cells.len(), 4, "{l}");
+            (cells[0], cells[1])
         })
         .collect();
     assert_eq!(rows.len(), 11);
@@ -417,6 +421,40 @@ fn fi_gives_one_rate_per_current() {
         "{} Hz vs {expected} Hz",
         rows[10].1
     );
+}
+
+/// Hodgkin–Huxley is type II: just below its repetitive-firing threshold it fires a few
+/// spikes and falls silent. Over 1 s that is no steady rate (0 Hz, said on stderr), though
+/// the first ISI and the mean rate show the spikes; above threshold all three agree.
+#[test]
+fn fi_reports_transient_firing_as_no_steady_rate() {
+    let out = galvani(&[
+        "fi",
+        "models/hh.gal",
+        "--input",
+        "I_e",
+        "--range",
+        "6..6.4uA/cm^2",
+        "--points",
+        "2",
+        "--t",
+        "1000ms",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rows: Vec<Vec<f64>> = text(&out.stdout)
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|c| c.parse().unwrap()).collect())
+        .collect();
+    let (transient, steady) = (&rows[0], &rows[1]);
+    assert_eq!(transient[1], 0.0, "6 µA/cm²: no steady rate: {transient:?}");
+    assert!(transient[2] > 40.0 && transient[3] > 0.0, "{transient:?}");
+    assert!(steady[1] > 40.0, "6.4 µA/cm² fires on: {steady:?}");
+    assert!(
+        (steady[1] - steady[3]).abs() < 0.05 * steady[1],
+        "{steady:?}"
+    );
+    assert!(text(&out.stderr).contains("fired only transiently"));
 }
 
 #[test]
