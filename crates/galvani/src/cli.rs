@@ -81,8 +81,8 @@ pub enum Command {
         /// The integration method whose update rule (or step program) is shown.
         #[arg(long, value_enum, default_value_t = MethodArg::ExpEuler2)]
         method: MethodArg,
-        /// Output format of the teaching view.
-        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        /// Output format of the teaching view (a `--stage` has one text form only).
+        #[arg(long, value_enum, default_value_t = FormatArg::Text, conflicts_with = "stage")]
         format: FormatArg,
     },
     /// Simulate a model.

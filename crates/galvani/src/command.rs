@@ -69,7 +69,7 @@ pub struct SimOptions {
     /// Seed of every random stream.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Print the summary as one JSON object.
+    /// Print the summary (`run`) or the curve (`fi`) as one JSON object.
     #[arg(long, value_name = "json")]
     pub summary: Option<String>,
 }
@@ -336,6 +336,14 @@ pub(crate) fn parse_request<K: Kernel + ?Sized>(
     let model = sim.model;
     // Before any per-neuron value is allocated.
     sim.check_memory(n).map_err(|e| Failure::sim(model, e))?;
+    if let Some(format) = &options.summary {
+        if format != "json" {
+            return Err(Failure::user(
+                Diagnostic::error(format!("invalid --summary `{format}`"))
+                    .with_hint("the only summary format is `json`"),
+            ));
+        }
+    }
     let dimensionless = model.dimensionless;
     let t_end = parse_time("--t", "the simulated time --t", &options.t, dimensionless)?;
     let dt = parse_time("--dt", "the time step --dt", &options.dt, dimensionless)?;

@@ -154,6 +154,32 @@ fn fi_compiled(args: &FiArgs, compiled: &Compiled, out: &mut dyn Write) -> Resul
     }
     command::commit(staged.into_iter().map(|(file, _)| file).chain(sidecars))?;
     match &args.out {
+        _ if args.sim.summary.is_some() => {
+            let curve: Vec<serde_json::Value> = points
+                .iter()
+                .zip(&rates)
+                .map(|((shown, _), rate)| {
+                    serde_json::json!({
+                        "input": shown,
+                        "rate_hz": rate.steady_hz,
+                        "first_isi_rate_hz": rate.first_isi_hz,
+                        "mean_rate_hz": rate.mean_hz,
+                        "transient": rate.transient,
+                    })
+                })
+                .collect();
+            let value = serde_json::json!({
+                "model": model.name,
+                "method": compiled.program.method.name(),
+                "dt_ms": request.dt,
+                "t_ms": request.t_end,
+                "input": input.name,
+                "unit": unit.text,
+                "out": args.out.as_ref().map(|p| p.display().to_string()),
+                "points": curve,
+            });
+            let _ = writeln!(out, "{value}");
+        }
         Some(path) => {
             // The curve went to a file: say where, and what it found.
             let firing = points.iter().filter(|(_, rate)| *rate > 0.0).count();

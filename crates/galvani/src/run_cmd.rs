@@ -141,14 +141,6 @@ fn parse_run_request(args: &RunArgs, compiled: &Compiled) -> Result<RunRequest, 
     if args.n == 0 {
         return Err(Failure::sim(model, galvani_sim::SimError::EmptyPopulation));
     }
-    if let Some(format) = &args.sim.summary {
-        if format != "json" {
-            return Err(Failure::user(
-                Diagnostic::error(format!("invalid --summary `{format}`"))
-                    .with_hint("the only summary format is `json`"),
-            ));
-        }
-    }
     let mut request = command::parse_request(&sim, &args.sim, args.n)?;
     for text in &args.input {
         let (name, protocol_text) = command::split_assignment("--input", text)?;

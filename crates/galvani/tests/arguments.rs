@@ -126,3 +126,52 @@ fn a_benchmark_without_end_is_refused() {
         "more than 1000 repetitions",
     );
 }
+
+#[test]
+fn options_listed_in_help_work_or_are_refused() {
+    // `fi --summary json` prints the curve as one JSON object.
+    let output = galvani(&[
+        "fi",
+        "models/lif.gal",
+        "--input",
+        "I_e",
+        "--range",
+        "0..3nA",
+        "--points",
+        "2",
+        "--t",
+        "100",
+        "--summary",
+        "json",
+    ]);
+    assert!(output.status.success());
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["points"].as_array().map(Vec::len), Some(2));
+    assert_eq!(value["points"][0]["rate_hz"], 0.0);
+    assert!(value["points"][1]["rate_hz"].as_f64().unwrap() > 100.0);
+    refused_with(
+        &[
+            "fi",
+            "models/lif.gal",
+            "--input",
+            "I_e",
+            "--range",
+            "0..3nA",
+            "--summary",
+            "xml",
+        ],
+        "the only summary format is `json`",
+    );
+    // A stage has one text form: `--format` with `--stage` is refused, not ignored.
+    refused_with(
+        &[
+            "explain",
+            "models/lif.gal",
+            "--stage",
+            "clif",
+            "--format",
+            "json",
+        ],
+        "cannot be used with",
+    );
+}
