@@ -268,10 +268,7 @@ pub(crate) fn check_outputs<'t>(
     value_texts: impl Iterator<Item = &'t String>,
     outputs: &[&Path],
 ) -> Result<(), Failure> {
-    // `NAME=VALUE`: the files are in the value.
-    let read: Vec<PathBuf> = value_texts
-        .flat_map(|text| values::file_paths(text.split_once('=').map_or(text.as_str(), |(_, v)| v)))
-        .collect();
+    let read = files_read(value_texts);
     let mut inputs: Vec<&Path> = vec![model];
     inputs.extend(read.iter().map(PathBuf::as_path));
     let sidecars: Vec<PathBuf> = outputs.iter().map(|p| output::sidecar_path(p)).collect();
@@ -285,9 +282,33 @@ pub(crate) fn check_outputs<'t>(
     })
 }
 
-/// Moves every staged output over its target: the last step of a command that succeeded.
-pub(crate) fn commit(staged: impl IntoIterator<Item = StagedFile>) -> Result<(), Failure> {
-    for file in staged {
+/// The files named by `file(…)` in `NAME=VALUE` option texts (`--input`, `--set`,
+/// `--init`): the inputs a run reads besides the model.
+pub(crate) fn files_read<'t>(value_texts: impl Iterator<Item = &'t String>) -> Vec<PathBuf> {
+    value_texts
+        .flat_map(|text| values::file_paths(text.split_once('=').map_or(text.as_str(), |(_, v)| v)))
+        .collect()
+}
+
+/// The last step of a command that succeeded: stages the sidecar of every regular file
+/// (`what` it holds, and the run's `provenance`), then moves every file over its target.
+pub(crate) fn commit_with_sidecars(
+    staged: Vec<(StagedFile, String)>,
+    provenance: &serde_json::Value,
+) -> Result<(), Failure> {
+    let mut sidecars = Vec::new();
+    for (file, what) in staged.iter().filter(|(file, _)| file.is_regular()) {
+        let path = file.target();
+        let sidecar = output::stage_sidecar(path, what, provenance).map_err(|e| {
+            Failure::user(Diagnostic::error(format!(
+                "cannot write `{}`: {e}",
+                path.display()
+            )))
+        })?;
+        sidecars.push(sidecar);
+    }
+    let files = staged.into_iter().map(|(file, _)| file).chain(sidecars);
+    for file in files {
         let target = file.target().to_path_buf();
         file.commit().map_err(|e| {
             Failure::user(Diagnostic::error(format!(

@@ -12,7 +12,7 @@ use galvani_diag::Diagnostic;
 use galvani_driver::Compiled;
 use galvani_plot as plot;
 use galvani_sim::files::StagedFile;
-use galvani_sim::output::{self, stage_sidecar};
+use galvani_sim::output;
 use galvani_sim::values::{self, Expect};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -133,7 +133,7 @@ fn fi_compiled(args: &FiArgs, compiled: &Compiled, out: &mut dyn Write) -> Resul
         file.file()
             .and_then(|mut f| f.write_all(csv.as_bytes()))
             .map_err(|e| io_failure(path, e))?;
-        staged.push((file, "firing rate against input"));
+        staged.push((file, "firing rate against input".to_string()));
     }
     if let Some(path) = &args.plot {
         let picture = StagedFile::create(path).map_err(|e| io_failure(path, e))?;
@@ -145,14 +145,9 @@ fn fi_compiled(args: &FiArgs, compiled: &Compiled, out: &mut dyn Write) -> Resul
             &points,
         )
         .map_err(|e| draw_failure(path, e))?;
-        staged.push((picture, "plot of firing rate against input"));
+        staged.push((picture, "plot of firing rate against input".to_string()));
     }
-    let mut sidecars = Vec::new();
-    for (file, what) in staged.iter().filter(|(file, _)| file.is_regular()) {
-        let path = file.target();
-        sidecars.push(stage_sidecar(path, what, &provenance).map_err(|e| io_failure(path, e))?);
-    }
-    command::commit(staged.into_iter().map(|(file, _)| file).chain(sidecars))?;
+    command::commit_with_sidecars(staged, &provenance)?;
     match &args.out {
         _ if args.sim.summary.is_some() => {
             let curve: Vec<serde_json::Value> = points

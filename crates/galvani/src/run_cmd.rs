@@ -7,7 +7,7 @@ use crate::command::{self, Failure, SimOptions};
 use galvani_driver::Compiled;
 use galvani_plot::{self as plot, PlotInput};
 use galvani_sim::files::StagedFile;
-use galvani_sim::output::{self, stage_sidecar, CsvSpikes, CsvTrace};
+use galvani_sim::output::{self, CsvSpikes, CsvTrace};
 
 use clap::Args;
 use galvani_diag::Diagnostic;
@@ -100,26 +100,12 @@ fn run_compiled(args: &RunArgs, compiled: &Compiled, out: &mut dyn Write) -> Res
         &args.input,
         args.every.as_deref(),
     );
-    let recorded = recorded_names(&prepared);
     if let Some(path) = &args.plot {
         let picture = StagedFile::create(path).map_err(|e| io_failure(path, e))?;
         draw_run(&picture, compiled, &prepared, &result)?;
-        staged.push(picture);
+        staged.push((picture, format!("plot of {}", recorded_names(&prepared))));
     }
-    // The sidecars, each beside the file it describes (none for a device).
-    let mut sidecars = Vec::new();
-    for file in staged.iter().filter(|file| file.is_regular()) {
-        let path = file.target();
-        let what = if Some(path) == args.spikes.as_deref() {
-            "spike times".to_string()
-        } else if Some(path) == args.plot.as_deref() {
-            format!("plot of {recorded}")
-        } else {
-            format!("trace of {recorded}")
-        };
-        sidecars.push(stage_sidecar(path, &what, &provenance).map_err(|e| io_failure(path, e))?);
-    }
-    command::commit(staged.into_iter().chain(sidecars))?;
+    command::commit_with_sidecars(staged, &provenance)?;
     let summary = summary_text(
         model,
         compiled,
@@ -195,19 +181,19 @@ fn parse_run_request(args: &RunArgs, compiled: &Compiled) -> Result<RunRequest, 
 
 /// Runs with the CSV writers the options ask for as sinks, and closes them.
 /// Runs with the CSV writers the options ask for as sinks; their files come back staged,
-/// to be committed when everything else has succeeded.
+/// with what each holds, to be committed when everything else has succeeded.
 fn run_to_files(
     args: &RunArgs,
     compiled: &Compiled,
     prepared: &PreparedRun,
-) -> Result<(RunResult, Vec<StagedFile>), Failure> {
+) -> Result<(RunResult, Vec<(StagedFile, String)>), Failure> {
     let model = compiled.model();
     let mut staged = Vec::new();
     let mut trace_file = match &args.out {
         Some(path) => {
             let file = StagedFile::create(path).map_err(|e| io_failure(path, e))?;
             let trace = CsvTrace::new(file.file().map_err(|e| io_failure(path, e))?, args.n);
-            staged.push(file);
+            staged.push((file, format!("trace of {}", recorded_names(prepared))));
             Some(trace)
         }
         None => None,
@@ -219,7 +205,7 @@ fn run_to_files(
                 .file()
                 .and_then(CsvSpikes::new)
                 .map_err(|e| io_failure(path, e))?;
-            staged.push(file);
+            staged.push((file, "spike times".to_string()));
             Some(spikes)
         }
         None => None,
@@ -362,8 +348,8 @@ pub(crate) fn provenance(
 /// Every `file(…)` a run read, with the SHA-256 of its bytes (`null` if it cannot be read
 /// again), so a sidecar says which data made the result.
 fn input_files<'t>(texts: impl Iterator<Item = &'t String>) -> serde_json::Value {
-    let files: Vec<serde_json::Value> = texts
-        .flat_map(|text| values::file_paths(text.split_once('=').map_or(text.as_str(), |(_, v)| v)))
+    let files: Vec<serde_json::Value> = command::files_read(texts)
+        .into_iter()
         .map(|path| {
             let sha256 = std::fs::read(&path)
                 .ok()
