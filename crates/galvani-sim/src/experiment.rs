@@ -59,6 +59,16 @@ impl NameKind {
             NameKind::Recordable => "state or intermediate",
         }
     }
+
+    /// The noun for several names of this kind ("its states and intermediates are …").
+    pub fn plural(self) -> &'static str {
+        match self {
+            NameKind::Param => "params",
+            NameKind::State => "states",
+            NameKind::Input => "inputs",
+            NameKind::Recordable => "states and intermediates",
+        }
+    }
 }
 
 /// Why an experiment could not be prepared or run.

@@ -136,6 +136,7 @@ where
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(err) => {
+            let err = with_our_subcommand_suggestion(err);
             let _ = err.print();
             return match err.kind() {
                 clap::error::ErrorKind::DisplayHelp
@@ -157,6 +158,33 @@ where
         Command::Fi(args) => crate::fi_cmd::cmd_fi(&args, out),
         Command::Bench(args) => crate::bench_cmd::cmd_bench(&args, out),
     }
+}
+
+/// clap suggests a subcommand by Jaro similarity, which finds `fi` in `frobnicate`; an
+/// unknown subcommand gets the suggestion the rest of galvani gives instead
+/// (`galvani_diag::suggest`, edit distance: `rn` → `run`, `frobnicate` → none). Every
+/// other part of clap's message is kept.
+fn with_our_subcommand_suggestion(err: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if err.kind() != ErrorKind::InvalidSubcommand {
+        return err;
+    }
+    let command = <Cli as clap::CommandFactory>::command();
+    let mut ours = clap::Error::new(ErrorKind::InvalidSubcommand).with_cmd(&command);
+    for (kind, value) in err.context() {
+        // An empty list of other tips would still print a blank line.
+        let empty_tips = matches!(value, ContextValue::StyledStrs(tips) if tips.is_empty());
+        if kind != ContextKind::SuggestedSubcommand && !empty_tips {
+            ours.insert(kind, value.clone());
+        }
+    }
+    if let Some(ContextValue::String(written)) = err.get(ContextKind::InvalidSubcommand) {
+        let names: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
+        if let Some(name) = galvani_diag::suggest::suggest(written, names) {
+            ours.insert(ContextKind::SuggestedSubcommand, ContextValue::String(name));
+        }
+    }
+    ours
 }
 
 /// Reports a driver error on stderr and says which exit status it means.

@@ -70,8 +70,15 @@ pub struct SimOptions {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Print the summary (`run`) or the curve (`fi`) as one JSON object.
-    #[arg(long, value_name = "json")]
-    pub summary: Option<String>,
+    #[arg(long, value_name = "FORMAT")]
+    pub summary: Option<SummaryFormat>,
+}
+
+/// The machine-readable form of a summary (`--summary FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    /// One JSON object on stdout.
+    Json,
 }
 
 /// A failure of the command, already classified by exit status.
@@ -120,7 +127,7 @@ impl Failure {
                 kind,
                 name,
                 candidates,
-            } => unknown(kind.noun(), &name, &candidates),
+            } => unknown(kind, &name, &candidates),
             SimError::DuplicateValue { kind, name } => {
                 let option = if kind == NameKind::Param {
                     "--set"
@@ -212,12 +219,21 @@ impl Failure {
 }
 
 /// "the model has no param `g_na`" with a did-you-mean among the model's names of that kind.
-fn unknown(kind: &str, name: &str, candidates: &[String]) -> Failure {
-    let d = Diagnostic::error(format!("the model has no {kind} `{name}`"));
+fn unknown(kind: NameKind, name: &str, candidates: &[String]) -> Failure {
+    let d = Diagnostic::error(format!("the model has no {} `{name}`", kind.noun()));
+    // Time is not a model variable: every trace has it as its first column already, and
+    // `V` is no "did you mean" for it.
+    if kind == NameKind::Recordable && name == "t" {
+        return Failure::user(d.with_note("time is always the first column of the trace"));
+    }
     let d = match suggest(name, candidates.iter().map(String::as_str)) {
         Some(c) => d.with_hint(format!("did you mean `{c}`?")),
-        None if candidates.is_empty() => d.with_note(format!("the model has no {kind}s")),
-        None => d.with_note(format!("its {kind}s are: {}", candidates.join(", "))),
+        None if candidates.is_empty() => d.with_note(format!("the model has no {}", kind.plural())),
+        None => d.with_note(format!(
+            "its {} are: {}",
+            kind.plural(),
+            candidates.join(", ")
+        )),
     };
     Failure::user(d)
 }
@@ -357,14 +373,6 @@ pub(crate) fn parse_request<K: Kernel + ?Sized>(
     let model = sim.model;
     // Before any per-neuron value is allocated.
     sim.check_memory(n).map_err(|e| Failure::sim(model, e))?;
-    if let Some(format) = &options.summary {
-        if format != "json" {
-            return Err(Failure::user(
-                Diagnostic::error(format!("invalid --summary `{format}`"))
-                    .with_hint("the only summary format is `json`"),
-            ));
-        }
-    }
     let dimensionless = model.dimensionless;
     let t_end = parse_time("--t", "the simulated time --t", &options.t, dimensionless)?;
     let dt = parse_time("--dt", "the time step --dt", &options.dt, dimensionless)?;
@@ -437,19 +445,19 @@ mod tests {
     #[test]
     fn unknown_names_suggest_the_closest_model_name() {
         // `g_N` is listed first and close enough, `g_Na` is closer.
-        let failure = unknown("param", "g_Naa", &names(&["g_N", "g_Na"]));
+        let failure = unknown(NameKind::Param, "g_Naa", &names(&["g_N", "g_Na"]));
         assert_eq!(failure.exit, Exit::UserError);
         assert_eq!(failure.diagnostics[0].hints, ["did you mean `g_Na`?"]);
-        let failure = unknown("param", "g_na", &names(&["g_K", "g_Na"]));
+        let failure = unknown(NameKind::Param, "g_na", &names(&["g_K", "g_Na"]));
         assert_eq!(failure.diagnostics[0].hints, ["did you mean `g_Na`?"]);
     }
 
     #[test]
     fn unknown_names_without_a_close_one_list_them_all() {
-        let failure = unknown("input", "Q", &names(&["I_e", "I_syn"]));
+        let failure = unknown(NameKind::Input, "Q", &names(&["I_e", "I_syn"]));
         assert!(failure.diagnostics[0].hints.is_empty());
         assert_eq!(failure.diagnostics[0].notes, ["its inputs are: I_e, I_syn"]);
-        let failure = unknown("input", "Q", &[]);
+        let failure = unknown(NameKind::Input, "Q", &[]);
         assert_eq!(failure.diagnostics[0].notes, ["the model has no inputs"]);
     }
 

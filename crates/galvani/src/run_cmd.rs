@@ -54,6 +54,9 @@ pub struct RunArgs {
     /// Draw the trace (and a raster for N > 1) to a .png or .svg file.
     #[arg(long)]
     pub plot: Option<PathBuf>,
+    /// Add each neuron's spike count to the summary (one number per neuron).
+    #[arg(long)]
+    pub per_neuron: bool,
 }
 
 impl RunArgs {
@@ -112,6 +115,7 @@ fn run_compiled(args: &RunArgs, compiled: &Compiled, out: &mut dyn Write) -> Res
         &prepared,
         &result.summary,
         args.sim.summary.is_some(),
+        args.per_neuron,
     );
     let _ = out.write_all(summary.as_bytes());
     if args.wants_sketch() {
@@ -366,6 +370,7 @@ fn summary_text(
     prepared: &PreparedRun,
     summary: &RunSummary,
     json: bool,
+    per_neuron: bool,
 ) -> String {
     let config = &prepared.config;
     let n = config.n;
@@ -380,7 +385,7 @@ fn summary_text(
     let compile_ms = compiled.compile_time.as_secs_f64() * 1e3;
     let simulate_ms = summary.simulate_time.as_secs_f64() * 1e3;
     if json {
-        let value = serde_json::json!({
+        let mut value = serde_json::json!({
             "model": model.name,
             "method": method,
             "dt_ms": config.dt,
@@ -388,19 +393,27 @@ fn summary_text(
             "n": n,
             "steps": summary.steps,
             "spikes": spikes,
-            "spikes_per_neuron": summary.spike_counts,
             "mean_rate_hz": mean_rate,
             "compile_ms": compile_ms,
             "simulate_ms": simulate_ms,
         });
+        // N numbers only when asked: a 10,000-neuron run's summary stays one short line.
+        if per_neuron {
+            value["spikes_per_neuron"] = serde_json::json!(summary.spike_counts);
+        }
         format!("{value}\n")
     } else {
-        format!(
+        let mut text = format!(
             "model {} — {method}, dt = {} ms, T = {} ms, N = {n}\n\
              spikes: {spikes} (mean rate {mean_rate:.2} Hz per neuron)\n\
              time: compile {compile_ms:.1} ms (parse → JIT), simulate {simulate_ms:.1} ms ({} steps)\n",
             model.name, config.dt, config.t_end, summary.steps,
-        )
+        );
+        if per_neuron {
+            let counts: Vec<String> = summary.spike_counts.iter().map(u64::to_string).collect();
+            text.push_str(&format!("spikes per neuron: {}\n", counts.join(" ")));
+        }
+        text
     }
 }
 

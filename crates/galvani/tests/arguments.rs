@@ -160,7 +160,7 @@ fn options_listed_in_help_work_or_are_refused() {
             "--summary",
             "xml",
         ],
-        "the only summary format is `json`",
+        "possible values: json",
     );
     // A stage has one text form: `--format` with `--stage` is refused, not ignored.
     refused_with(
@@ -174,4 +174,74 @@ fn options_listed_in_help_work_or_are_refused() {
         ],
         "cannot be used with",
     );
+}
+
+/// A misspelt subcommand gets the suggestion galvani gives for names everywhere (edit
+/// distance), not clap's similarity, which offered `fi` for `frobnicate`.
+#[test]
+fn an_unknown_subcommand_suggests_only_a_close_name() {
+    let output = galvani(&["frobnicate"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("unrecognized subcommand 'frobnicate'"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("tip"), "{stderr}");
+    for (written, meant) in [("rn", "run"), ("chek", "check"), ("exlpain", "explain")] {
+        refused_with(
+            &[written],
+            &format!("a similar subcommand exists: '{meant}'"),
+        );
+    }
+}
+
+/// `--summary` takes a format name (only `json`), listed by `--help` and checked by clap.
+#[test]
+fn summary_takes_a_format_name() {
+    let help = galvani(&["run", "--help"]);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--summary <FORMAT>"));
+}
+
+/// A population's summary is one short line; each neuron's count comes with --per-neuron.
+#[test]
+fn per_neuron_counts_only_when_asked() {
+    let base = [
+        "run",
+        "models/lif.gal",
+        "--n",
+        "3",
+        "--t",
+        "50",
+        "--input",
+        "I_e=linspace(1nA,3nA)",
+        "--summary",
+        "json",
+    ];
+    let summary = |extra: &[&str]| -> serde_json::Value {
+        let output = galvani(&[&base[..], extra].concat());
+        assert!(output.status.success(), "{output:?}");
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let short = summary(&[]);
+    assert!(short.get("spikes_per_neuron").is_none(), "{short}");
+    let long = summary(&["--per-neuron"]);
+    let counts = long["spikes_per_neuron"].as_array().unwrap();
+    assert_eq!(counts.len(), 3);
+    let total: u64 = counts.iter().map(|c| c.as_u64().unwrap()).sum();
+    assert_eq!(total, long["spikes"].as_u64().unwrap());
+    assert!(total > 0, "the drive makes the neurons fire");
+}
+
+/// `t` is time, always the trace's first column: no "did you mean `V`".
+#[test]
+fn recording_time_says_it_is_always_there() {
+    let output = galvani(&["run", "models/hh.gal", "--record", "t", "--t", "1"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("time is always the first column"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("did you mean"), "{stderr}");
 }

@@ -325,7 +325,7 @@ fn bad_run_arguments_exit_one_with_a_hint() {
         ),
         (
             &["run", "models/hh.gal", "--summary", "xml"][..],
-            "only summary format",
+            "[possible values: json]",
         ),
         (&["run", "models/hh.gal", "--t", "1e400"][..], "too large"),
         (
@@ -560,4 +560,23 @@ fn bench_reports_each_measurement_beside_its_reference() {
     }
     let bad = galvani(&["bench", "models/lif.gal", "--repeat", "0"]);
     assert_eq!(bad.status.code(), Some(1));
+}
+
+/// The README's example diagnostic is what the program really prints for
+/// `docs/examples/bad.gal`, byte for byte.
+#[test]
+fn readme_example_diagnostic_is_real() {
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
+    let command = "$ cd docs/examples && galvani check bad.gal\n";
+    let start = readme.find(command).expect("the README shows the example") + command.len();
+    let shown = &readme[start..start + readme[start..].find("```").unwrap()];
+    let out = Command::new(env!("CARGO_BIN_EXE_galvani"))
+        .args(["check", "bad.gal"])
+        .current_dir(workspace_root().join("docs/examples"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    // codespan ends a diagnostic with a blank line, which the README leaves out.
+    assert_eq!(text(&out.stderr).trim_end(), shown.trim_end());
 }
