@@ -32,6 +32,12 @@ pub struct PlotInput<'a> {
     pub n_neurons: usize,
     /// The simulated time in ms: the time axis runs from 0 to here.
     pub t_end: f64,
+    /// Recorded variables that are stimuli (the model's inputs): each gets a short panel
+    /// below the others, drawn as a dark step line without spike marks.
+    pub stimuli: &'a [String],
+    /// A line under the title saying what the figure leaves out, e.g. which of a
+    /// population's traces it shows.
+    pub note: Option<&'a str>,
 }
 
 /// Why a plot could not be written.
@@ -239,8 +245,12 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, PlotError>
 
 const WIDTH: u32 = 1000;
 const TITLE_HEIGHT: u32 = 44;
+const NOTE_HEIGHT: u32 = 22;
 const SINGLE_PANEL_HEIGHT: u32 = 556;
 const PANEL_HEIGHT: u32 = 320;
+/// A stimulus panel is a strip under the traces, as in an electrophysiology figure.
+const STIMULUS_PANEL_HEIGHT: u32 = 180;
+const STIMULUS_COLOR: RGBColor = RGBColor(60, 60, 60);
 /// Points drawn per series at most (min/max decimated beyond): about a minimum and a
 /// maximum per pixel column of the plotting area.
 const MAX_DRAWN_POINTS: usize = 2000;
@@ -344,10 +354,12 @@ struct Panel {
     y_range: (f64, f64),
     lines: Vec<PanelLine>,
     spike_color_single: bool,
+    stimulus: bool,
 }
 
 struct TraceFigure<'a> {
     title: &'a str,
+    note: Option<&'a str>,
     x_range: (f64, f64),
     panels: Vec<Panel>,
     /// Rows of the raster, when it is drawn.
@@ -398,22 +410,34 @@ impl<'a> TraceFigure<'a> {
             }
         }
 
+        // Stimulus panels go below the model's variables, in their recorded order.
+        let is_stimulus = |key: &ColumnLabel| input.stimuli.contains(&key.variable);
+        groups.sort_by_key(|(key, _)| is_stimulus(key));
+
         let panels: Vec<Panel> = groups
             .into_iter()
             .map(|(key, members)| {
+                let stimulus = is_stimulus(&key);
                 let lines: Vec<PanelLine> = members
                     .iter()
                     .enumerate()
                     .map(|(position, (label, series))| {
                         let neuron = label.neuron.unwrap_or(0);
+                        let color = if stimulus && members.len() == 1 {
+                            STIMULUS_COLOR
+                        } else {
+                            palette(label.neuron.unwrap_or(position))
+                        };
                         PanelLine {
                             legend: label.name(),
-                            color: palette(label.neuron.unwrap_or(position)),
+                            color,
                             segments: finite_segments(&drawable_points(series)),
                             spike_times: input
                                 .spikes
                                 .iter()
-                                .filter(|(n, t)| *n as usize == neuron && t.is_finite())
+                                .filter(|(n, t)| {
+                                    !stimulus && *n as usize == neuron && t.is_finite()
+                                })
                                 .map(|(_, t)| *t)
                                 .collect(),
                         }
@@ -431,6 +455,7 @@ impl<'a> TraceFigure<'a> {
                     y_range,
                     spike_color_single: lines.len() == 1,
                     lines,
+                    stimulus,
                 }
             })
             .collect();
@@ -460,6 +485,7 @@ impl<'a> TraceFigure<'a> {
 
         TraceFigure {
             title: input.title,
+            note: input.note,
             x_range,
             panels,
             raster_neurons,
@@ -467,12 +493,18 @@ impl<'a> TraceFigure<'a> {
         }
     }
 
-    fn panel_height(&self) -> u32 {
-        if self.panels.len() == 1 {
+    fn panel_height(&self, panel: &Panel) -> u32 {
+        if panel.stimulus {
+            STIMULUS_PANEL_HEIGHT
+        } else if self.panels.iter().filter(|p| !p.stimulus).count() == 1 {
             SINGLE_PANEL_HEIGHT
         } else {
             PANEL_HEIGHT
         }
+    }
+
+    fn header_height(&self) -> u32 {
+        TITLE_HEIGHT + if self.note.is_some() { NOTE_HEIGHT } else { 0 }
     }
 
     fn raster_height(&self) -> u32 {
@@ -485,8 +517,8 @@ impl<'a> TraceFigure<'a> {
 
 impl Figure for TraceFigure<'_> {
     fn size(&self) -> (u32, u32) {
-        let panels = self.panels.len() as u32 * self.panel_height();
-        (WIDTH, TITLE_HEIGHT + panels + self.raster_height())
+        let panels: u32 = self.panels.iter().map(|p| self.panel_height(p)).sum();
+        (WIDTH, self.header_height() + panels + self.raster_height())
     }
 
     fn draw<DB: DrawingBackend>(
@@ -495,10 +527,19 @@ impl Figure for TraceFigure<'_> {
         target: Target,
     ) -> DrawResult<DB> {
         root.fill(&WHITE)?;
-        let (title_area, body) = root.split_vertically(TITLE_HEIGHT);
+        let (header, body) = root.split_vertically(self.header_height());
+        let (title_area, note_area) = header.split_vertically(TITLE_HEIGHT);
         draw_title(&title_area, self.title)?;
-        let mut breakpoints: Vec<u32> = (1..=self.panels.len() as u32)
-            .map(|i| i * self.panel_height())
+        if let Some(note) = self.note {
+            draw_note(&note_area, note)?;
+        }
+        let mut breakpoints: Vec<u32> = self
+            .panels
+            .iter()
+            .scan(0, |bottom, panel| {
+                *bottom += self.panel_height(panel);
+                Some(*bottom)
+            })
             .collect();
         // The last breakpoint would leave an empty area when there is no raster.
         if self.raster_neurons.is_none() {
@@ -523,6 +564,14 @@ fn draw_title<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str) ->
     area.draw_text(title, &style, (width as i32 / 2, TITLE_HEIGHT as i32 / 2))
 }
 
+fn draw_note<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, note: &str) -> DrawResult<DB> {
+    let (width, _) = area.dim_in_pixel();
+    let style = TextStyle::from((FONT, 15).into_font())
+        .color(&RGBColor(90, 90, 90))
+        .pos(Pos::new(HPos::Center, VPos::Top));
+    area.draw_text(note, &style, (width as i32 / 2, 0))
+}
+
 fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     panel: &Panel,
@@ -535,9 +584,12 @@ fn draw_panel<DB: DrawingBackend>(
         .x_label_area_size(44)
         .y_label_area_size(78)
         .build_cartesian_2d(x_range.0..x_range.1, panel.y_range.0..panel.y_range.1)?;
-    chart
-        .configure_mesh()
-        .x_desc("t [ms]")
+    let mut mesh = chart.configure_mesh();
+    // A stimulus strip is short: fewer value ticks keep their labels apart.
+    if panel.stimulus {
+        mesh.y_labels(4);
+    }
+    mesh.x_desc("t [ms]")
         .y_desc(panel.y_description.as_str())
         .x_label_formatter(&tick_label)
         .y_label_formatter(&tick_label)
@@ -547,7 +599,9 @@ fn draw_panel<DB: DrawingBackend>(
         .bold_line_style(GRID)
         .draw()?;
 
-    let show_legend = panel.lines.len() > 1 && panel.lines.len() <= PALETTE.len();
+    // A stimulus strip's lines have the colours of the traces above, which carry the legend.
+    let show_legend =
+        !panel.stimulus && panel.lines.len() > 1 && panel.lines.len() <= PALETTE.len();
     for line in &panel.lines {
         let style = line.color.stroke_width(2);
         for (index, segment) in line.segments.iter().enumerate() {
@@ -826,6 +880,8 @@ mod tests {
             spikes: &fixture.spikes,
             n_neurons: 3,
             t_end: 100.0,
+            stimuli: &[],
+            note: None,
         }
     }
 
@@ -935,6 +991,8 @@ mod tests {
             spikes: &spikes,
             n_neurons: 1,
             t_end: 100.0,
+            stimuli: &[],
+            note: None,
         });
         assert_eq!(figure.size(), (WIDTH, TITLE_HEIGHT + SINGLE_PANEL_HEIGHT));
         let rgb = render_rgb(&figure).unwrap();
@@ -944,6 +1002,59 @@ mod tests {
         let svg = render_svg(&figure).unwrap();
         assert_eq!(svg.matches("<polygon").count(), 5);
         assert!(!svg.contains(">\nneuron\n<"), "raster drawn for one neuron");
+    }
+
+    #[test]
+    fn a_stimulus_gets_a_short_panel_below_the_traces_without_spike_marks() {
+        let (v, spike_times) = hh_like(label("V", "mV", None), 10.0, 20.0, 100.0);
+        let stimulus = Series {
+            label: label("I_e", "uA/cm^2", None),
+            times: v.times.clone(),
+            values: v
+                .times
+                .iter()
+                .map(|t| if *t >= 10.0 { 10.0 } else { 0.0 })
+                .collect(),
+        };
+        let spikes: Vec<(u32, f64)> = spike_times.iter().map(|t| (0, *t)).collect();
+        // Recorded first, drawn last.
+        let series = [stimulus, v];
+        let stimuli = ["I_e".to_string()];
+        let figure = TraceFigure::new(&PlotInput {
+            title: "stimulus",
+            series: &series,
+            spikes: &spikes,
+            n_neurons: 1,
+            t_end: 100.0,
+            stimuli: &stimuli,
+            note: Some("a note"),
+        });
+        let descriptions: Vec<&str> = figure
+            .panels
+            .iter()
+            .map(|p| p.y_description.as_str())
+            .collect();
+        assert_eq!(descriptions, ["V [mV]", "I_e [uA/cm^2]"]);
+        assert!(!figure.panels[0].stimulus && figure.panels[1].stimulus);
+        // The trace keeps the single-panel height; the stimulus is a strip; the note a line.
+        assert_eq!(
+            figure.size().1,
+            TITLE_HEIGHT + NOTE_HEIGHT + SINGLE_PANEL_HEIGHT + STIMULUS_PANEL_HEIGHT
+        );
+        assert!(figure.panels[1].lines[0].spike_times.is_empty());
+        assert_eq!(figure.panels[0].lines[0].spike_times.len(), spikes.len());
+        let svg = render_svg(&figure).unwrap();
+        assert_eq!(
+            svg.matches("<polygon").count(),
+            spikes.len(),
+            "marks on V only"
+        );
+        assert!(svg.contains("a note"));
+        let rgb = render_rgb(&figure).unwrap();
+        assert!(
+            count_pixels(&rgb, STIMULUS_COLOR) > 200,
+            "the stimulus line is drawn"
+        );
     }
 
     #[test]
@@ -961,6 +1072,8 @@ mod tests {
             spikes: &[],
             n_neurons: 1,
             t_end: 50.0,
+            stimuli: &[],
+            note: None,
         };
         let figure = TraceFigure::new(&input);
         assert_eq!(figure.panels.len(), 2);
@@ -988,6 +1101,8 @@ mod tests {
             spikes: &[],
             n_neurons: 1,
             t_end: f64::NAN,
+            stimuli: &[],
+            note: None,
         });
         assert_eq!(figure.x_range, (0.0, 1.0));
         assert_eq!(figure.raster_neurons, Some(1));
@@ -1056,6 +1171,8 @@ mod tests {
             spikes: &[],
             n_neurons: 1,
             t_end: 0.0,
+            stimuli: &[],
+            note: None,
         }))
         .unwrap();
         assert!(

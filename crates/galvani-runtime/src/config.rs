@@ -37,6 +37,8 @@ pub enum Recorded {
     State(usize),
     /// Index into `Layout::intermediates`.
     Intermediate(usize),
+    /// Index into `Layout::inputs`: the stimulus as the step at that time sees it.
+    Input(usize),
 }
 
 /// A run. Indices refer to the program's `Layout`.

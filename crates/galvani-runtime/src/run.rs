@@ -269,6 +269,7 @@ fn validate_indices(
             Recorded::Intermediate(i) if i >= program.layout.intermediates.len() => {
                 return Err(ConfigError::NoSuchIntermediate(i))
             }
+            Recorded::Input(i) if i >= shape.inputs => return Err(ConfigError::NoSuchInput(i)),
             _ => {}
         }
     }
@@ -399,6 +400,7 @@ impl<'a> Recorder<'a> {
             let slot = match *r {
                 Recorded::State(i) => &program.layout.states[i],
                 Recorded::Intermediate(i) => &program.layout.intermediates[i],
+                Recorded::Input(i) => &program.layout.inputs[i],
             };
             for neuron in 0..config.n {
                 columns.push(Column {
@@ -444,6 +446,8 @@ impl<'a> Recorder<'a> {
                     check_finite(values, Variable::Intermediate(i), t)?;
                     values
                 }
+                // Sampled at `t` before this row is recorded (see the step order above).
+                Recorded::Input(i) => pop.input(i),
             };
             self.row[c * n..(c + 1) * n].copy_from_slice(values);
         }

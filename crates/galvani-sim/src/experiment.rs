@@ -46,7 +46,7 @@ pub enum NameKind {
     Param,
     State,
     Input,
-    /// A state or an intermediate (what can be recorded).
+    /// A state, an intermediate or an input (what can be recorded).
     Recordable,
 }
 
@@ -56,7 +56,7 @@ impl NameKind {
             NameKind::Param => "param",
             NameKind::State => "state",
             NameKind::Input => "input",
-            NameKind::Recordable => "state or intermediate",
+            NameKind::Recordable => "state, intermediate or input",
         }
     }
 
@@ -66,7 +66,7 @@ impl NameKind {
             NameKind::Param => "params",
             NameKind::State => "states",
             NameKind::Input => "inputs",
-            NameKind::Recordable => "states and intermediates",
+            NameKind::Recordable => "states, intermediates and inputs",
         }
     }
 }
@@ -261,15 +261,21 @@ impl<'a, K: Kernel + ?Sized> Simulator<'a, K> {
             .ok_or_else(|| unknown(NameKind::Input, name, names))
     }
 
-    /// A state or intermediate to record, by name.
+    /// A state, intermediate or input to record, by name.
     pub fn recordable(&self, name: &str) -> Result<Recorded, SimError> {
         let layout = &self.program.layout;
         if let Some(i) = position(&layout.states, name) {
             Ok(Recorded::State(i))
         } else if let Some(i) = position(&layout.intermediates, name) {
             Ok(Recorded::Intermediate(i))
+        } else if let Some(i) = position(&layout.inputs, name) {
+            Ok(Recorded::Input(i))
         } else {
-            let names = layout.states.iter().chain(&layout.intermediates);
+            let names = layout
+                .states
+                .iter()
+                .chain(&layout.intermediates)
+                .chain(&layout.inputs);
             Err(unknown(
                 NameKind::Recordable,
                 name,
@@ -484,6 +490,7 @@ impl<'a, K: Kernel + ?Sized> Simulator<'a, K> {
             let slot = match recorded {
                 Recorded::State(i) => layout.states.get(*i),
                 Recorded::Intermediate(i) => layout.intermediates.get(*i),
+                Recorded::Input(i) => layout.inputs.get(*i),
             };
             let Some(slot) = slot else { continue };
             for neuron in 0..config.n {

@@ -12,7 +12,7 @@ use galvani_sim::output::{self, CsvSpikes, CsvTrace};
 use clap::Args;
 use galvani_diag::Diagnostic;
 use galvani_ir::Model;
-use galvani_runtime::{RecordSink, RunSummary, SpikeSink};
+use galvani_runtime::{RecordSink, Recorded, RunSummary, SpikeSink};
 use galvani_sim::values::{self, InputContext};
 use galvani_sim::{PreparedRun, RunRequest, RunResult, Series, Sinks};
 use std::io::{IsTerminal, Write};
@@ -39,7 +39,7 @@ pub struct RunArgs {
     /// Drive an input: NAME=PROTOCOL (repeatable).
     #[arg(long = "input", value_name = "NAME=PROTOCOL")]
     pub input: Vec<String>,
-    /// States and intermediates to record, comma-separated (default: the first state).
+    /// States, intermediates and inputs to record, comma-separated (default: the first state).
     #[arg(long, value_delimiter = ',')]
     pub record: Vec<String>,
     /// Recording interval (default: dt).
@@ -51,7 +51,8 @@ pub struct RunArgs {
     /// Write spike times to this CSV file.
     #[arg(long)]
     pub spikes: Option<PathBuf>,
-    /// Draw the trace (and a raster for N > 1) to a .png or .svg file.
+    /// Draw the trace (a recorded input as a stimulus strip below, a raster for N > 1) to a
+    /// .png or .svg file.
     #[arg(long)]
     pub plot: Option<PathBuf>,
     /// Add each neuron's spike count to the summary (one number per neuron).
@@ -268,6 +269,24 @@ fn draw_run(
     if dropped > 0 {
         title.push_str(&format!(" (first {PLOTTED_SPIKES} spikes shown)"));
     }
+    // Say what the overlaid traces leave out, so nobody reads 5 traces as the population.
+    let note = (n > PLOTTED_TRACES).then(|| {
+        format!(
+            "traces of neurons 0–{} of {n} (overlaid traces stay readable for {PLOTTED_TRACES}); \
+             the raster shows all {n}",
+            PLOTTED_TRACES - 1
+        )
+    });
+    let layout = &compiled.program.layout;
+    let stimuli: Vec<String> = prepared
+        .config
+        .record
+        .iter()
+        .filter_map(|recorded| match recorded {
+            Recorded::Input(i) => layout.inputs.get(*i).map(|slot| slot.name.clone()),
+            _ => None,
+        })
+        .collect();
     plot::write_plot(
         picture.path(),
         &PlotInput {
@@ -276,6 +295,8 @@ fn draw_run(
             spikes,
             n_neurons: n,
             t_end: prepared.config.t_end,
+            stimuli: &stimuli,
+            note: note.as_deref(),
         },
     )
     .map_err(|e| draw_failure(picture.target(), e))

@@ -317,7 +317,7 @@ fn bad_run_arguments_exit_one_with_a_hint() {
         ),
         (
             &["run", "models/hh.gal", "--record", "Q"][..],
-            "no state or intermediate `Q`",
+            "no state, intermediate or input `Q`",
         ),
         (
             &["run", "models/hh.gal", "--n", "0"][..],
@@ -579,4 +579,53 @@ fn readme_example_diagnostic_is_real() {
     assert_eq!(out.status.code(), Some(1));
     // codespan ends a diagnostic with a blank line, which the README leaves out.
     assert_eq!(text(&out.stderr).trim_end(), shown.trim_end());
+}
+
+/// An input can be recorded like a state: its column holds the stimulus each step saw, and
+/// the plot draws it as a strip below the traces. A population plot says which traces it
+/// overlays.
+#[test]
+fn recording_an_input_shows_the_stimulus() {
+    let dir = temp_model("unused.gal", "").parent().unwrap().join("stimulus");
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("trace.csv");
+    let svg = dir.join("pop.svg");
+    let out = galvani(&[
+        "run",
+        "models/hh.gal",
+        "--t",
+        "80",
+        "--input",
+        "I_e=step(10ms,60ms,10uA/cm^2)",
+        "--record",
+        "V,I_e",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let trace = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = trace.lines();
+    assert_eq!(lines.next(), Some("t [ms],V [mV],I_e [uA/cm^2]"));
+    for line in lines {
+        let fields: Vec<f64> = line.split(',').map(|f| f.parse().unwrap()).collect();
+        let (t, stimulus) = (fields[0], fields[2]);
+        let expected = if (10.0..60.0).contains(&t) { 10.0 } else { 0.0 };
+        assert_eq!(stimulus, expected, "at t = {t}");
+    }
+    let out = galvani(&[
+        "run",
+        "models/lif.gal",
+        "--n",
+        "8",
+        "--input",
+        "I_e=linspace(1nA,3nA)",
+        "--record",
+        "V,I_e",
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let picture = std::fs::read_to_string(&svg).unwrap();
+    assert!(picture.contains("traces of neurons 0–4 of 8"), "no note");
+    assert!(picture.contains("I_e [nA]"), "no stimulus panel");
 }
