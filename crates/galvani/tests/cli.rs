@@ -586,7 +586,10 @@ fn readme_example_diagnostic_is_real() {
 /// overlays.
 #[test]
 fn recording_an_input_shows_the_stimulus() {
-    let dir = temp_model("unused.gal", "").parent().unwrap().join("stimulus");
+    let dir = temp_model("unused.gal", "")
+        .parent()
+        .unwrap()
+        .join("stimulus");
     std::fs::create_dir_all(&dir).unwrap();
     let csv = dir.join("trace.csv");
     let svg = dir.join("pop.svg");

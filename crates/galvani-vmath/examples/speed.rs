@@ -1,0 +1,41 @@
+//! Throughput of the block functions against the scalar table, ns per value (a quick look,
+//! `cargo run --release -p galvani-vmath --example speed`; `galvani bench` is the measurement).
+use galvani_vmath::{apply_with, Isa, VectorFn};
+use std::time::Instant;
+
+fn main() {
+    let values: Vec<f64> = (0..4096)
+        .map(|i| -20.0 + 40.0 * i as f64 / 4096.0)
+        .collect();
+    let rounds = 2000;
+    for function in VectorFn::ALL {
+        let scalar: fn(f64) -> f64 = match function {
+            VectorFn::Exp => f64::exp,
+            VectorFn::Expm1 => f64::exp_m1,
+            VectorFn::Phi => |x| x.exp_m1() / x,
+            VectorFn::Exprel => |x| x / x.exp_m1(),
+        };
+        let mut buffer = values.clone();
+        let start = Instant::now();
+        for _ in 0..rounds {
+            buffer.copy_from_slice(&values);
+            for v in buffer.iter_mut() {
+                *v = scalar(std::hint::black_box(*v));
+            }
+            std::hint::black_box(&buffer);
+        }
+        let libm = start.elapsed().as_secs_f64() * 1e9 / (rounds * values.len()) as f64;
+        print!("{:7} libm {libm:5.2} ns", function.name());
+        for isa in Isa::available() {
+            let start = Instant::now();
+            for _ in 0..rounds {
+                buffer.copy_from_slice(&values);
+                apply_with(isa, function, &mut buffer);
+                std::hint::black_box(&buffer);
+            }
+            let t = start.elapsed().as_secs_f64() * 1e9 / (rounds * values.len()) as f64;
+            print!("  {isa:?} {t:5.2} ns ({:.1}×)", libm / t);
+        }
+        println!();
+    }
+}
