@@ -582,6 +582,12 @@ pub fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
 /// Reads a CSV of numbers with `columns` columns per row; a first line that is not
 /// numeric is a header and skipped; blank lines and `#` comments are skipped.
 pub fn read_column(path: &Path, columns: usize) -> Result<Vec<Vec<f64>>, ValueError> {
+    read_rows(path, Some(columns))
+}
+
+/// As [`read_column`], with `columns: None` taking the width of the first row of numbers
+/// (every later row must have as many).
+fn read_rows(path: &Path, columns: Option<usize>) -> Result<Vec<Vec<f64>>, ValueError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ValueError::new(format!("cannot read `{}`: {e}", path.display())))?;
     let mut rows = Vec::new();
@@ -592,6 +598,9 @@ pub fn read_column(path: &Path, columns: usize) -> Result<Vec<Vec<f64>>, ValueEr
         }
         let cells: Vec<&str> = line.split(',').map(str::trim).collect();
         let parsed: Result<Vec<f64>, _> = cells.iter().map(|c| c.parse::<f64>()).collect();
+        let columns = columns
+            .or(rows.first().map(Vec::len))
+            .unwrap_or(cells.len());
         match parsed {
             Ok(values) if values.len() == columns && values.iter().all(|v| v.is_finite()) => {
                 rows.push(values)
@@ -725,12 +734,37 @@ fn protocol_term(
     };
     if name == "file" {
         let path = reader.raw_path()?;
-        let rows = read_column(&path, 2)?;
-        if rows.is_empty() {
+        let rows = read_rows(&path, None)?;
+        let Some(first) = rows.first() else {
             return Err(ValueError::new(format!(
                 "`{}` has no samples",
                 path.display()
             )));
+        };
+        match first.len() {
+            // One value per line: one constant per neuron, as `--set NAME=file(…)`.
+            1 => {
+                if rows.len() != ctx.n {
+                    return Err(ValueError::new(format!(
+                        "`{}` has one column, so one value per neuron, but {} values for a population of {} neurons",
+                        path.display(),
+                        rows.len(),
+                        ctx.n
+                    ))
+                    .with_hint("give one line per neuron, or change --n; a time series has two columns, `t, value`"));
+                }
+                return Ok(Protocol::PerNeuron(
+                    rows.iter().map(|r| r[0] * amp.bare_scale).collect(),
+                ));
+            }
+            2 => {}
+            other => {
+                return Err(ValueError::new(format!(
+                    "`{}` has {other} columns; an input file has one (a value per neuron) or two (time in ms, value)",
+                    path.display()
+                ))
+                .with_hint("one column: one line per neuron; two columns: `t, value` samples held between rows"));
+            }
         }
         let mut samples: Vec<(f64, f64)> =
             rows.iter().map(|r| (r[0], r[1] * amp.bare_scale)).collect();

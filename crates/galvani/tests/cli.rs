@@ -654,3 +654,69 @@ fn two_spike_events_get_an_event_column_and_a_silent_marker_is_obeyed() {
     assert_eq!(events.iter().filter(|e| **e == "3").count(), 1, "{csv}");
     assert!(!events.contains(&"1"), "{csv}");
 }
+
+/// `--input NAME=file(…)` with one column is one constant per neuron; with two it is a
+/// time series; anything else is an error that says which forms exist (issue 10).
+#[test]
+fn a_one_column_input_file_gives_one_constant_per_neuron() {
+    let dir = temp_dir("per-neuron-input");
+    let currents = dir.join("ie.csv");
+    std::fs::write(&currents, "I_e\n0\n2\n5\n").unwrap();
+    let run = |n: &str, file: &std::path::Path| {
+        galvani(&[
+            "run",
+            "models/lif.gal",
+            "--n",
+            n,
+            "--input",
+            &format!("I_e=file({})", file.display()),
+            "--summary",
+            "json",
+        ])
+    };
+    let from_file = run("3", &currents);
+    assert_eq!(
+        from_file.status.code(),
+        Some(0),
+        "{}",
+        text(&from_file.stderr)
+    );
+    let from_linspace = galvani(&[
+        "run",
+        "models/lif.gal",
+        "--n",
+        "2",
+        "--input",
+        "I_e=linspace(2nA, 5nA)",
+        "--summary",
+        "json",
+    ]);
+    let per_neuron = |out: &Output| -> serde_json::Value {
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["spikes_per_neuron"]
+            .clone()
+    };
+    let file_counts = per_neuron(&from_file);
+    assert_eq!(file_counts[0], 0, "no drive, no spike");
+    assert_eq!(file_counts[1], per_neuron(&from_linspace)[0]);
+    assert_eq!(file_counts[2], per_neuron(&from_linspace)[1]);
+
+    let wrong_count = run("2", &currents);
+    assert_eq!(wrong_count.status.code(), Some(1));
+    assert!(
+        text(&wrong_count.stderr)
+            .contains("one value per neuron, but 3 values for a population of 2 neurons"),
+        "{}",
+        text(&wrong_count.stderr)
+    );
+    let three_columns = dir.join("three.csv");
+    std::fs::write(&three_columns, "0,1,2\n").unwrap();
+    let out = run("1", &three_columns);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(
+            "has 3 columns; an input file has one (a value per neuron) or two (time in ms, value)"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+}
