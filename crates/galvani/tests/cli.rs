@@ -575,6 +575,12 @@ const LIF_WITH_KICK: &str = "model lif_kick\n\
 #[test]
 fn a_timer_event_runs_but_is_not_a_spike() {
     let model = temp_model("lif_kick.gal", LIF_WITH_KICK);
+    let check = galvani(&["check", model.to_str().unwrap()]);
+    assert!(
+        text(&check.stdout).contains("2 events (1 silent)"),
+        "{}",
+        text(&check.stdout)
+    );
     let dir = temp_dir("kick");
     let (spikes, trace) = (dir.join("s.csv"), dir.join("v.csv"));
     let out = galvani(&[
