@@ -18,8 +18,8 @@ use crate::sink::Sink;
 use galvani_diag::{codes, Diagnostic, Span};
 use galvani_ir::units::{self, internal_display_unit, Unit};
 use galvani_ir::{
-    Action, AssignOp, BinOp, Dim, DisplayUnit, Event, ExprId, ExprKind as IrKind, GateForm, Input,
-    InputId, Intermediate, IntermediateId, Model, Param, ParamId, State, StateId,
+    Action, AssignOp, BinOp, Dim, DisplayUnit, Event, EventKind, ExprId, ExprKind as IrKind,
+    GateForm, Input, InputId, Intermediate, IntermediateId, Model, Param, ParamId, State, StateId,
 };
 use galvani_syntax::ast::{self, BinaryOp, Expr, ExprKind, UnaryOp};
 
@@ -93,7 +93,30 @@ pub fn build(
         dimensionless,
         sink,
     )
-    .map(|model| Built { model, warnings })
+    .map(|mut model| {
+        event_kinds(&mut model, decls);
+        Built { model, warnings }
+    })
+}
+
+/// The kind of each event written without `spike` or `silent`
+/// ([`EventKind::default_for`] its condition).
+fn event_kinds(model: &mut Model, decls: &Decls) {
+    let defaults: Vec<Option<EventKind>> = model
+        .events
+        .iter()
+        .zip(&decls.events)
+        .map(|(event, decl)| {
+            decl.marker
+                .is_none()
+                .then(|| EventKind::default_for(model, event.condition))
+        })
+        .collect();
+    for (event, kind) in model.events.iter_mut().zip(defaults) {
+        if let Some(kind) = kind {
+            event.kind = kind;
+        }
+    }
 }
 
 /// Every declaration's id in the IR (params and intermediates in dependency order, inputs
@@ -324,6 +347,11 @@ fn lower_events(lw: &mut Lowerer, decls: &Decls) -> Vec<Event> {
         });
         events.push(Event {
             condition,
+            // The default needs the whole model (intermediates): see `event_kinds`.
+            kind: match event.marker {
+                Some(marker) if !marker.spike => EventKind::Silent,
+                _ => EventKind::Spike,
+            },
             actions,
             refractory,
             span: event.condition.span,

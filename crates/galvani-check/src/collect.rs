@@ -91,6 +91,8 @@ pub struct ActionDecl<'a> {
 #[derive(Clone, Debug)]
 pub struct EventDecl<'a> {
     pub condition: &'a Expr,
+    /// `spike` or `silent` as written; without it the kind follows from the condition.
+    pub marker: Option<ast::EventMarker>,
     pub actions: Vec<ActionDecl<'a>>,
     pub refractory: Option<&'a Expr>,
 }
@@ -196,8 +198,12 @@ pub fn collect<'a>(model: &'a ast::Model, sink: &mut Sink) -> Decls<'a> {
                 odes.push((state, value, item.span));
                 continue;
             }
-            ItemKind::On { condition, body } => {
-                let (event, hoisted) = collect_event(condition, body, sink);
+            ItemKind::On {
+                condition,
+                marker,
+                body,
+            } => {
+                let (event, hoisted) = collect_event(condition, *marker, body, sink);
                 decls.events.push(event);
                 items.extend(hoisted);
                 continue;
@@ -401,12 +407,14 @@ fn gate_spec<'a>(gate: &str, span: Span, fields: &'a [GateField], sink: &mut Sin
 /// it (each already reported as misplaced), for the caller to register.
 fn collect_event<'a>(
     condition: &'a Expr,
+    marker: Option<ast::EventMarker>,
     body: &'a [ast::Item],
     sink: &mut Sink,
 ) -> (EventDecl<'a>, Vec<&'a ast::Item>) {
     let mut hoisted = Vec::new();
     let mut event = EventDecl {
         condition,
+        marker,
         actions: Vec::new(),
         refractory: None,
     };

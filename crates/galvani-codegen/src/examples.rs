@@ -110,6 +110,7 @@ fn threshold_event(
         held_states.push(v);
     }
     EventProgram {
+        kind: galvani_ir::EventKind::Spike,
         condition: c.finish(),
         actions: a.finish(),
         held_states,
@@ -253,6 +254,7 @@ pub fn hh(method: Method) -> Option<StepProgram> {
     c.output(Target::Condition, cond);
     c.output(Target::Crossing, crossing);
     p.events.push(EventProgram {
+        kind: galvani_ir::EventKind::Spike,
         condition: c.finish(),
         actions: Default::default(),
         held_states: Vec::new(),

@@ -319,6 +319,7 @@ fn event_program_without_crossing_leaves_crossing_untouched() {
     let cond = c.bin(BinOp::Gt, v, th);
     c.output(Target::Condition, cond);
     p.events = vec![EventProgram {
+        kind: galvani_ir::EventKind::Spike,
         condition: c.finish(),
         actions: Default::default(),
         held_states: vec![],

@@ -239,10 +239,33 @@ pub struct Action {
     pub span: Span,
 }
 
+/// Whether an event's firings are spikes: counted, written to the spikes CSV, drawn in the
+/// raster and used for rates. A silent event still runs its resets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    Spike,
+    Silent,
+}
+
+impl EventKind {
+    /// The kind of an event written without `spike` or `silent`: a threshold on the
+    /// neuron's own state (a condition that reads a state, directly or through
+    /// intermediates) is a spike; a timer or a condition on inputs and params alone is not.
+    pub fn default_for(model: &Model, condition: ExprId) -> EventKind {
+        if model.reads_a_state(condition) {
+            EventKind::Spike
+        } else {
+            EventKind::Silent
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
     /// A boolean expression; the event fires when it turns from false to true.
     pub condition: ExprId,
+    /// Spike or silent: written after the condition, or [`EventKind::default_for`] it.
+    pub kind: EventKind,
     /// In the order written.
     pub actions: Vec<Action>,
     /// Duration (dimension time) during which the condition cannot fire again and every
@@ -287,6 +310,27 @@ impl Model {
     pub fn intermediate(&self, id: IntermediateId) -> &Intermediate {
         &self.intermediates[id.index()]
     }
+    /// Whether the value of `root` depends on a state, directly or through intermediates.
+    pub fn reads_a_state(&self, root: ExprId) -> bool {
+        let mut seen = vec![false; self.exprs.len()];
+        let mut stack = vec![root];
+        while let Some(id) = stack.pop() {
+            if std::mem::replace(&mut seen[id.index()], true) {
+                continue;
+            }
+            match self.exprs.kind(id) {
+                ExprKind::State(_) => return true,
+                ExprKind::Intermediate(m) => stack.push(self.intermediate(*m).value),
+                ExprKind::Const(_) | ExprKind::Param(_) | ExprKind::Input(_) | ExprKind::Time => {}
+                ExprKind::Neg(a) | ExprKind::Not(a) => stack.push(*a),
+                ExprKind::Binary(_, a, b) => stack.extend([*a, *b]),
+                ExprKind::If(c, a, b) => stack.extend([*c, *a, *b]),
+                ExprKind::Call(_, args) => stack.extend(args.iter().copied()),
+            }
+        }
+        false
+    }
+
     pub fn find_state(&self, name: &str) -> Option<StateId> {
         self.states
             .iter()

@@ -13,7 +13,7 @@
 //!   them. `Inst::Input` is the input sampled at `t_k` and held for the whole step.
 //! - Booleans are 1.0 (true) and 0.0 (false).
 
-use crate::model::{BinOp, Builtin, DisplayUnit};
+use crate::model::{BinOp, Builtin, DisplayUnit, EventKind};
 
 /// An integration method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -130,6 +130,9 @@ pub struct Layout {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct EventProgram {
+    /// Whether the event's firings are spikes (the runtime hands only those to its spike
+    /// sink and counts) or silent (their actions run all the same).
+    pub kind: EventKind,
     /// Outputs `Condition` and optionally `Crossing`, evaluated on a state (before and
     /// after a step) — reads states, params, inputs, `Time`.
     pub condition: Block,

@@ -19,6 +19,7 @@
 //!   state V <- %7
 //! ```
 
+use crate::model::EventKind;
 use crate::step::{Block, EventProgram, Inst, Layout, Reg, Slot, StepProgram, Target};
 use std::fmt::Write;
 
@@ -98,7 +99,12 @@ fn write_layout(out: &mut String, layout: &Layout) {
 }
 
 fn write_event(out: &mut String, index: usize, event: &EventProgram, layout: &Layout) {
-    let _ = writeln!(out, "event {index}");
+    // Only a silent event says its kind, as in the model's text form.
+    let kind = match event.kind {
+        EventKind::Spike => "",
+        EventKind::Silent => " silent",
+    };
+    let _ = writeln!(out, "event {index}{kind}");
     write_block(out, "condition", &event.condition, layout, "  ");
     write_block(out, "actions", &event.actions, layout, "  ");
     let held: Vec<String> = event
@@ -239,6 +245,7 @@ mod tests {
             step,
             intermediates: Block::default(),
             events: vec![EventProgram {
+                kind: EventKind::Spike,
                 condition: Block::default(),
                 actions: Block::default(),
                 held_states: vec![0],

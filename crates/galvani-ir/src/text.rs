@@ -21,7 +21,9 @@
 //! ```
 
 use crate::dim::Dim;
-use crate::model::{AssignOp, BinOp, DisplayUnit, ExprId, ExprKind, GateForm, Model, StateId};
+use crate::model::{
+    AssignOp, BinOp, DisplayUnit, EventKind, ExprId, ExprKind, GateForm, Model, StateId,
+};
 use crate::units;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
@@ -136,7 +138,13 @@ pub fn model_to_text(model: &Model) -> String {
 
     let _ = writeln!(out, "\nevents ({})", model.events.len());
     for e in &model.events {
-        let _ = writeln!(out, "  on {}", printer.print(e.condition));
+        // Spikes are the usual case; only a silent event says what it is, so the text
+        // of a model whose events are all spikes reads as the file does.
+        let kind = match e.kind {
+            EventKind::Spike => "",
+            EventKind::Silent => " silent",
+        };
+        let _ = writeln!(out, "  on {}{kind}", printer.print(e.condition));
         for a in &e.actions {
             let op = match a.op {
                 AssignOp::Set => "=",

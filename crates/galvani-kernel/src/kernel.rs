@@ -290,6 +290,7 @@ mod tests {
             step: Block::default(),
             intermediates: Block::default(),
             events: vec![EventProgram {
+                kind: galvani_ir::EventKind::Spike,
                 condition: Block::default(),
                 actions: Block::default(),
                 held_states: Vec::new(),

@@ -58,8 +58,11 @@ pub enum ConfigError {
 pub enum ProtocolDefect {
     #[error("sine: the frequency must be finite")]
     SineFrequency,
-    #[error("pulses: the period must be > 0 and the width ≥ 0")]
+    #[error("pulses: the period and the width must be > 0, the width shorter than the period")]
     PulsesShape,
+    /// `step` or `ramp` whose end is not after its start: it would never act.
+    #[error("step and ramp: the end must be after the start")]
+    EmptyInterval,
     #[error("ou: tau must be > 0 and sigma ≥ 0")]
     OuShape,
     #[error("file: no samples")]

@@ -56,6 +56,11 @@ impl Protocol {
     pub fn validate(&self, n: usize) -> Result<(), ConfigError> {
         let bad = |defect| Err(ConfigError::Protocol(defect));
         match self {
+            Protocol::Step { t0, t1, .. } | Protocol::Ramp { t0, t1, .. }
+                if t1.partial_cmp(t0) != Some(std::cmp::Ordering::Greater) =>
+            {
+                bad(ProtocolDefect::EmptyInterval)
+            }
             Protocol::Constant(_) | Protocol::Step { .. } | Protocol::Ramp { .. } => Ok(()),
             Protocol::Sine { freq, .. } if !freq.is_finite() => bad(ProtocolDefect::SineFrequency),
             Protocol::Sine { .. } => Ok(()),
@@ -65,7 +70,9 @@ impl Protocol {
                 found: values.len(),
             }),
             Protocol::PerNeuron(_) => Ok(()),
-            Protocol::Pulses { width, period, .. } if !(*period > 0.0 && *width >= 0.0) => {
+            Protocol::Pulses { width, period, .. }
+                if !(*period > 0.0 && *width > 0.0 && width < period) =>
+            {
                 bad(ProtocolDefect::PulsesShape)
             }
             Protocol::Pulses { .. } => Ok(()),
@@ -413,6 +420,32 @@ mod tests {
             period: 0.0,
             amp: 1.0,
             count: None
+        }
+        .validate(1)
+        .is_err());
+        // Pulses as wide as their period merge into a constant; a step or ramp that ends
+        // where it starts, or before, never acts.
+        let pulses = |width: f64| Protocol::Pulses {
+            start: 0.0,
+            width,
+            period: 2.0,
+            amp: 1.0,
+            count: None,
+        };
+        assert!(pulses(2.0).validate(1).is_err());
+        assert!(pulses(0.0).validate(1).is_err());
+        assert!(pulses(1.0).validate(1).is_ok());
+        let step = |t0: f64, t1: f64| Protocol::Step { t0, t1, amp: 1.0 };
+        assert_eq!(
+            step(60.0, 10.0).validate(1),
+            Err(ConfigError::Protocol(ProtocolDefect::EmptyInterval))
+        );
+        assert!(step(10.0, 10.0).validate(1).is_err());
+        assert!(Protocol::Ramp {
+            t0: 5.0,
+            t1: 1.0,
+            a0: 0.0,
+            a1: 1.0
         }
         .validate(1)
         .is_err());

@@ -16,7 +16,8 @@
 //! 6. actions of the neurons that fired, event by event in program order, at `t_{k+1}`;
 //!    the conditions are then re-evaluated on the reset state, which becomes the "before"
 //!    of the next step;
-//! 7. spikes to the sink ordered by time, neuron, event; the row at `t_{k+1}` if due.
+//! 7. spikes (firings of the spike events; silent events only act) to the sink ordered
+//!    by time, neuron, event; the row at `t_{k+1}` if due.
 //!
 //! Refractoriness, aligned to the grid (as NEST does with `t_ref/h` steps, and as Brian2
 //! does for `t_ref` a multiple of dt): an event that fires in step `k` with duration
@@ -33,6 +34,7 @@ use crate::sink::{Column, RecordSink, SpikeSink};
 use crate::Variable;
 use crate::{ConfigError, RunError};
 use galvani_ir::step::{StepProgram, Target};
+use galvani_ir::EventKind;
 use galvani_kernel::{EventArray, Kernel, Population, Shape};
 use std::time::{Duration, Instant};
 
@@ -41,7 +43,7 @@ use std::time::{Duration, Instant};
 pub struct RunSummary {
     /// Steps taken, `round(T/dt)`.
     pub steps: u64,
-    /// Spikes (of every event) per neuron.
+    /// Spikes (firings of spike events, not of silent ones) per neuron.
     pub spike_counts: Vec<u64>,
     /// Wall time of `run`: setup and time loop, sinks included.
     pub simulate_time: Duration,
@@ -49,6 +51,9 @@ pub struct RunSummary {
 
 /// The runtime's per-event state.
 struct EventState {
+    /// A spike event: its firings go to the spike sink and the counts (a silent one only
+    /// runs its actions).
+    spike: bool,
     has_crossing: bool,
     has_refractory: bool,
     /// Held states (indices into the layout).
@@ -134,6 +139,7 @@ pub fn run<K: Kernel + ?Sized>(
         .events
         .iter()
         .map(|e| EventState {
+            spike: e.kind == EventKind::Spike,
             has_crossing: e
                 .condition
                 .outputs
@@ -203,6 +209,9 @@ pub fn run<K: Kernel + ?Sized>(
             }
             step_spikes.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
             for &(ts, neuron, e) in &step_spikes {
+                if !events[e].spike {
+                    continue;
+                }
                 spike_counts[neuron as usize] += 1;
                 spikes.spike(neuron, ts, e).map_err(RunError::Sink)?;
             }

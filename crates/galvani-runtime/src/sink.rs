@@ -26,8 +26,9 @@ pub trait RecordSink {
 }
 
 pub trait SpikeSink {
-    /// A spike of `neuron` at `t` from event `event` (its index in the program). Calls
-    /// come ordered by time, then neuron, then event.
+    /// A spike of `neuron` at `t` from event `event` (its index in the program, always a
+    /// spike event: silent events never reach a sink). Calls come ordered by time, then
+    /// neuron, then event.
     fn spike(&mut self, neuron: u32, t: f64, event: usize) -> Result<(), SinkError>;
 }
 

@@ -15,9 +15,9 @@ use crate::label::ColumnLabel;
 use crate::params::param_table;
 use crate::rates::{FiringRates, Rates};
 use crate::rest::{rest_state, RestError};
-use galvani_ir::model::{InputId, IntermediateId, ParamId, StateId};
+use galvani_ir::model::{BinOp, ExprId, ExprKind, InputId, IntermediateId, ParamId, StateId};
 use galvani_ir::step::{Slot, StepProgram};
-use galvani_ir::Model;
+use galvani_ir::{Dim, Model};
 use galvani_kernel::{Kernel, KernelError};
 use galvani_runtime::{
     ConfigError, Discard, Protocol, RecordSink, Recorded, RunConfig, RunError, RunSummary,
@@ -109,6 +109,28 @@ pub enum SimError {
         neuron: usize,
         t: f64,
         duration: f64,
+    },
+    /// A param that is a time and divides somewhere in the model (a time constant, a
+    /// period) is given a value ≤ 0: the model means nothing (0 divides by zero, a negative
+    /// time constant turns decay into blow-up).
+    #[error("`{name}` is a time that divides in the model (a time constant or a period), but it is set to {value} ms{}; it must be > 0", neuron.map(|i| format!(" for neuron {i}")).unwrap_or_default())]
+    NonPositiveTime {
+        param: ParamId,
+        name: String,
+        /// In ms.
+        value: f64,
+        /// The first neuron with that value, when the values differ between neurons.
+        neuron: Option<usize>,
+    },
+    /// The recording interval is not a whole number of steps.
+    #[error("the recording interval {every} ms is not a whole number of steps of {dt} ms")]
+    EveryNotMultiple {
+        every: f64,
+        dt: f64,
+        /// The nearest whole multiples of `dt` below and above `every` (ms; `below` is 0
+        /// when `every` is shorter than one step).
+        below: f64,
+        above: f64,
     },
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -328,6 +350,25 @@ impl<'a, K: Kernel + ?Sized> Simulator<'a, K> {
         }
     }
 
+    /// Refuses a value ≤ 0 (or NaN) for a param that is a time and divides in the model.
+    /// Dimensionless models have no times to tell apart, and are not checked.
+    fn check_time_constant(&self, param: ParamId, values: &[f64]) -> Result<(), SimError> {
+        let declared = &self.model.params[param.index()];
+        if declared.unit.dim != Dim::TIME || !divides(self.model, param) {
+            return Ok(());
+        }
+        let Some(bad) = values.iter().position(|v| v.is_nan() || *v <= 0.0) else {
+            return Ok(());
+        };
+        let uniform = values.iter().all(|v| v.to_bits() == values[0].to_bits());
+        Err(SimError::NonPositiveTime {
+            param,
+            name: declared.name.clone(),
+            value: values[bad],
+            neuron: (!uniform).then_some(bad),
+        })
+    }
+
     /// Validates `request` and builds the runtime's configuration: overrides and
     /// protocols into layout slots, the resting state when asked, the recording interval
     /// in steps, and the step count.
@@ -345,6 +386,7 @@ impl<'a, K: Kernel + ?Sized> Simulator<'a, K> {
                     name: name.clone(),
                 });
             }
+            self.check_time_constant(*param, values)?;
             config.params.push((slot, per_neuron(values)));
         }
         for (state, values) in &request.inits {
@@ -371,7 +413,7 @@ impl<'a, K: Kernel + ?Sized> Simulator<'a, K> {
         }
         config.record = request.record.clone();
         if let Some(interval) = request.record_every {
-            config.record_every = galvani_runtime::steps_of(interval, request.dt).max(1);
+            config.record_every = whole_steps(interval, request.dt)?;
         }
         let steps = config.steps()?;
         if steps == 0 && request.t_end > 0.0 {
@@ -577,6 +619,46 @@ fn unknown<'n>(kind: NameKind, name: &str, names: impl Iterator<Item = &'n Strin
 
 fn position(slots: &[Slot], name: &str) -> Option<usize> {
     slots.iter().position(|slot| slot.name == name)
+}
+
+/// The recording interval `every` in steps of `dt`, refused unless it is a whole number
+/// of steps (to 1e-9 relative, so `1 ms / 0.1 ms` is 10 steps): rounding it silently
+/// would record at times the user did not ask for.
+fn whole_steps(every: f64, dt: f64) -> Result<u64, SimError> {
+    let x = every / dt;
+    let nearest = x.round();
+    if nearest >= 1.0 && (x - nearest).abs() <= 1e-9 * nearest {
+        return Ok(nearest as u64);
+    }
+    // Multiples printed as `k·dt` without the last-bit noise of the product.
+    let multiple = |k: f64| crate::output::format_time(k * dt).parse().unwrap_or(k * dt);
+    Err(SimError::EveryNotMultiple {
+        every,
+        dt,
+        below: multiple(x.floor()),
+        above: multiple(x.floor() + 1.0),
+    })
+}
+
+/// Whether param `p` is a factor of a divisor somewhere in the model: `x / p`,
+/// `x / (2 * p)`, `x / -p`, `x / (p / 3)` (a gate's `tau` field is lowered to such a
+/// division too).
+fn divides(model: &Model, p: ParamId) -> bool {
+    fn is_factor(model: &Model, e: ExprId, p: ParamId) -> bool {
+        match model.exprs.kind(e) {
+            ExprKind::Param(q) => *q == p,
+            ExprKind::Neg(a) => is_factor(model, *a, p),
+            ExprKind::Binary(BinOp::Mul, a, b) => {
+                is_factor(model, *a, p) || is_factor(model, *b, p)
+            }
+            ExprKind::Binary(BinOp::Div, a, _) => is_factor(model, *a, p),
+            _ => false,
+        }
+    }
+    model.exprs.nodes.iter().any(|node| match node.kind {
+        ExprKind::Binary(BinOp::Div, _, divisor) => is_factor(model, divisor, p),
+        _ => false,
+    })
 }
 
 /// One value for all when every neuron has the same, otherwise one each.

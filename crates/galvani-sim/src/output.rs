@@ -4,6 +4,8 @@
 
 use crate::files::StagedFile;
 use crate::label::ColumnLabel;
+use galvani_ir::step::EventProgram;
+use galvani_ir::EventKind;
 use galvani_runtime::{Column, RecordSink, SinkError, SpikeSink};
 use sha2::{Digest, Sha256};
 use std::fs::File;
@@ -78,17 +80,31 @@ impl RecordSink for CsvTrace {
     }
 }
 
-/// Streams spikes to a CSV file: `neuron,t [ms]`, one row per spike, ordered by time.
+/// Streams spikes to a CSV file: `neuron,t [ms]`, one row per spike, ordered by time;
+/// `neuron,t [ms],event` when the model has more than one spike event, the event being
+/// the number of its `on` block in file order (from 0, silent blocks included).
 pub struct CsvSpikes {
     writer: BufWriter<File>,
+    event_column: bool,
 }
 
 impl CsvSpikes {
-    /// Spikes written to `file`, after the header line.
-    pub fn new(file: File) -> std::io::Result<CsvSpikes> {
+    /// Spikes of a program with `events` written to `file`, after the header line.
+    pub fn new(file: File, events: &[EventProgram]) -> std::io::Result<CsvSpikes> {
+        let spike_events = events.iter().filter(|e| e.kind == EventKind::Spike);
+        // With one kind of spike the column would say nothing, and the file keeps the
+        // two columns it always had.
+        let event_column = spike_events.count() > 1;
         let mut writer = BufWriter::new(file);
-        writeln!(writer, "neuron,t [ms]")?;
-        Ok(CsvSpikes { writer })
+        if event_column {
+            writeln!(writer, "neuron,t [ms],event")?;
+        } else {
+            writeln!(writer, "neuron,t [ms]")?;
+        }
+        Ok(CsvSpikes {
+            writer,
+            event_column,
+        })
     }
 
     pub fn finish(mut self) -> std::io::Result<()> {
@@ -97,8 +113,12 @@ impl CsvSpikes {
 }
 
 impl SpikeSink for CsvSpikes {
-    fn spike(&mut self, neuron: u32, t: f64, _event: usize) -> Result<(), SinkError> {
-        writeln!(self.writer, "{neuron},{t}")?;
+    fn spike(&mut self, neuron: u32, t: f64, event: usize) -> Result<(), SinkError> {
+        if self.event_column {
+            writeln!(self.writer, "{neuron},{t},{event}")?;
+        } else {
+            writeln!(self.writer, "{neuron},{t}")?;
+        }
         Ok(())
     }
 }

@@ -582,6 +582,12 @@ pub fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
 /// Reads a CSV of numbers with `columns` columns per row; a first line that is not
 /// numeric is a header and skipped; blank lines and `#` comments are skipped.
 pub fn read_column(path: &Path, columns: usize) -> Result<Vec<Vec<f64>>, ValueError> {
+    read_rows(path, Some(columns))
+}
+
+/// As [`read_column`], with `columns: None` taking the width of the first row of numbers
+/// (every later row must have as many).
+fn read_rows(path: &Path, columns: Option<usize>) -> Result<Vec<Vec<f64>>, ValueError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ValueError::new(format!("cannot read `{}`: {e}", path.display())))?;
     let mut rows = Vec::new();
@@ -592,6 +598,9 @@ pub fn read_column(path: &Path, columns: usize) -> Result<Vec<Vec<f64>>, ValueEr
         }
         let cells: Vec<&str> = line.split(',').map(str::trim).collect();
         let parsed: Result<Vec<f64>, _> = cells.iter().map(|c| c.parse::<f64>()).collect();
+        let columns = columns
+            .or(rows.first().map(Vec::len))
+            .unwrap_or(cells.len());
         match parsed {
             Ok(values) if values.len() == columns && values.iter().all(|v| v.is_finite()) => {
                 rows.push(values)
@@ -654,6 +663,65 @@ pub fn parse_protocol(
     })
 }
 
+/// A time in ms for a message, without float noise.
+fn time_text(ms: f64) -> String {
+    format!("{} ms", crate::output::format_time(ms))
+}
+
+/// `step` and `ramp` act for `t0 ≤ t < t1`: with `t1 ≤ t0` they would never act.
+fn ordered_times(protocol: &str, t0: f64, t1: f64) -> Result<(), ValueError> {
+    if t1 > t0 {
+        return Ok(());
+    }
+    let (a, b) = (time_text(t0), time_text(t1));
+    let message = if t1 == t0 {
+        format!("{protocol}: the start and the end are both {a}, so it never acts")
+    } else {
+        format!("{protocol}: the end {b} is before the start {a}, so it never acts")
+    };
+    let hint = if t1 < t0 {
+        let compact = |ms: f64| format!("{}ms", crate::output::format_time(ms));
+        format!(
+            "swap them, start then end: `{protocol}({}, {}, …)`",
+            compact(t1),
+            compact(t0)
+        )
+    } else {
+        format!("give an end after the start: `{protocol}(t0, t1, …)` with t0 < t1")
+    };
+    Err(ValueError::new(message).with_hint(hint))
+}
+
+/// A pulse train needs a positive period and pulses that are shorter than it: a width of
+/// 0 gives no pulse, and a width ≥ the period merges the pulses into a constant.
+fn pulse_shape(width: f64, period: f64) -> Result<(), ValueError> {
+    if period.is_nan() || period <= 0.0 {
+        return Err(ValueError::new(format!(
+            "pulses: the period is {}, it must be > 0",
+            time_text(period)
+        ))
+        .with_hint("the form is `pulses(start, width, period, amp[, count])`"));
+    }
+    if width.is_nan() || width <= 0.0 {
+        return Err(ValueError::new(format!(
+            "pulses: the pulse width is {}, it must be > 0",
+            time_text(width)
+        ))
+        .with_hint("the form is `pulses(start, width, period, amp[, count])`"));
+    }
+    if width >= period {
+        return Err(ValueError::new(format!(
+            "pulses: the pulse width {} is not shorter than the period {}, so the pulses merge into a constant",
+            time_text(width),
+            time_text(period)
+        ))
+        .with_hint(
+            "the form is `pulses(start, width, period, amp[, count])`; for a constant use `step(t0, t1, amp)`",
+        ));
+    }
+    Ok(())
+}
+
 fn protocol_term(
     reader: &mut Reader,
     ctx: &InputContext,
@@ -666,12 +734,37 @@ fn protocol_term(
     };
     if name == "file" {
         let path = reader.raw_path()?;
-        let rows = read_column(&path, 2)?;
-        if rows.is_empty() {
+        let rows = read_rows(&path, None)?;
+        let Some(first) = rows.first() else {
             return Err(ValueError::new(format!(
                 "`{}` has no samples",
                 path.display()
             )));
+        };
+        match first.len() {
+            // One value per line: one constant per neuron, as `--set NAME=file(…)`.
+            1 => {
+                if rows.len() != ctx.n {
+                    return Err(ValueError::new(format!(
+                        "`{}` has one column, so one value per neuron, but {} values for a population of {} neurons",
+                        path.display(),
+                        rows.len(),
+                        ctx.n
+                    ))
+                    .with_hint("give one line per neuron, or change --n; a time series has two columns, `t, value`"));
+                }
+                return Ok(Protocol::PerNeuron(
+                    rows.iter().map(|r| r[0] * amp.bare_scale).collect(),
+                ));
+            }
+            2 => {}
+            other => {
+                return Err(ValueError::new(format!(
+                    "`{}` has {other} columns; an input file has one (a value per neuron) or two (time in ms, value)",
+                    path.display()
+                ))
+                .with_hint("one column: one line per neuron; two columns: `t, value` samples held between rows"));
+            }
         }
         let mut samples: Vec<(f64, f64)> =
             rows.iter().map(|r| (r[0], r[1] * amp.bare_scale)).collect();
@@ -703,9 +796,14 @@ fn protocol_term(
     Ok(match name.as_str() {
         "step" => {
             arity(3, 3, "step(t0, t1, amp)")?;
+            let (t0, t1) = (
+                time("start").resolve(args[0])?,
+                time("end").resolve(args[1])?,
+            );
+            ordered_times("step", t0, t1)?;
             Protocol::Step {
-                t0: time("start").resolve(args[0])?,
-                t1: time("end").resolve(args[1])?,
+                t0,
+                t1,
                 amp: amp.resolve(args[2])?,
             }
         }
@@ -723,19 +821,27 @@ fn protocol_term(
                     Some(c as u64)
                 }
             };
+            let width = time("pulse width").resolve(args[1])?;
+            let period = time("period").resolve(args[2])?;
+            pulse_shape(width, period)?;
             Protocol::Pulses {
                 start: time("start").resolve(args[0])?,
-                width: time("pulse width").resolve(args[1])?,
-                period: time("period").resolve(args[2])?,
+                width,
+                period,
                 amp: amp.resolve(args[3])?,
                 count,
             }
         }
         "ramp" => {
             arity(4, 4, "ramp(t0, t1, a0, a1)")?;
+            let (t0, t1) = (
+                time("start").resolve(args[0])?,
+                time("end").resolve(args[1])?,
+            );
+            ordered_times("ramp", t0, t1)?;
             Protocol::Ramp {
-                t0: time("start").resolve(args[0])?,
-                t1: time("end").resolve(args[1])?,
+                t0,
+                t1,
                 a0: amp.resolve(args[2])?,
                 a1: amp.resolve(args[3])?,
             }
@@ -751,10 +857,24 @@ fn protocol_term(
         }
         "ou" => {
             arity(3, 3, "ou(mean, sigma, tau)")?;
+            let sigma = amp.resolve(args[1])?;
+            let tau = time("correlation").resolve(args[2])?;
+            if tau.is_nan() || tau <= 0.0 {
+                return Err(ValueError::new(format!(
+                    "ou: the correlation time tau is {}, it must be > 0",
+                    time_text(tau)
+                ))
+                .with_hint("for white-like noise give a tau of a few --dt"));
+            }
+            if sigma.is_nan() || sigma < 0.0 {
+                return Err(ValueError::new(
+                    "ou: the standard deviation sigma must be ≥ 0",
+                ));
+            }
             Protocol::Ou {
                 mean: amp.resolve(args[0])?,
-                sigma: amp.resolve(args[1])?,
-                tau: time("correlation").resolve(args[2])?,
+                sigma,
+                tau,
             }
         }
         "linspace" => {

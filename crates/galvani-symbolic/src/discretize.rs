@@ -303,6 +303,7 @@ fn event_program(
         actions.outputs.push((Target::Refractory, reg));
     }
     Ok(EventProgram {
+        kind: event.kind,
         condition: condition.finish(),
         actions: actions.finish(),
         held_states: held.into_iter().collect(),

@@ -21,7 +21,7 @@ use crate::dag::{children_of, Dag, GateField, Node, NodeId, Sym, SymDims};
 use crate::lower::Lowerer;
 use crate::SymbolicError;
 use galvani_diag::Span;
-use galvani_ir::{AssignOp, BinOp, Dim, ExprId, ExprKind, GateForm, Model, StateId};
+use galvani_ir::{AssignOp, BinOp, Dim, EventKind, ExprId, ExprKind, GateForm, Model, StateId};
 use std::collections::{HashMap, HashSet};
 
 /// How an equation is classified.
@@ -119,6 +119,8 @@ pub struct CseStats {
 #[derive(Clone, Debug, PartialEq)]
 pub struct EventForms {
     pub condition: NodeId,
+    /// Spike or silent, as the checker decided.
+    pub kind: EventKind,
     pub actions: Vec<(StateId, AssignOp, NodeId)>,
     pub refractory: Option<NodeId>,
 }
@@ -290,6 +292,7 @@ pub fn linearize(model: &Model) -> Result<Linearized, SymbolicError> {
         };
         events.push(EventForms {
             condition,
+            kind: event.kind,
             actions,
             refractory,
         });

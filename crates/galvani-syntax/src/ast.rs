@@ -57,10 +57,23 @@ pub enum ItemKind {
         params: Vec<Ident>,
         body: Expr,
     },
-    /// `on COND { … }`
-    On { condition: Expr, body: Vec<Item> },
+    /// `on COND { … }`, `on COND spike { … }`, `on COND silent { … }`
+    On {
+        condition: Expr,
+        /// The word after the condition, when written.
+        marker: Option<EventMarker>,
+        body: Vec<Item>,
+    },
     /// `refractory EXPR`: legal only inside an `on` block.
     Refractory { duration: Expr },
+}
+
+/// `spike` or `silent` written after an event's condition: whether the event's firings
+/// are spikes (the checker decides when neither is written).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventMarker {
+    pub spike: bool,
+    pub span: Span,
 }
 
 /// One `field = EXPR` line of a gate block. The field name is kept as written

@@ -12,7 +12,8 @@ use galvani_diag::{FileId, Span};
 use pest::iterators::{Pair, Pairs};
 
 use crate::ast::{
-    AssignOp, BinaryOp, Expr, ExprKind, GateField, Ident, Item, ItemKind, UnaryOp, UnitSuffix,
+    AssignOp, BinaryOp, EventMarker, Expr, ExprKind, GateField, Ident, Item, ItemKind, UnaryOp,
+    UnitSuffix,
 };
 use crate::error::{BadNumberReason, ParseError};
 use crate::grammar::Rule;
@@ -153,16 +154,27 @@ impl Builder {
 
     fn on_block(&self, pair: Pair<'_, Rule>, span: Span, header_span: Span) -> Result<ItemKind> {
         let mut condition = None;
+        let mut marker = None;
         let mut body = Vec::new();
         for child in pair.into_inner() {
             match child.as_rule() {
                 Rule::expr => condition = Some(self.expr(child)?),
+                Rule::event_marker => {
+                    marker = Some(EventMarker {
+                        spike: child.as_str() == "spike",
+                        span: self.span(&child),
+                    })
+                }
                 Rule::item => body.push(self.item(child, header_span)?),
                 _ => {}
             }
         }
         let condition = condition.ok_or_else(|| self.internal(span, "condition"))?;
-        Ok(ItemKind::On { condition, body })
+        Ok(ItemKind::On {
+            condition,
+            marker,
+            body,
+        })
     }
 
     /// Every declaration but `on` and a second `model`.

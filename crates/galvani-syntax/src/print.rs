@@ -150,9 +150,19 @@ impl Printer {
                 self.line(indent, &text);
                 self.expr(indent + 1, None, body);
             }
-            ItemKind::On { condition, body } => {
+            ItemKind::On {
+                condition,
+                marker,
+                body,
+            } => {
                 self.line(indent, &format!("On {whole}"));
                 self.expr(indent + 1, Some("condition"), condition);
+                // Printed only when written, so the trees of files without one stay as
+                // they were.
+                if let Some(marker) = marker {
+                    let word = if marker.spike { "spike" } else { "silent" };
+                    self.line(indent + 1, &format!("marker: {word} {}", at(marker.span)));
+                }
                 if body.is_empty() {
                     self.line(indent + 1, "body: (empty)");
                 } else {

@@ -121,7 +121,9 @@ fn the_hodgkin_huxley_example_parses() {
     let on = model.items.last().expect("on");
     assert_eq!(text(HH, on.span), "on V > 0 mV {}");
     match &on.kind {
-        ItemKind::On { condition, body } => {
+        ItemKind::On {
+            condition, body, ..
+        } => {
             assert_eq!(sexpr(condition), "(> V 0[mV])");
             assert!(body.is_empty());
         }
@@ -149,7 +151,9 @@ fn the_leaky_integrate_and_fire_example_parses() {
     let on = &model.items[9];
     assert!(text(LIF, on.span).starts_with("on V > V_th {") && text(LIF, on.span).ends_with('}'));
     match &on.kind {
-        ItemKind::On { condition, body } => {
+        ItemKind::On {
+            condition, body, ..
+        } => {
             assert_eq!(sexpr(condition), "(> V V_th)");
             assert_eq!(body.len(), 2);
             assert!(matches!(
@@ -576,4 +580,50 @@ fn spans_exclude_trailing_whitespace_and_comments() {
         panic!()
     };
     assert_eq!(text(source, fields[0].span), "alpha = a");
+}
+
+#[test]
+fn an_event_may_say_whether_it_is_a_spike() {
+    let source = "model m\n\
+        on t > 80 ms silent {\n    V += 10 mV\n}\n\
+        on V > 0 mV spike {}\n\
+        on V > silent {}\n\
+        on V > 0 mV {}\n";
+    let model = ok(source);
+    let markers: Vec<Option<(bool, &str)>> = model
+        .items
+        .iter()
+        .map(|item| match &item.kind {
+            ItemKind::On { marker, .. } => marker.map(|m| (m.spike, text(source, m.span))),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    // The words are not reserved: `silent` right after `>` is a name in the condition.
+    assert_eq!(
+        markers,
+        vec![Some((false, "silent")), Some((true, "spike")), None, None]
+    );
+    assert!(print_ast(&model).contains("marker: silent"));
+    // A marker is one word before the block, nothing else.
+    assert!(parse("model m\non V > 0 mV loud {}\n", FileId(0)).is_err());
+}
+
+#[test]
+fn a_marker_after_a_bare_number_is_not_its_unit() {
+    let source = "model m\non V > 2 silent {}\non t > 90 spike {}\nx = 2 spike\n";
+    let model = ok(source);
+    for item in &model.items[..2] {
+        match &item.kind {
+            ItemKind::On {
+                condition, marker, ..
+            } => {
+                assert!(marker.is_some());
+                assert!(!sexpr(condition).contains('['), "{}", sexpr(condition));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // Elsewhere the word after a number is still read as its unit (and the checker says
+    // that no unit has that name).
+    assert!(print_ast(&model).contains("spike"));
 }

@@ -260,6 +260,16 @@ pub fn summary_line(model: &galvani_ir::Model) -> String {
     } else {
         count(model.states.len(), "state", "states")
     };
+    // Silent events (not spikes) are named, so a timer is not mistaken for a threshold.
+    let silent = model
+        .events
+        .iter()
+        .filter(|e| e.kind == galvani_ir::EventKind::Silent)
+        .count();
+    let mut events = count(model.events.len(), "event", "events");
+    if silent > 0 {
+        events.push_str(&format!(" ({silent} silent)"));
+    }
     format!(
         "ok — model {}: {}, {}, {}, {}, {}{}",
         model.name,
@@ -267,7 +277,7 @@ pub fn summary_line(model: &galvani_ir::Model) -> String {
         count(model.params.len(), "param", "params"),
         count(model.inputs.len(), "input", "inputs"),
         count(model.intermediates.len(), "intermediate", "intermediates"),
-        count(model.events.len(), "event", "events"),
+        events,
         if model.dimensionless {
             ", dimensionless"
         } else {

@@ -203,6 +203,23 @@ impl Failure {
                     diagnostics: vec![d.with_hint(hint)],
                 }
             }
+            SimError::NonPositiveTime { param, .. } => Failure::user(
+                Diagnostic::error(format!("invalid --set: {error}"))
+                    .with_primary(model.params[param.index()].span, "declared here")
+                    .with_hint("give it a positive time, such as its declared value"),
+            ),
+            SimError::EveryNotMultiple {
+                dt, below, above, ..
+            } => {
+                let hint = if below > 0.0 {
+                    format!("use --every {below}ms or --every {above}ms (multiples of --dt {dt}ms), or another --dt")
+                } else {
+                    format!("use --every {above}ms (one step of --dt {dt}ms) or a multiple of it")
+                };
+                Failure::user(
+                    Diagnostic::error(format!("invalid --every: {error}")).with_hint(hint),
+                )
+            }
             SimError::Config(e) => Failure::user(Diagnostic::error(format!("invalid run: {e}"))),
             SimError::Sink(e) => {
                 Failure::user(Diagnostic::error(format!("writing results failed: {e}")))

@@ -25,8 +25,9 @@ pub struct FiArgs {
     /// The input to sweep.
     #[arg(long)]
     pub input: String,
-    /// The range of constant input values, `A..B` (e.g. `0..20uA/cm^2`).
-    #[arg(long)]
+    /// The range of constant input values, `A..B` (e.g. `0..20uA/cm^2`, `-5..5uA/cm^2`).
+    // A range may start with a minus sign: `--range -5..5nA` is a value, not an option.
+    #[arg(long, allow_hyphen_values = true)]
     pub range: String,
     /// Number of values (one neuron each).
     #[arg(long, default_value_t = 41)]

@@ -208,7 +208,7 @@ fn run_to_files(
             let file = StagedFile::create(path).map_err(|e| io_failure(path, e))?;
             let spikes = file
                 .file()
-                .and_then(CsvSpikes::new)
+                .and_then(|file| CsvSpikes::new(file, &compiled.program.events))
                 .map_err(|e| io_failure(path, e))?;
             staged.push((file, "spike times".to_string()));
             Some(spikes)

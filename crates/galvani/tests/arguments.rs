@@ -2,7 +2,9 @@
 //! get a diagnostic and exit status 1 — never a hang, an abort or a panic: a time step
 //! longer than the simulated time (no step would run), a param or an initial value given
 //! twice (as an input given twice already was), a negative refractory period, an endless
-//! model file, a population that cannot fit in memory, a benchmark without end.
+//! model file, a population that cannot fit in memory, a benchmark without end, protocols
+//! that never act or merge into a constant, a time constant set to 0 or below, a recording
+//! interval that is not a whole number of steps (issue 10).
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -244,4 +246,126 @@ fn recording_time_says_it_is_always_there() {
         "{stderr}"
     );
     assert!(!stderr.contains("did you mean"), "{stderr}");
+}
+
+#[test]
+fn protocols_that_never_act_or_merge_are_refused() {
+    let input = |protocol: &str| ["run", "models/lif.gal", "--input", protocol].map(String::from);
+    for (protocol, message) in [
+        (
+            "I_e=step(60ms, 10ms, 2nA)",
+            "step: the end 10 ms is before the start 60 ms",
+        ),
+        ("I_e=step(60ms, 10ms, 2nA)", "`step(10ms, 60ms, …)`"),
+        ("I_e=step(10ms, 10ms, 2nA)", "never acts"),
+        (
+            "I_e=ramp(60ms, 10ms, 0nA, 2nA)",
+            "ramp: the end 10 ms is before the start 60 ms",
+        ),
+        (
+            "I_e=pulses(0ms, 10ms, 10ms, 2nA)",
+            "the pulses merge into a constant",
+        ),
+        (
+            "I_e=pulses(0ms, 20ms, 10ms, 2nA)",
+            "the pulse width 20 ms is not shorter than the period 10 ms",
+        ),
+        ("I_e=pulses(0ms, 1ms, 0ms, 2nA)", "the period is 0 ms"),
+        ("I_e=pulses(0ms, 1ms, -5ms, 2nA)", "the period is -5 ms"),
+        ("I_e=pulses(0ms, 0ms, 5ms, 2nA)", "the pulse width is 0 ms"),
+        (
+            "I_e=ou(2nA, 0.5nA, 0ms)",
+            "the correlation time tau is 0 ms",
+        ),
+        ("I_e=ou(2nA, 0.5nA, -1ms)", "must be > 0"),
+        ("I_e=ou(2nA, -0.5nA, 1ms)", "sigma must be ≥ 0"),
+    ] {
+        let args = input(protocol);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        refused_with(&args, message);
+    }
+    // A well-formed train still runs.
+    let output = galvani(&[
+        "run",
+        "models/lif.gal",
+        "--input",
+        "I_e=pulses(0ms, 5ms, 10ms, 2nA)",
+    ]);
+    assert!(output.status.success());
+}
+
+#[test]
+fn a_time_constant_set_to_zero_or_below_is_refused() {
+    refused_with(
+        &["run", "models/lif.gal", "--set", "tau_m=-5ms"],
+        "`tau_m` is a time that divides in the model (a time constant or a period), but it is set to -5 ms",
+    );
+    refused_with(
+        &["run", "models/lif.gal", "--set", "tau_m=0"],
+        "it must be > 0",
+    );
+    // Per neuron: the first neuron with a bad value is named.
+    refused_with(
+        &[
+            "run",
+            "models/lif.gal",
+            "--n",
+            "3",
+            "--set",
+            "tau_m=linspace(10ms, 0ms)",
+        ],
+        "set to 0 ms for neuron 2",
+    );
+    // A time that divides nothing may be anything: t_ref = 0 is no refractoriness.
+    let output = galvani(&["run", "models/lif.gal", "--set", "t_ref=0ms"]);
+    assert!(output.status.success());
+}
+
+#[test]
+fn a_recording_interval_between_steps_is_refused_with_the_nearest_valid_ones() {
+    refused_with(
+        &["run", "models/hh.gal", "--every", "0.06ms"],
+        "the recording interval 0.06 ms is not a whole number of steps of 0.025 ms",
+    );
+    refused_with(
+        &["run", "models/hh.gal", "--every", "0.06ms"],
+        "use --every 0.05ms or --every 0.075ms",
+    );
+    refused_with(
+        &["run", "models/hh.gal", "--every", "0.01ms"],
+        "use --every 0.025ms",
+    );
+    // A whole multiple, even one with float noise in the quotient (0.3/0.1), is fine.
+    for (every, dt) in [("1ms", "0.025ms"), ("0.3ms", "0.1ms")] {
+        let output = galvani(&["run", "models/hh.gal", "--every", every, "--dt", dt]);
+        assert!(output.status.success(), "--every {every} --dt {dt}");
+    }
+}
+
+#[test]
+fn a_negative_range_is_a_value_not_an_option() {
+    let output = galvani(&[
+        "fi",
+        "models/lif.gal",
+        "--input",
+        "I_e",
+        "--range",
+        "-5..5nA",
+        "--points",
+        "3",
+        "--t",
+        "100ms",
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let inputs: Vec<&str> = stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(inputs, ["-5", "0", "5"]);
 }

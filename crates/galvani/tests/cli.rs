@@ -632,3 +632,170 @@ fn recording_an_input_shows_the_stimulus() {
     assert!(picture.contains("traces of neurons 0–4 of 8"), "no note");
     assert!(picture.contains("I_e [nA]"), "no stimulus panel");
 }
+
+/// A LIF with a timer event: the kick at 80 ms runs (it moves V) but is not a spike, so
+/// it is in no count, no spikes CSV and no rate (issue 10, item 2).
+const LIF_WITH_KICK: &str = "model lif_kick\n\
+    param tau_m = 10 ms\nparam E_L = -65 mV\nparam R_m = 10 Mohm\n\
+    param V_th = -50 mV\nparam V_reset = -65 mV\n\
+    input I_e = 0 nA\nstate V = E_L\n\
+    dV/dt = (E_L - V + R_m * I_e) / tau_m\n\
+    on V > V_th {\n    V = V_reset\n    refractory 2 ms\n}\n\
+    on t > 80 ms {\n    V += 10 mV\n}\n";
+
+#[test]
+fn a_timer_event_runs_but_is_not_a_spike() {
+    let model = temp_model("lif_kick.gal", LIF_WITH_KICK);
+    let check = galvani(&["check", model.to_str().unwrap()]);
+    assert!(
+        text(&check.stdout).contains("2 events (1 silent)"),
+        "{}",
+        text(&check.stdout)
+    );
+    let dir = temp_dir("kick");
+    let (spikes, trace) = (dir.join("s.csv"), dir.join("v.csv"));
+    let out = galvani(&[
+        "run",
+        model.to_str().unwrap(),
+        "--spikes",
+        spikes.to_str().unwrap(),
+        "--out",
+        trace.to_str().unwrap(),
+        "--every",
+        "10ms",
+        "--summary",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["spikes"], 0, "{summary}");
+    assert_eq!(std::fs::read_to_string(&spikes).unwrap(), "neuron,t [ms]\n");
+    // The kick did happen: V is 10 mV above rest at 90 ms, decaying with tau_m.
+    let trace = std::fs::read_to_string(&trace).unwrap();
+    let at_90: f64 = trace
+        .lines()
+        .find(|l| l.starts_with("90,"))
+        .and_then(|l| l.split(',').nth(1))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let expected = -65.0 + 10.0 * (-(90.0 - 80.025) / 10.0_f64).exp();
+    assert!((at_90 - expected).abs() < 0.05, "{at_90} vs {expected}");
+
+    // Below rheobase (1.5 nA) the neuron never fires: every rate is 0.
+    let fi = galvani(&[
+        "fi",
+        model.to_str().unwrap(),
+        "--input",
+        "I_e",
+        "--range",
+        "0..1nA",
+        "--points",
+        "2",
+        "--t",
+        "200ms",
+    ]);
+    assert_eq!(fi.status.code(), Some(0), "{}", text(&fi.stderr));
+    assert_eq!(
+        text(&fi.stdout),
+        "I_e [nA],rate [Hz],first-ISI rate [Hz],mean rate [Hz]\n0,0,0,0\n1,0,0,0\n"
+    );
+}
+
+#[test]
+fn two_spike_events_get_an_event_column_and_a_silent_marker_is_obeyed() {
+    let two_kinds = LIF_WITH_KICK.replace(
+        "on t > 80 ms {",
+        "on V > -60 mV silent {}\non V > -55 mV {}\non t > 80 ms spike {",
+    );
+    let model = temp_model("lif_two_kinds.gal", &two_kinds);
+    let spikes = temp_dir("two-kinds").join("s.csv");
+    let out = galvani(&[
+        "run",
+        model.to_str().unwrap(),
+        "--input",
+        "I_e=2nA",
+        "--t",
+        "100ms",
+        "--spikes",
+        spikes.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let csv = std::fs::read_to_string(&spikes).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("neuron,t [ms],event"));
+    let events: Vec<&str> = lines.map(|l| l.rsplit(',').next().unwrap()).collect();
+    // Events numbered from 0 in file order: 0 the threshold, 1 the silent one (never
+    // written), 2 the second threshold, 3 the timer marked `spike`.
+    assert!(events.contains(&"0") && events.contains(&"2"), "{csv}");
+    assert_eq!(events.iter().filter(|e| **e == "3").count(), 1, "{csv}");
+    assert!(!events.contains(&"1"), "{csv}");
+}
+
+/// `--input NAME=file(…)` with one column is one constant per neuron; with two it is a
+/// time series; anything else is an error that says which forms exist (issue 10).
+#[test]
+fn a_one_column_input_file_gives_one_constant_per_neuron() {
+    let dir = temp_dir("per-neuron-input");
+    let currents = dir.join("ie.csv");
+    std::fs::write(&currents, "I_e\n0\n2\n5\n").unwrap();
+    let run = |n: &str, file: &std::path::Path| {
+        galvani(&[
+            "run",
+            "models/lif.gal",
+            "--n",
+            n,
+            "--input",
+            &format!("I_e=file({})", file.display()),
+            "--summary",
+            "json",
+            "--per-neuron",
+        ])
+    };
+    let from_file = run("3", &currents);
+    assert_eq!(
+        from_file.status.code(),
+        Some(0),
+        "{}",
+        text(&from_file.stderr)
+    );
+    let from_linspace = galvani(&[
+        "run",
+        "models/lif.gal",
+        "--n",
+        "2",
+        "--input",
+        "I_e=linspace(2nA, 5nA)",
+        "--summary",
+        "json",
+        "--per-neuron",
+    ]);
+    let per_neuron = |out: &Output| -> serde_json::Value {
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["spikes_per_neuron"]
+            .clone()
+    };
+    let file_counts = per_neuron(&from_file);
+    assert_eq!(file_counts[0], 0, "no drive, no spike");
+    assert_eq!(file_counts[1], per_neuron(&from_linspace)[0]);
+    assert_eq!(file_counts[2], per_neuron(&from_linspace)[1]);
+
+    let wrong_count = run("2", &currents);
+    assert_eq!(wrong_count.status.code(), Some(1));
+    assert!(
+        text(&wrong_count.stderr)
+            .contains("one value per neuron, but 3 values for a population of 2 neurons"),
+        "{}",
+        text(&wrong_count.stderr)
+    );
+    let three_columns = dir.join("three.csv");
+    std::fs::write(&three_columns, "0,1,2\n").unwrap();
+    let out = run("1", &three_columns);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(
+            "has 3 columns; an input file has one (a value per neuron) or two (time in ms, value)"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+}

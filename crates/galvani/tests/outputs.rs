@@ -139,10 +139,28 @@ fn a_failed_run_leaves_the_previous_results_as_they_were() {
             ],
             1,
         ),
-        // The simulation blows up (tau_m = 0).
+        // A time constant of 0, refused before the run (issue 10).
         (
             &[
                 "run", "m.gal", "--t", "5", "--set", "tau_m=0", "--out", "o.csv", "--spikes",
+                "s.csv",
+            ],
+            1,
+        ),
+        // The simulation blows up (R_m·I_e overflows).
+        (
+            &[
+                "run",
+                "m.gal",
+                "--t",
+                "5",
+                "--set",
+                "R_m=1e300",
+                "--input",
+                "I_e=1e10nA",
+                "--out",
+                "o.csv",
+                "--spikes",
                 "s.csv",
             ],
             2,

@@ -2,7 +2,7 @@
 
 use super::*;
 use galvani_diag::codes;
-use galvani_ir::{AssignOp, GateForm};
+use galvani_ir::{AssignOp, EventKind, GateForm};
 
 #[test]
 fn state_without_equation() {
@@ -209,4 +209,22 @@ fn events_keep_actions_in_order() {
         vec![(0, AssignOp::Set), (1, AssignOp::Add), (1, AssignOp::Sub)]
     );
     assert!(e.refractory.is_some());
+}
+
+#[test]
+fn an_event_is_a_spike_when_its_condition_reads_a_state_unless_it_says_otherwise() {
+    let m = ok(&model(
+        "param t_kick = 80 ms\ninput I = 0 mV\nstate V = 0 mV\nV_m = 2 * V\n\
+         dV/dt = (I - V) / 1 ms\n\
+         on V > 1 mV {}\n\
+         on V_m > 1 mV {}\n\
+         on t > t_kick {\n    V += 1 mV\n}\n\
+         on I > 3 mV and t > 1 ms {}\n\
+         on t > 90 ms spike {}\n\
+         on V > 2 mV silent {}",
+    ));
+    let kinds: Vec<EventKind> = m.events.iter().map(|e| e.kind).collect();
+    use EventKind::{Silent, Spike};
+    assert_eq!(kinds, vec![Spike, Spike, Silent, Silent, Spike, Silent]);
+    assert!(galvani_ir::text::model_to_text(&m).contains("on t > t_kick silent"));
 }
