@@ -501,9 +501,10 @@ impl CheckError {
                     .with_primary(*span, label);
                 let d = did_you_mean(d, suggestion);
                 if suggestion.is_none() && *role == NameRole::Function {
-                    d.with_note(
-                        "built-in functions: exp expm1 log log1p sqrt abs min max sin cos tanh pow exprel",
-                    )
+                    // The list is the table's, so a new built-in is named here too.
+                    let names: Vec<&str> =
+                        galvani_ir::Builtin::ALL.iter().map(|b| b.name()).collect();
+                    d.with_note(format!("built-in functions: {}", names.join(" ")))
                 } else {
                     d
                 }
