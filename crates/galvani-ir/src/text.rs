@@ -130,6 +130,10 @@ pub fn model_to_text(model: &Model) -> String {
         let _ = write!(out, "  {} = {}", m.name, printer.print(m.value));
         if !model.dimensionless {
             let _ = write!(out, " : {}", dim_of(model, m.value));
+            // A unit given with `: UNIT`; otherwise values are reported in the internal one.
+            if m.unit.text != units::internal_unit_text(m.unit.dim) {
+                let _ = write!(out, ", unit {}", m.unit.text);
+            }
         }
         out.push('\n');
     }

@@ -561,3 +561,43 @@ fn bench_reports_each_measurement_beside_its_reference() {
     let bad = galvani(&["bench", "models/lif.gal", "--repeat", "0"]);
     assert_eq!(bad.status.code(), Some(1));
 }
+
+#[test]
+fn an_intermediate_is_recorded_in_its_display_unit() {
+    // The same leak current, once reported in the internal unit (uA), once given `: nA`.
+    let body = |unit: &str| {
+        format!(
+            "model leak\nparam g_L = 10 nS\nparam E_L = -65 mV\nparam C = 200 pF\n\
+             state V = -55 mV\nI_L = g_L * (V - E_L){unit}\ndV/dt = -I_L / C\n"
+        )
+    };
+    let dir = temp_dir("display_unit");
+    let mut columns = Vec::new();
+    for (name, unit) in [("plain", ""), ("in_na", " : nA")] {
+        let model = temp_model(&format!("leak_{name}.gal"), &body(unit));
+        let trace = dir.join(format!("{name}.csv"));
+        let out = galvani(&[
+            "run",
+            model.to_str().unwrap(),
+            "--t",
+            "1ms",
+            "--dt",
+            "0.5ms",
+            "--record",
+            "I_L",
+            "--out",
+            trace.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        columns.push(std::fs::read_to_string(&trace).unwrap());
+    }
+    assert_eq!(columns[0].lines().next(), Some("t [ms],I_L [uA]"));
+    assert_eq!(columns[1].lines().next(), Some("t [ms],I_L [nA]"));
+    // 10 nS · 10 mV = 100 pA = 0.0001 uA = 0.1 nA at t = 0.
+    let first = |csv: &str| -> f64 {
+        let row = csv.lines().nth(1).unwrap();
+        row.split(',').nth(1).unwrap().parse().unwrap()
+    };
+    assert!((first(&columns[0]) - 1e-4).abs() < 1e-15, "{}", columns[0]);
+    assert!((first(&columns[1]) - 0.1).abs() < 1e-12, "{}", columns[1]);
+}
