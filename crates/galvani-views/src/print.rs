@@ -12,7 +12,7 @@
 
 use galvani_ir::builtins::Latex;
 use galvani_ir::step::Func;
-use galvani_ir::text::{format_f64, format_f64_9};
+use galvani_ir::text::{format_f64, format_f64_9, format_for_language};
 use galvani_ir::units::internal_unit_text;
 use galvani_ir::{BinOp, Dim, Model};
 use galvani_symbolic::{Dag, GateField, Linearized, Node, NodeId, Sym};
@@ -185,7 +185,7 @@ impl<'a> Printer<'a> {
     /// A number: exact (shortest round-trip) in `Lang`, 9 significant digits for people.
     fn number(&self, value: f64) -> String {
         match self.style {
-            Style::Lang => format_f64(value),
+            Style::Lang => format_for_language(value),
             Style::Unicode | Style::Latex => format_f64_9(value),
         }
     }

@@ -28,7 +28,7 @@ impl RewriteText {
             .map(|r| {
                 let singular_at = r.singular_point.map(|(sym, value)| {
                     let name = printer.sym_name(sym);
-                    let zero = galvani_ir::text::format_f64(value);
+                    let zero = galvani_ir::text::format_for_people(value);
                     let quantity = if model.dimensionless {
                         zero
                     } else {

@@ -273,6 +273,26 @@ fn numerical_blow_up_exits_two_naming_variable_neuron_and_time() {
 }
 
 #[test]
+fn a_blow_up_time_prints_without_float_noise() {
+    // Euler squares V each step: it overflows at the 6th step, t = 6 · 0.1 ms, which is
+    // 0.6000000000000001 in binary; people read 0.6.
+    let model = temp_model("blow.gal", "model blow\nstate V = 1\ndV/dt = V*V*1e10\n");
+    let out = galvani(&[
+        "run",
+        model.to_str().unwrap(),
+        "--method",
+        "euler",
+        "--dt",
+        "0.1",
+        "--t",
+        "10",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("infinite at t = 0.6 ms"), "{stderr}");
+}
+
+#[test]
 fn bad_run_arguments_exit_one_with_a_hint() {
     for (args, expected) in [
         (
