@@ -424,7 +424,10 @@ pub extern "C" fn phi(x: f64) -> f64 {
 /// symbolic DAG and its constant folding, the interpreter, the JIT) must give the value
 /// function's bits; the cross-path tests use them. 0, −0, ±1, ±1e-8, ±710 (where `exp`
 /// overflows), ±1e300, ±f64::MAX, ±∞, NaN, `SERIES_BELOW` and its two neighbours on both
-/// sides of 0, in every combination for two arguments, then the row's documented edges.
+/// sides of 0, the smallest subnormal ±5e-324 (the first value past `heaviside`'s jump),
+/// the points where `libm`'s `erf` changes its rational approximation (0.84375, 1.25,
+/// 1/0.35, and 6 where it rounds to ±1), in every combination for two arguments, then the
+/// row's documented edges.
 pub fn special_arguments(func: Func) -> Vec<Vec<f64>> {
     let switch = SERIES_BELOW;
     let positive = [
@@ -437,6 +440,11 @@ pub fn special_arguments(func: Func) -> Vec<Vec<f64>> {
         switch,
         f64::from_bits(switch.to_bits() + 1),
         f64::from_bits(switch.to_bits() - 1),
+        5e-324,
+        0.84375,
+        1.25,
+        1.0 / 0.35,
+        6.0,
     ];
     let mut values = vec![0.0, -0.0, f64::NAN];
     for x in positive {
