@@ -546,3 +546,76 @@ fn an_unseen_model_matches_its_high_accuracy_reference() {
         "expeuler2 error ratio {ratio} for dt 0.025 → 0.01 ({coarse} → {fine})"
     );
 }
+
+/// `rate_erf` under a constant input one noise deviation above threshold: the rate
+/// relaxes to `F = r_max·(1 + erf(1/√2))/2 = r_max·Φ(1)` as `r(t) = F·(1 − e^(−t/τ))`.
+/// Φ(1) = 0.8413447460685429 (the standard normal distribution at 1, from tables), so this
+/// checks `erf` through the whole pipeline; exponential Euler is exact for this linear
+/// equation with a constant drive.
+#[test]
+fn rate_erf_relaxes_to_the_gaussian_probability_of_crossing_threshold() {
+    let sim = compile("rate_erf.gal", Method::ExpEuler);
+    let (tau, r_max, i_th, sigma) = (
+        sim.param_value("tau_r"),
+        sim.param_value("r_max"),
+        sim.param_value("I_th"),
+        sim.param_value("sigma_I"),
+    );
+    let mut config = RunConfig::new(50.0, 0.1, 1);
+    config
+        .inputs
+        .push((sim.input("I"), Protocol::Constant(i_th + sigma)));
+    config.record = vec![Recorded::State(sim.state("r"))];
+    let (trace, _) = sim.run(&config);
+    let steady = r_max * 0.841_344_746_068_542_9;
+    let mut worst: f64 = 0.0;
+    for (t, row) in trace.times.iter().zip(&trace.rows) {
+        let exact = steady * -(-t / tau).exp_m1();
+        worst = worst.max((row[0] - exact).abs() / steady);
+    }
+    assert!(worst < 1e-12, "worst relative error {worst:e}");
+}
+
+/// `heaviside` in a right-hand side: `dV/dt = k·heaviside(V_stop − V)` ramps at `k` and
+/// stops at `V_stop`, `V = min(k·t, V_stop)`. The linearisation treats the step as
+/// piecewise constant (its derivative is 0), so every method follows the ramp exactly and
+/// resolves the stop to within one step's rise `k·dt`.
+#[test]
+fn a_heaviside_ramp_stops_at_its_threshold_within_one_step() {
+    let path = std::env::temp_dir().join(format!("galvani-heaviside-{}.gal", std::process::id()));
+    std::fs::write(
+        &path,
+        "model ramp \"a ramp that stops at a threshold\"\n\
+         param k = 2 mV/ms\n\
+         param V_stop = 10 mV\n\
+         state V = 0 mV\n\
+         dV/dt = k * heaviside(V_stop - V)\n",
+    )
+    .unwrap();
+    let dt = 0.1;
+    for method in [
+        Method::Euler,
+        Method::Rk4,
+        Method::ExpEuler,
+        Method::ExpEuler2,
+    ] {
+        let sim = compile_path(&path, method);
+        let mut config = RunConfig::new(20.0, dt, 1);
+        config.record = vec![Recorded::State(sim.state("V"))];
+        let (trace, _) = sim.run(&config);
+        for (t, row) in trace.times.iter().zip(&trace.rows) {
+            let exact = (2.0 * t).min(10.0);
+            assert!(
+                (row[0] - exact).abs() <= 2.0 * dt + 1e-9,
+                "{method:?} at t = {t}: V = {} vs {exact}",
+                row[0]
+            );
+        }
+        let last = trace.rows.last().unwrap()[0];
+        assert!(
+            (last - 10.0).abs() <= 2.0 * dt,
+            "{method:?}: ends at {last}"
+        );
+    }
+    std::fs::remove_file(&path).unwrap();
+}

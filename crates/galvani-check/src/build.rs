@@ -168,7 +168,12 @@ fn lower_definition(
             let node = lw.node(t);
             slots[id].value = Some(node);
             if let Some(dim) = dim {
-                let unit = if decl.kind == DeclKind::Intermediate || lw.dimensionless {
+                let annotated = decl
+                    .display_unit
+                    .and_then(|annotation| annotated_unit(lw, &decl, annotation, e, dim));
+                let unit = if let Some(unit) = annotated {
+                    unit
+                } else if decl.kind == DeclKind::Intermediate || lw.dimensionless {
                     plain_unit(lw, dim)
                 } else {
                     display_unit(lw, decls, slots, e, dim)
@@ -394,6 +399,56 @@ fn require(lw: &mut Lowerer, t: &Typed, expected: Dim, context: DimContext, e: &
             bare_number: bare_number(e),
         });
     }
+}
+
+/// An intermediate's `: UNIT` (`I_Na = … : nA`) as its display unit, when every name in
+/// it is a unit (unknown ones were reported when names were resolved) and its dimension
+/// is the value's; a unit of another dimension is reported here, with a unit that fits.
+fn annotated_unit(
+    lw: &mut Lowerer,
+    decl: &Decl,
+    annotation: &ast::UnitAnnotation,
+    value: &Expr,
+    dim: Dim,
+) -> Option<DisplayUnit> {
+    let mut unit = DIMENSIONLESS_UNIT;
+    for factor in &annotation.factors {
+        let power = if factor.divide {
+            factor.unit.exponent.checked_neg()?
+        } else {
+            factor.unit.exponent
+        };
+        let named = units::lookup(&factor.unit.name)?;
+        let Some(product) = named.powi(power).and_then(|u| mul_units(unit, u)) else {
+            lw.sink.push(|| CheckError::DimensionOverflow {
+                span: annotation.span,
+            });
+            return None;
+        };
+        unit = product;
+    }
+    if unit.dim != dim {
+        lw.sink.push(|| CheckError::DisplayUnitDimension {
+            name: decl.name.to_string(),
+            span: annotation.span,
+            unit: annotation.text.clone(),
+            unit_dim: unit.dim,
+            value_span: value.span,
+            value_dim: dim,
+        });
+        return None;
+    }
+    // `: 1` is a dimensionless value's unit, printed as nothing (as for a plain number).
+    let text = if annotation.factors.is_empty() {
+        String::new()
+    } else {
+        annotation.text.clone()
+    };
+    Some(DisplayUnit {
+        text,
+        dim,
+        scale: unit.scale(),
+    })
 }
 
 fn plain_unit(lw: &mut Lowerer, dim: Dim) -> DisplayUnit {

@@ -11,7 +11,7 @@ use crate::sink::Sink;
 use galvani_diag::suggest::suggest;
 use galvani_diag::Span;
 use galvani_ir::Builtin;
-use galvani_syntax::ast::{self, AssignOp, Expr, GateField, Ident, ItemKind};
+use galvani_syntax::ast::{self, AssignOp, Expr, GateField, Ident, ItemKind, UnitAnnotation};
 use std::collections::HashMap;
 
 /// Index into `Decls::decls` (file order).
@@ -71,6 +71,8 @@ pub struct Decl<'a> {
     /// The whole declaration (a gate's block with its braces).
     pub item_span: Span,
     pub body: DeclBody<'a>,
+    /// An intermediate's `: UNIT`, the unit its values are reported in.
+    pub display_unit: Option<&'a UnitAnnotation>,
 }
 
 /// `dX/dt = value`, attached to its state.
@@ -163,6 +165,7 @@ pub fn collect<'a>(model: &'a ast::Model, sink: &mut Sink) -> Decls<'a> {
     while next < items.len() {
         let item = items[next];
         next += 1;
+        let mut display_unit = None;
         let (kind, name, body) = match &item.kind {
             ItemKind::Param { name, value } => (DeclKind::Param, name, DeclBody::Param(value)),
             ItemKind::Input { name, value } => (DeclKind::Input, name, DeclBody::Input(value)),
@@ -172,7 +175,13 @@ pub fn collect<'a>(model: &'a ast::Model, sink: &mut Sink) -> Decls<'a> {
                 name,
                 DeclBody::Gate(gate_spec(&name.name, item.span, fields, sink)),
             ),
-            ItemKind::Assign { target, op, value } => {
+            ItemKind::Assign {
+                target,
+                op,
+                value,
+                unit,
+            } => {
+                display_unit = unit.as_ref();
                 if *op != AssignOp::Set {
                     sink.push(|| CheckError::MisplacedStatement {
                         span: item.span,
@@ -238,6 +247,7 @@ pub fn collect<'a>(model: &'a ast::Model, sink: &mut Sink) -> Decls<'a> {
             span: name.span,
             item_span: item.span,
             body,
+            display_unit,
         });
     }
     decls.odes = vec![None; decls.decls.len()];
@@ -421,12 +431,25 @@ fn collect_event<'a>(
     let mut refractory_span: Option<Span> = None;
     for item in body {
         match &item.kind {
-            ItemKind::Assign { target, op, value } => event.actions.push(ActionDecl {
+            ItemKind::Assign {
                 target,
-                op: *op,
+                op,
                 value,
-                span: item.span,
-            }),
+                unit,
+            } => {
+                if let Some(unit) = unit {
+                    sink.push(|| CheckError::MisplacedStatement {
+                        span: unit.span,
+                        what: StatementKind::DisplayUnitInEvent,
+                    });
+                }
+                event.actions.push(ActionDecl {
+                    target,
+                    op: *op,
+                    value,
+                    span: item.span,
+                })
+            }
             ItemKind::Refractory { duration } => match refractory_span {
                 Some(first) => sink.push(|| CheckError::DuplicateRefractory {
                     span: item.span,

@@ -177,6 +177,8 @@ pub enum CycleKind {
 pub enum StatementKind {
     /// `X += …` / `X -= …` at top level.
     CompoundAssignment,
+    /// `X = … : UNIT` inside an `on` block (a display unit is an intermediate's).
+    DisplayUnitInEvent,
     /// A `param`/`input`/`state`/`gate`/`fn` inside an `on` block.
     Declaration,
     /// `dX/dt` inside an `on` block.
@@ -268,6 +270,15 @@ pub enum CheckError {
         expected: Dim,
         found: Dim,
         bare_number: Option<String>,
+    },
+    /// `NAME = VALUE : UNIT` where the unit's dimension is not the value's.
+    DisplayUnitDimension {
+        name: String,
+        span: Span,
+        unit: String,
+        unit_dim: Dim,
+        value_span: Span,
+        value_dim: Dim,
     },
     DerivativeDimension {
         state: String,
@@ -419,6 +430,7 @@ impl CheckError {
             | DimensionMismatch { span, .. }
             | DimensionedArgument { span, .. }
             | WrongDimension { span, .. }
+            | DisplayUnitDimension { span, .. }
             | DerivativeDimension { span, .. }
             | BadExponent { span, .. }
             | DimensionOverflow { span }
@@ -457,6 +469,7 @@ impl CheckError {
             DimensionMismatch { .. }
             | DimensionedArgument { .. }
             | WrongDimension { .. }
+            | DisplayUnitDimension { .. }
             | DerivativeDimension { .. } => self.dimension_diagnostic(),
             BadExponent { .. }
             | DimensionOverflow { .. }
@@ -501,9 +514,10 @@ impl CheckError {
                     .with_primary(*span, label);
                 let d = did_you_mean(d, suggestion);
                 if suggestion.is_none() && *role == NameRole::Function {
-                    d.with_note(
-                        "built-in functions: exp expm1 log log1p sqrt abs min max sin cos tanh pow exprel",
-                    )
+                    // The list is the table's, so a new built-in is named here too.
+                    let names: Vec<&str> =
+                        galvani_ir::Builtin::ALL.iter().map(|b| b.name()).collect();
+                    d.with_note(format!("built-in functions: {}", names.join(" ")))
                 } else {
                     d
                 }
@@ -748,6 +762,23 @@ impl CheckError {
                 }
                 d
             }
+            DisplayUnitDimension {
+                name,
+                span,
+                unit,
+                unit_dim,
+                value_span,
+                value_dim,
+            } => Diagnostic::error(format!(
+                "`{name}` cannot be reported in `{unit}`: the unit and the value have different dimensions"
+            ))
+            .with_code(codes::DIMENSION_MISMATCH)
+            .with_primary(*span, this_is(*unit_dim))
+            .with_secondary(*value_span, this_is(*value_dim))
+            .with_hint(format!(
+                "give a unit of the value's dimension, e.g. `: {}`, or none to report it in that unit",
+                internal_unit_text(*value_dim)
+            )),
             DerivativeDimension {
                 state,
                 span,
@@ -927,6 +958,10 @@ impl CheckError {
                     StatementKind::CompoundAssignment => (
                         "`+=` and `-=` are only allowed inside an `on` block",
                         "outside any `on` block",
+                    ),
+                    StatementKind::DisplayUnitInEvent => (
+                        "a display unit `: UNIT` is only for an intermediate, not an assignment in an `on` block",
+                        "remove this unit",
                     ),
                     StatementKind::Declaration => (
                         "declarations are not allowed inside an `on` block",
@@ -1194,6 +1229,18 @@ mod tests {
             MisplacedStatement {
                 span,
                 what: StatementKind::NestedOn,
+            },
+            MisplacedStatement {
+                span,
+                what: StatementKind::DisplayUnitInEvent,
+            },
+            DisplayUnitDimension {
+                name: name(),
+                span,
+                unit: "mV".to_string(),
+                unit_dim: Dim::NONE,
+                value_span: span,
+                value_dim: Dim::NONE,
             },
             AssignNotState {
                 name: name(),

@@ -744,6 +744,8 @@ impl<'d, 'a> Lowerer<'d, 'a> {
                 Some(Some(dims[0]))
             }
             DimRule::SquareRoot => dx.map(|d| d.checked_pow(Ratio::new(1, 2))),
+            // Any dimension: only the sign matters, and unit scales are positive.
+            DimRule::SignOfArgument => dx.map(|_| Some(Dim::NONE)),
             // (`Power` returned above.)
             DimRule::Dimensionless | DimRule::Power => {
                 for (arg, d) in args.iter().zip(&dims) {

@@ -17,7 +17,7 @@ use crate::sink::Sink;
 use galvani_diag::suggest::suggest;
 use galvani_diag::Span;
 use galvani_ir::{units, Builtin};
-use galvani_syntax::ast::{Expr, ExprKind, Ident};
+use galvani_syntax::ast::{Expr, ExprKind, Ident, UnitSuffix};
 
 /// A use of a declaration (model name or function) at a span.
 pub type Edge = (DeclId, Span);
@@ -80,7 +80,13 @@ pub fn resolve(decls: &Decls, sink: &mut Sink) -> Resolution {
                 };
                 deps[id] = r.walk(e, walk);
             }
-            DeclBody::State(e) | DeclBody::Intermediate(e) => deps[id] = r.walk(e, plain),
+            DeclBody::State(e) => deps[id] = r.walk(e, plain),
+            DeclBody::Intermediate(e) => {
+                deps[id] = r.walk(e, plain);
+                for factor in decl.display_unit.iter().flat_map(|a| &a.factors) {
+                    r.unit(&factor.unit);
+                }
+            }
             DeclBody::Function { params, body } => {
                 let walk = Walk {
                     restriction: Some(RefContext::FunctionBody),
@@ -140,6 +146,22 @@ pub fn resolve(decls: &Decls, sink: &mut Sink) -> Resolution {
 }
 
 impl Resolver<'_, '_> {
+    /// A unit written after a number or an intermediate's `:`: the file uses units, and
+    /// an unknown name is reported with the nearest known one.
+    fn unit(&mut self, unit: &UnitSuffix) {
+        self.uses_units = true;
+        if units::lookup(&unit.name).is_none() {
+            self.sink.push(|| CheckError::UnknownUnit {
+                name: unit.name.clone(),
+                span: unit.span,
+                suggestion: suggest(
+                    &unit.name,
+                    units::all_unit_names().iter().map(String::as_str),
+                ),
+            });
+        }
+    }
+
     /// Resolves every name in `expr`; returns the declarations it uses (in order of
     /// appearance, repeats removed).
     fn walk(&mut self, expr: &Expr, walk: Walk) -> Vec<Edge> {
@@ -148,19 +170,7 @@ impl Resolver<'_, '_> {
         while let Some(e) = stack.pop() {
             match &e.kind {
                 ExprKind::Number { .. } => {}
-                ExprKind::Quantity { unit, .. } => {
-                    self.uses_units = true;
-                    if units::lookup(&unit.name).is_none() {
-                        self.sink.push(|| CheckError::UnknownUnit {
-                            name: unit.name.clone(),
-                            span: unit.span,
-                            suggestion: suggest(
-                                &unit.name,
-                                units::all_unit_names().iter().map(String::as_str),
-                            ),
-                        });
-                    }
-                }
+                ExprKind::Quantity { unit, .. } => self.unit(unit),
                 ExprKind::Name(name) => self.value_name(name, e.span, walk, &mut edges),
                 ExprKind::Unary { operand, .. } => stack.push(operand),
                 ExprKind::Binary { lhs, rhs, .. } => {

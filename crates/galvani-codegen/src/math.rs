@@ -88,6 +88,11 @@ mod tests {
                 "galvani_tanh",
                 "galvani_pow",
                 "galvani_exprel",
+                "galvani_cosh",
+                "galvani_sinh",
+                "galvani_atan",
+                "galvani_erf",
+                "galvani_heaviside",
                 "galvani_phi"
             ]
         );

@@ -160,9 +160,10 @@ pub fn linearize(
     // A and B free of y, with the dimensions y/time and 1/time: a failure is a galvani bug
     // (exit 3), never the user's.
     linearized.verify().map_err(symbolic_diagnostics)?;
-    checked
-        .warnings
-        .extend(galvani_views::rewrite_warnings(&linearized));
+    checked.warnings.extend(galvani_views::rewrite_warnings(
+        &linearized,
+        Some(sources.text(file)),
+    ));
     Ok((checked, linearized))
 }
 

@@ -31,10 +31,17 @@ pub enum Builtin {
     Pow,
     /// `exprel(x) = x/(exp(x) - 1)`, with `exprel(0) = 1` (the reciprocal of SciPy's).
     Exprel,
+    Cosh,
+    Sinh,
+    Atan,
+    /// The error function, `erf(x) = 2/√π ∫₀ˣ e^(−t²) dt`.
+    Erf,
+    /// The unit step: 0 below 0, 1 above, ½ at 0; its argument may carry any dimension.
+    Heaviside,
 }
 
 impl Builtin {
-    pub const ALL: [Builtin; 13] = [
+    pub const ALL: [Builtin; 18] = [
         Builtin::Exp,
         Builtin::Expm1,
         Builtin::Log,
@@ -48,6 +55,11 @@ impl Builtin {
         Builtin::Tanh,
         Builtin::Pow,
         Builtin::Exprel,
+        Builtin::Cosh,
+        Builtin::Sinh,
+        Builtin::Atan,
+        Builtin::Erf,
+        Builtin::Heaviside,
     ];
 
     /// This built-in's row of `TABLE`.
@@ -185,6 +197,10 @@ pub enum DimRule {
     /// `pow(x, p)`: the dimension of `x` to the power `p`, which must then be a constant
     /// (the same rule as the operator `^`).
     Power,
+    /// One argument of any dimension, a dimensionless result that depends only on the
+    /// argument's sign (`heaviside(V - 10 mV)`): every unit scale is positive, so the
+    /// unit it is measured in cannot change the value.
+    SignOfArgument,
 }
 
 /// How a call prints in LaTeX.
@@ -210,6 +226,10 @@ pub enum Derivative {
     OfPicked(BinOp),
     /// `pow(a, b)`: the power rule of `a^b`, as for the operator `^`.
     Power,
+    /// A piecewise-constant function (`heaviside`): the derivative is 0 wherever it exists
+    /// (everywhere but the jump), and the symbolic middle uses 0 everywhere, so a
+    /// linearisation treats the function as constant on each side of its jump.
+    PiecewiseConstant,
 }
 
 /// `f'(u)` written over the argument `u` and the call's own value `f(u)`. Evaluated
@@ -337,6 +357,40 @@ pub extern "C" fn pow(x: f64, y: f64) -> f64 {
     x.powf(y)
 }
 
+/// `cosh x = (eˣ + e⁻ˣ)/2`; `cosh(0) = 1`, `cosh(±∞) = +∞`.
+pub extern "C" fn cosh(x: f64) -> f64 {
+    x.cosh()
+}
+/// `sinh x = (eˣ − e⁻ˣ)/2`; `sinh(−0) = −0`, `sinh(±∞) = ±∞`.
+pub extern "C" fn sinh(x: f64) -> f64 {
+    x.sinh()
+}
+/// `atan x`, the inverse tangent in (−π/2, π/2); `atan(±∞) = ±π/2` (the double nearest).
+pub extern "C" fn atan(x: f64) -> f64 {
+    x.atan()
+}
+/// The error function `erf x = 2/√π ∫₀ˣ e^(−t²) dt`, from the `libm` crate (a port of
+/// musl's, accurate to about 1 ulp): `erf(±∞) = ±1`, `erf(−0) = −0`, `erf(1) ≈ 0.8427008`.
+/// Rust's standard library has no `erf`; `libm` is the well-kept, pure-Rust one.
+pub extern "C" fn erf(x: f64) -> f64 {
+    libm::erf(x)
+}
+/// The unit step `H(x)`: 0 for x < 0, 1 for x > 0, NaN for NaN, and `H(±0) = ½`.
+/// ½ at 0 is the half-maximum convention: the mean of the two one-sided limits, the value
+/// every smooth step (`(1 + tanh(x/k))/2`, `(1 + erf(x/k))/2`) takes at 0 for every k,
+/// and the same for +0 and −0, so a step is symmetric and no unit or sign of zero decides it.
+pub extern "C" fn heaviside(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        0.0
+    } else if x == 0.0 {
+        0.5
+    } else {
+        x
+    }
+}
+
 /// `exprel(x) = x/(eˣ − 1)`, `exprel(0) = 1` (the reciprocal of SciPy's `exprel`).
 /// Near 0 the series `1 − x/2 + x²/12` (next term −x⁴/720, below rounding there).
 /// Limits: `exprel(+∞) = 0`, `exprel(−∞) = +∞`. Example: `exprel(1) = 1/(e − 1) ≈
@@ -370,7 +424,10 @@ pub extern "C" fn phi(x: f64) -> f64 {
 /// symbolic DAG and its constant folding, the interpreter, the JIT) must give the value
 /// function's bits; the cross-path tests use them. 0, −0, ±1, ±1e-8, ±710 (where `exp`
 /// overflows), ±1e300, ±f64::MAX, ±∞, NaN, `SERIES_BELOW` and its two neighbours on both
-/// sides of 0, in every combination for two arguments, then the row's documented edges.
+/// sides of 0, the smallest subnormal ±5e-324 (the first value past `heaviside`'s jump),
+/// the points where `libm`'s `erf` changes its rational approximation (0.84375, 1.25,
+/// 1/0.35, and 6 where it rounds to ±1), in every combination for two arguments, then the
+/// row's documented edges.
 pub fn special_arguments(func: Func) -> Vec<Vec<f64>> {
     let switch = SERIES_BELOW;
     let positive = [
@@ -383,6 +440,11 @@ pub fn special_arguments(func: Func) -> Vec<Vec<f64>> {
         switch,
         f64::from_bits(switch.to_bits() + 1),
         f64::from_bits(switch.to_bits() - 1),
+        5e-324,
+        0.84375,
+        1.25,
+        1.0 / 0.35,
+        6.0,
     ];
     let mut values = vec![0.0, -0.0, f64::NAN];
     for x in positive {
@@ -666,6 +728,104 @@ pub static TABLE: [Spec; Builtin::ALL.len() + 1] = [
             edge(&[INF], 0.0),
             edge(&[-INF], INF),
             edge(&[1000.0], 0.0),
+            edge(&[NAN], NAN),
+        ],
+    },
+    Spec {
+        func: Func::Builtin(Builtin::Cosh),
+        name: "cosh",
+        value: ValueFn::Unary(cosh),
+        // cosh' = sinh
+        derivative: Derivative::Chain(&call(Builtin::Sinh, &ARG)),
+        dims: DimRule::Dimensionless,
+        smooth_everywhere: true,
+        unicode: "cosh",
+        latex: Latex::Command("\\cosh"),
+        edges: &[
+            edge(&[0.0], 1.0),
+            edge(&[-0.0], 1.0),
+            edge(&[INF], INF),
+            edge(&[-INF], INF),
+            edge(&[NAN], NAN),
+        ],
+    },
+    Spec {
+        func: Func::Builtin(Builtin::Sinh),
+        name: "sinh",
+        value: ValueFn::Unary(sinh),
+        // sinh' = cosh
+        derivative: Derivative::Chain(&call(Builtin::Cosh, &ARG)),
+        dims: DimRule::Dimensionless,
+        smooth_everywhere: true,
+        unicode: "sinh",
+        latex: Latex::Command("\\sinh"),
+        edges: &[
+            edge(&[-0.0], -0.0),
+            edge(&[INF], INF),
+            edge(&[-INF], -INF),
+            edge(&[NAN], NAN),
+        ],
+    },
+    Spec {
+        func: Func::Builtin(Builtin::Atan),
+        name: "atan",
+        value: ValueFn::Unary(atan),
+        // atan'(u) = 1/(1 + u²)
+        derivative: Derivative::Chain(&Formula::Power(
+            &Formula::Sum(&[Formula::Const(1.0), Formula::Power(&ARG, 2.0)]),
+            -1.0,
+        )),
+        dims: DimRule::Dimensionless,
+        smooth_everywhere: true,
+        unicode: "atan",
+        latex: Latex::Command("\\arctan"),
+        edges: &[
+            edge(&[-0.0], -0.0),
+            edge(&[INF], std::f64::consts::FRAC_PI_2),
+            edge(&[-INF], -std::f64::consts::FRAC_PI_2),
+            edge(&[NAN], NAN),
+        ],
+    },
+    Spec {
+        func: Func::Builtin(Builtin::Erf),
+        name: "erf",
+        value: ValueFn::Unary(erf),
+        // erf'(u) = 2/√π · exp(−u²)
+        derivative: Derivative::Chain(&Formula::Product(&[
+            Formula::Const(std::f64::consts::FRAC_2_SQRT_PI),
+            call(Builtin::Exp, &Formula::Neg(&Formula::Power(&ARG, 2.0))),
+        ])),
+        dims: DimRule::Dimensionless,
+        smooth_everywhere: true,
+        unicode: "erf",
+        latex: Latex::OperatorName,
+        edges: &[
+            edge(&[0.0], 0.0),
+            edge(&[-0.0], -0.0),
+            edge(&[6.0], 1.0),
+            edge(&[INF], 1.0),
+            edge(&[-INF], -1.0),
+            edge(&[NAN], NAN),
+        ],
+    },
+    Spec {
+        func: Func::Builtin(Builtin::Heaviside),
+        name: "heaviside",
+        value: ValueFn::Unary(heaviside),
+        // 0 everywhere but the jump at 0, where no derivative exists; the symbolic middle
+        // takes 0 there too, so a linearisation sees a constant on each side.
+        derivative: Derivative::PiecewiseConstant,
+        dims: DimRule::SignOfArgument,
+        smooth_everywhere: false,
+        unicode: "heaviside",
+        latex: Latex::Command("\\Theta"),
+        edges: &[
+            edge(&[0.0], 0.5),
+            edge(&[-0.0], 0.5),
+            edge(&[5e-324], 1.0),
+            edge(&[-5e-324], 0.0),
+            edge(&[INF], 1.0),
+            edge(&[-INF], 0.0),
             edge(&[NAN], NAN),
         ],
     },

@@ -132,6 +132,10 @@ pub fn model_to_text(model: &Model) -> String {
         let _ = write!(out, "  {} = {}", m.name, printer.print(m.value));
         if !model.dimensionless {
             let _ = write!(out, " : {}", dim_of(model, m.value));
+            // A unit given with `: UNIT`; otherwise values are reported in the internal one.
+            if m.unit.text != units::internal_unit_text(m.unit.dim) {
+                let _ = write!(out, ", unit {}", m.unit.text);
+            }
         }
         out.push('\n');
     }
@@ -266,10 +270,33 @@ pub fn format_f64(x: f64) -> String {
 /// `x` rounded to 9 significant digits, then printed shortest: `-40.400000000000006` →
 /// `-40.4`.
 pub fn format_f64_9(x: f64) -> String {
+    format_significant(x, 9)
+}
+
+/// A number for people (summaries, messages, times): `x` rounded to 12 significant
+/// digits, then printed shortest. A value that is a short decimal up to a few roundings —
+/// `33 · 0.1 = 3.3000000000000003`, `18 · 0.001 = 0.018000000000000002` — prints as that
+/// decimal (`3.3`, `0.018`), while 12 digits keep every value a person could have meant
+/// (a time of 10⁷ ms on a 1 µs grid needs 11). Data outputs (CSV values, JSON) stay exact.
+pub fn format_for_people(x: f64) -> String {
+    format_significant(x, 12)
+}
+
+/// A number in the language's syntax for people (the `explain` views, `--stage linear`,
+/// the singularity warnings): rounded to 15 significant digits, then printed shortest.
+/// Float noise lives in the 16th and 17th digits (`0.6666666666666667` →
+/// `0.666666666666667`), and the text still re-parses to within 5·10⁻¹⁵ relative.
+pub fn format_for_language(x: f64) -> String {
+    format_significant(x, 15)
+}
+
+/// `x` rounded to `digits` significant digits (1..=17), then printed shortest.
+pub fn format_significant(x: f64, digits: usize) -> String {
     if !x.is_finite() {
         return format_f64(x);
     }
-    let rounded: f64 = format!("{x:.8e}").parse().unwrap_or(x);
+    let precision = digits.clamp(1, 17) - 1;
+    let rounded: f64 = format!("{x:.precision$e}").parse().unwrap_or(x);
     format_f64(rounded)
 }
 
@@ -564,6 +591,25 @@ mod tests {
     use crate::model::{ExprArena, Param};
     use crate::units::lookup;
     use galvani_diag::Span;
+
+    #[test]
+    fn numbers_for_people_drop_float_noise_and_keep_what_was_meant() {
+        assert_eq!(format_for_people(33.0 * 0.1), "3.3");
+        assert_eq!(format_for_people(18.0 * 0.001), "0.018");
+        assert_eq!(format_for_people(6.0 * 0.1), "0.6");
+        assert_eq!(format_for_people(2.0 / 3.0), "0.666666666667");
+        assert_eq!(format_for_people(1e7 + 0.001), "10000000.001");
+        assert_eq!(format_for_people(-65.0), "-65");
+        assert_eq!(format_for_people(1e-300), "1e-300");
+        assert_eq!(format_for_people(f64::NAN), "NaN");
+        assert_eq!(format_for_language(2.0 / 3.0), "0.666666666666667");
+        assert_eq!(format_for_language(18.0 * 0.001), "0.018");
+        // Re-parsing the language form stays within 5e-15 relative.
+        for x in [2.0 / 3.0, std::f64::consts::PI, 1.0 / 7.0, 0.1 + 0.2] {
+            let back: f64 = format_for_language(x).parse().unwrap();
+            assert!((back - x).abs() <= 5e-15 * x.abs(), "{x} → {back}");
+        }
+    }
 
     fn empty(dimensionless: bool) -> Model {
         Model {

@@ -305,6 +305,7 @@ impl Model {
                             common
                         }
                         DimRule::Power => self.power_dim(expr, x, args[1], number(args[1])?)?,
+                        DimRule::SignOfArgument => Dim::NONE,
                         DimRule::Dimensionless => {
                             for a in args {
                                 if !number(*a)?.is_none() {

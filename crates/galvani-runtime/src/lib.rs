@@ -114,12 +114,17 @@ impl std::fmt::Display for Variable {
     }
 }
 
+/// A time or duration in a message, without float noise (`3.3`, not `3.3000000000000003`).
+fn people(x: &f64) -> String {
+    galvani_ir::text::format_for_people(*x)
+}
+
 /// Why a run stopped.
 #[derive(Debug, Error)]
 pub enum RunError {
     /// The simulation produced NaN or ±∞ (exit status 2 of `galvani run`). `t` is the
     /// grid time at which the value appeared, in ms.
-    #[error("{variable} of neuron {neuron} became NaN or infinite at t = {t} ms")]
+    #[error("{variable} of neuron {neuron} became NaN or infinite at t = {} ms", people(.t))]
     NonFinite {
         variable: Variable,
         neuron: usize,
@@ -127,7 +132,7 @@ pub enum RunError {
     },
     /// An event started a refractory period shorter than zero (`t` in ms, `duration` in
     /// ms).
-    #[error("event {event} of neuron {neuron} started a negative refractory period ({duration} ms) at t = {t} ms")]
+    #[error("event {event} of neuron {neuron} started a negative refractory period ({} ms) at t = {} ms", people(.duration), people(.t))]
     NegativeRefractory {
         event: usize,
         neuron: usize,

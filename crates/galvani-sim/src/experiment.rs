@@ -29,6 +29,11 @@ use thiserror::Error;
 /// Points per series the plot envelope keeps (about twice this many are drawn).
 const ENVELOPE_POINTS: usize = 2000;
 
+/// A time or duration in a message, without float noise (`3.3`, not `3.3000000000000003`).
+fn people(x: &f64) -> String {
+    galvani_ir::text::format_for_people(*x)
+}
+
 /// A variable of the model, by its typed id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ModelVariable {
@@ -89,12 +94,12 @@ pub enum SimError {
     #[error("{} `{name}` is given more than one value", kind.noun())]
     DuplicateValue { kind: NameKind, name: String },
     /// `T > 0` rounds to no step of `dt`: the run would compute nothing.
-    #[error("the simulated time {t_end} ms is shorter than half a step of {dt} ms, so no step would run")]
+    #[error("the simulated time {} ms is shorter than half a step of {} ms, so no step would run", people(.t_end), people(.dt))]
     NoStep { t_end: f64, dt: f64 },
     #[error(transparent)]
     Rest(#[from] RestError),
     /// The simulation produced NaN or ±∞ (exit status 2 of `galvani run`).
-    #[error("`{name}` of neuron {neuron} became NaN or infinite at t = {t} ms")]
+    #[error("`{name}` of neuron {neuron} became NaN or infinite at t = {} ms", people(.t))]
     NonFinite {
         variable: ModelVariable,
         /// The declared name, or a description for a refractory period.
@@ -103,7 +108,7 @@ pub enum SimError {
         t: f64,
     },
     /// An event's refractory period came out negative (a value given with `--set`, say).
-    #[error("the refractory period of event {event} is {duration} ms for neuron {neuron} at t = {t} ms; it must be ≥ 0")]
+    #[error("the refractory period of event {event} is {} ms for neuron {neuron} at t = {} ms; it must be ≥ 0", people(.duration), people(.t))]
     NegativeRefractory {
         event: usize,
         neuron: usize,

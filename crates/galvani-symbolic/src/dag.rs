@@ -289,7 +289,7 @@ impl Dag {
                     .and_then(|d| d.checked_pow(exponent_from_f64(0.5)?))
                     .unwrap_or(Dim::NONE),
                 // `pow` never is a call here (it becomes `Node::Pow`).
-                DimRule::Dimensionless | DimRule::Power => Dim::NONE,
+                DimRule::Dimensionless | DimRule::Power | DimRule::SignOfArgument => Dim::NONE,
             },
             Node::If(_, then, _) => dim_of(then),
             Node::Logic(..) | Node::Not(_) => Dim::NONE,

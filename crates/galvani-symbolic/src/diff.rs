@@ -94,6 +94,15 @@ impl Dag {
                 self.ite(condition, da, db)
             }
             (Derivative::Power, &[base, exponent]) => self.diff_pow(id, base, exponent, wrt),
+            // piecewise constant: 0 (with the dimension of ∂f/∂wrt) off the jump, and
+            // taken as 0 at it
+            (Derivative::PiecewiseConstant, _) => {
+                let dim = self
+                    .dim(id)
+                    .checked_div(self.sym_dim(wrt))
+                    .unwrap_or(Dim::NONE);
+                self.zero(dim)
+            }
             (Derivative::Chain(outer), &[u]) => {
                 // chain rule: f(u)' = f'(u)·u'
                 let outer = self.formula(outer, id, u);

@@ -48,6 +48,8 @@ pub enum ItemKind {
         target: Ident,
         op: AssignOp,
         value: Expr,
+        /// `: UNIT` after the value: the unit an intermediate is reported in.
+        unit: Option<UnitAnnotation>,
     },
     /// `dNAME/dt = EXPR`; `state` is `NAME` with the span of the name inside `dNAME`.
     Ode { state: Ident, value: Expr },
@@ -139,6 +141,24 @@ pub enum ExprKind {
         function: Ident,
         args: Vec<Expr>,
     },
+}
+
+/// The unit after `:` in `NAME = EXPR : UNIT`: `nA`, `uA/cm^2`, `1/ms`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnitAnnotation {
+    /// The unit names with their powers, in order; `divide` for a factor after `/`.
+    /// A written `1` contributes nothing and is not kept.
+    pub factors: Vec<UnitFactor>,
+    /// The unit as written, without spaces (`uA/cm^2`): how values are labelled.
+    pub text: String,
+    /// Covers the unit after the colon.
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnitFactor {
+    pub unit: UnitSuffix,
+    pub divide: bool,
 }
 
 /// The unit written directly after a number: `mV`, `um^2`, `ms^-1`.

@@ -13,7 +13,7 @@ use pest::iterators::{Pair, Pairs};
 
 use crate::ast::{
     AssignOp, BinaryOp, EventMarker, Expr, ExprKind, GateField, Ident, Item, ItemKind, UnaryOp,
-    UnitSuffix,
+    UnitAnnotation, UnitFactor, UnitSuffix,
 };
 use crate::error::{BadNumberReason, ParseError};
 use crate::grammar::Rule;
@@ -67,6 +67,7 @@ impl Builder {
                 | Rule::extra_model
                 | Rule::ode
                 | Rule::assign
+                | Rule::unit_annotation
                 | Rule::expr
                 | Rule::if_expr
                 | Rule::exponent
@@ -238,7 +239,19 @@ impl Builder {
                     _ => AssignOp::Set,
                 };
                 let value = self.expr(need(Rule::expr, "value")?.clone())?;
-                ItemKind::Assign { target, op, value }
+                let unit = match children
+                    .iter()
+                    .find(|c| c.as_rule() == Rule::unit_annotation)
+                {
+                    Some(annotation) => Some(self.unit_annotation(annotation.clone())?),
+                    None => None,
+                };
+                ItemKind::Assign {
+                    target,
+                    op,
+                    value,
+                    unit,
+                }
             }
             _ => return Err(self.internal(span, "declaration kind")),
         })
@@ -429,6 +442,38 @@ impl Builder {
         Ok(Node {
             expr: Expr { kind, span },
             depth: 0,
+        })
+    }
+
+    /// `: nA`, `: uA/cm^2`, `: 1/ms` → its factors and its text without spaces.
+    fn unit_annotation(&self, pair: Pair<'_, Rule>) -> Result<UnitAnnotation> {
+        let mut factors = Vec::new();
+        let mut divide = false;
+        let mut text = String::new();
+        let mut span: Option<Span> = None;
+        let whole = self.span(&pair);
+        for child in pair.into_inner() {
+            match child.as_rule() {
+                Rule::colon => continue,
+                Rule::mul_op => divide = child.as_str() == "/",
+                Rule::unit_suffix => factors.push(UnitFactor {
+                    unit: self.unit_suffix(child.clone())?,
+                    divide,
+                }),
+                _ => {}
+            }
+            text.extend(child.as_str().chars().filter(|c| !c.is_whitespace()));
+            let here = self.span(&child);
+            span = Some(match span {
+                Some(first) => Span::new(self.file, first.start as usize, here.end as usize),
+                None => here,
+            });
+        }
+        let span = span.ok_or_else(|| self.internal(whole, "display unit"))?;
+        Ok(UnitAnnotation {
+            factors,
+            text,
+            span,
         })
     }
 

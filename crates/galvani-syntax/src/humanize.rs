@@ -30,6 +30,7 @@ enum Expect {
     Else,
     Operator,
     EndOfLine,
+    Unit,
 }
 
 impl Expect {
@@ -51,6 +52,7 @@ impl Expect {
             Expect::Else => "`else`",
             Expect::Operator => "an operator",
             Expect::EndOfLine => "end of line",
+            Expect::Unit => "a unit such as `nA` or `uA/cm^2`",
         }
     }
 
@@ -95,6 +97,8 @@ impl Expect {
             | Rule::paren
             | Rule::lparen => Expect::Expression,
             Rule::eq | Rule::assign_op => Expect::Equals,
+            // (`unit_suffix` stays out: it is also the inside of every quantity.)
+            Rule::unit_annotation | Rule::unit_one => Expect::Unit,
             Rule::args_open => Expect::LParen,
             Rule::rparen | Rule::args_close => Expect::RParen,
             Rule::comma => Expect::Comma,

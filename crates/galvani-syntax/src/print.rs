@@ -119,7 +119,12 @@ impl Printer {
                     self.expr(indent + 2, None, &field.value);
                 }
             }
-            ItemKind::Assign { target, op, value } => {
+            ItemKind::Assign {
+                target,
+                op,
+                value,
+                unit,
+            } => {
                 let op = match op {
                     AssignOp::Set => "=",
                     AssignOp::Add => "+=",
@@ -130,6 +135,12 @@ impl Printer {
                     &format!("Assign {} {op} {} {whole}", target.name, at(target.span)),
                 );
                 self.expr(indent + 1, None, value);
+                if let Some(unit) = unit {
+                    self.line(
+                        indent + 1,
+                        &format!("DisplayUnit {} {}", unit.text, at(unit.span)),
+                    );
+                }
             }
             ItemKind::Ode { state, value } => {
                 self.line(

@@ -8,7 +8,7 @@
 //! "reason", "A", "B", "steady_state", "tau"}], "method", "rewrites"}`, expressions in the
 //! language's own syntax (full forms, no named rates).
 
-use crate::print::{gate_field_name, latex_name, Printer, Style};
+use crate::print::{gate_field_name, latex_name, latex_subscript, Printer, Style};
 use crate::rewrite::RewriteText;
 use galvani_ir::step::Method;
 use galvani_symbolic::{Class, GateField, GateKind, Linearized, NodeId, StateForm};
@@ -58,8 +58,8 @@ pub fn explain_in(
     match format {
         Format::Text => human(lin, method, false, source),
         Format::Markdown => human(lin, method, true, source),
-        Format::Latex => latex(lin, method),
-        Format::Json => json_view(lin, method),
+        Format::Latex => latex(lin, method, source),
+        Format::Json => json_view(lin, method, source),
     }
 }
 
@@ -166,7 +166,7 @@ fn steady_names(form: &StateForm, style: Style) -> (String, String) {
     } else {
         match style {
             Style::Latex => (
-                format!("{}_{{\\infty}}", latex_name(&form.name)),
+                latex_subscript(&latex_name(&form.name), "\\infty"),
                 "\\tau".to_string(),
             ),
             Style::Unicode => (format!("{}∞", form.name), "τ".to_string()),
@@ -175,10 +175,20 @@ fn steady_names(form: &StateForm, style: Style) -> (String, String) {
     }
 }
 
-fn as_written(lin: &Linearized, form: &StateForm) -> Vec<String> {
+/// The equation (or a gate's fields) as the file writes it: the source text at each
+/// expression's span when the source is known, else the IR's text form (which writes
+/// constants in internal units, `0.02/(mV*ms)` for a written `0.02/(ms*mV)`).
+fn as_written(lin: &Linearized, form: &StateForm, source: Option<&str>) -> Vec<String> {
     let model = lin.model();
     let state = &model.states[form.state.index()];
-    let text = |id| galvani_ir::text::expr_to_string(model, id);
+    let text = |id| {
+        let span = model.exprs.span(id);
+        source
+            .and_then(|text| text.get(span.start as usize..span.end as usize))
+            .filter(|written| !written.is_empty() && !written.contains('\n'))
+            .map(str::to_string)
+            .unwrap_or_else(|| galvani_ir::text::expr_to_string(model, id))
+    };
     match &state.gate {
         Some(galvani_ir::GateForm::AlphaBeta { alpha, beta }) => vec![
             format!("alpha = {}", text(*alpha)),
@@ -202,9 +212,24 @@ fn line_and_column(source: &str, offset: u32) -> String {
     format!("line {line}, column {column}")
 }
 
+/// What sharing common subexpressions saved, in words that fit the count.
+fn cse_line(lin: &Linearized) -> String {
+    let c = lin.cse;
+    let sizes = format!("{} nodes as trees, {} distinct", c.tree_nodes, c.dag_nodes);
+    match c.shared {
+        0 => format!("common subexpressions: none shared across all A and B ({sizes})"),
+        1 => format!(
+            "common subexpressions: 1 shared and computed once ({sizes}) across all A and B"
+        ),
+        n => format!(
+            "common subexpressions: {n} shared and computed once each ({sizes}) across all A and B"
+        ),
+    }
+}
+
 fn rewrites_lines(lin: &Linearized, source: Option<&str>) -> Vec<String> {
     let mut lines = Vec::new();
-    for r in RewriteText::all(lin) {
+    for r in RewriteText::all(lin, source) {
         let place = match source {
             Some(text) => line_and_column(text, r.span.start),
             None => format!("bytes {}..{}", r.span.start, r.span.end),
@@ -220,11 +245,7 @@ fn rewrites_lines(lin: &Linearized, source: Option<&str>) -> Vec<String> {
         lines.push(format!("  before: {}", r.before));
         lines.push(format!("  after:  {}", r.after));
     }
-    let c = lin.cse;
-    lines.push(format!(
-        "common subexpressions: {} shared and computed once each ({} nodes as trees, {} distinct) across all A and B",
-        c.shared, c.tree_nodes, c.dag_nodes
-    ));
+    lines.push(cse_line(lin));
     lines
 }
 
@@ -268,7 +289,7 @@ fn human(lin: &Linearized, method: Method, markdown: bool, source: Option<&str>)
         let kind = if form.gate.is_some() { " (gate)" } else { "" };
         let heading = format!("{}{}{kind}", form.name, unit_suffix(lin, form));
         let mut rows: Vec<(String, String)> = Vec::new();
-        for (k, line) in as_written(lin, form).into_iter().enumerate() {
+        for (k, line) in as_written(lin, form, source).into_iter().enumerate() {
             let label = if k == 0 { "as written" } else { "" };
             rows.push((label.to_string(), code(line)));
         }
@@ -361,6 +382,10 @@ fn latex_escape_text(text: &str) -> String {
                 out.push(c);
             }
             '~' => out.push_str("\\textasciitilde{}"),
+            // In LaTeX's default OT1 text encoding `<`, `>` and `|` print as `¡`, `¿`, `—`.
+            '<' => out.push_str("\\textless{}"),
+            '>' => out.push_str("\\textgreater{}"),
+            '|' => out.push_str("\\textbar{}"),
             '^' => out.push_str("\\textasciicircum{}"),
             '\\' => out.push_str("\\textbackslash{}"),
             _ => out.push(c),
@@ -371,6 +396,7 @@ fn latex_escape_text(text: &str) -> String {
 
 /// The update rule as a LaTeX equation.
 fn latex_update(method: Method, y: &str, linear: bool) -> String {
+    let half = latex_subscript(y, "1/2");
     match (method, linear) {
         (Method::Euler, _) => format!("{y}' = {y} + \\Delta t\\, f(t, {y})"),
         (Method::Rk4, _) => format!(
@@ -383,7 +409,7 @@ fn latex_update(method: Method, y: &str, linear: bool) -> String {
             "{y}' = {y} + \\Delta t\\, f({y})\\,\\varphi\\!\\left(-B({y})\\,\\Delta t\\right), \\quad B({y}) = -\\frac{{\\partial f}}{{\\partial {y}}}"
         ),
         (Method::ExpEuler2, true) => format!(
-            "{y}' = {y} + \\Delta t\\,(A^* - B^*\\,{y})\\,\\varphi(-B^*\\Delta t), \\quad A^*, B^* \\text{{ at }} \\left(t + \\tfrac{{\\Delta t}}{{2}}, {y}_{{1/2}}\\right)"
+            "{y}' = {y} + \\Delta t\\,(A^* - B^*\\,{y})\\,\\varphi(-B^*\\Delta t), \\quad A^*, B^* \\text{{ at }} \\left(t + \\tfrac{{\\Delta t}}{{2}}, {half}\\right)"
         ),
         (Method::ExpEuler2, false) => format!(
             "{y}' = {y} + \\Delta t\\, f^*\\,\\varphi(-B^*\\Delta t), \\quad f^*, B^* \\text{{ at }} \\left(t + \\tfrac{{\\Delta t}}{{2}}, {y}, \\text{{other states at their midpoint}}\\right)"
@@ -391,13 +417,13 @@ fn latex_update(method: Method, y: &str, linear: bool) -> String {
     }
 }
 
-fn latex(lin: &Linearized, method: Method) -> String {
+fn latex(lin: &Linearized, method: Method, source: Option<&str>) -> String {
     let model = lin.model();
     let p = Printer::new(lin, Style::Latex);
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "% galvani explain {} (method {})",
+        "% galvani explain {} (method {})\n% needs \\usepackage{{amsmath}} (align*, cases, \\text, \\tfrac, \\operatorname)",
         model.name,
         method.name()
     );
@@ -454,7 +480,7 @@ fn latex(lin: &Linearized, method: Method) -> String {
     if !lin.rewrites.is_empty() {
         let _ = writeln!(out, "\\subsection*{{Rewrites}}");
         let _ = writeln!(out, "\\begin{{itemize}}");
-        for r in RewriteText::all(lin) {
+        for r in RewriteText::all(lin, source) {
             let at = r
                 .singular_at
                 .as_ref()
@@ -472,7 +498,7 @@ fn latex(lin: &Linearized, method: Method) -> String {
     out
 }
 
-fn json_view(lin: &Linearized, method: Method) -> String {
+fn json_view(lin: &Linearized, method: Method, source: Option<&str>) -> String {
     let p = Printer::new(lin, Style::Lang);
     let states: Vec<Value> = lin
         .states
@@ -497,7 +523,7 @@ fn json_view(lin: &Linearized, method: Method) -> String {
             })
         })
         .collect();
-    let mut rewrites: Vec<Value> = RewriteText::all(lin)
+    let mut rewrites: Vec<Value> = RewriteText::all(lin, source)
         .into_iter()
         .map(|r| {
             json!({

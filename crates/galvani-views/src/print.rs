@@ -12,7 +12,7 @@
 
 use galvani_ir::builtins::Latex;
 use galvani_ir::step::Func;
-use galvani_ir::text::{format_f64, format_f64_9};
+use galvani_ir::text::{format_f64, format_f64_9, format_for_language};
 use galvani_ir::units::internal_unit_text;
 use galvani_ir::{BinOp, Dim, Model};
 use galvani_symbolic::{Dag, GateField, Linearized, Node, NodeId, Sym};
@@ -62,6 +62,12 @@ impl<'a> Printer<'a> {
     pub fn print(&self, id: NodeId) -> String {
         if self.dag.size(id) > MAX_PRINT_SIZE {
             return format!("… ({} nodes)", self.dag.size(id));
+        }
+        // A whole expression that is zero is `0` in any unit (`B = 0` for a perfect
+        // integrator, not `0/ms`); inside an expression a zero keeps its unit, which a
+        // comparison such as `V < 0 mV` needs.
+        if self.dag.const_value(id) == Some(0.0) {
+            return "0".to_string();
         }
         self.expr(id).0
     }
@@ -185,7 +191,7 @@ impl<'a> Printer<'a> {
     /// A number: exact (shortest round-trip) in `Lang`, 9 significant digits for people.
     fn number(&self, value: f64) -> String {
         match self.style {
-            Style::Lang => format_f64(value),
+            Style::Lang => format_for_language(value),
             Style::Unicode | Style::Latex => format_f64_9(value),
         }
     }
@@ -342,10 +348,11 @@ impl<'a> Printer<'a> {
         }
         let sign = if negative { "-" } else { "" };
         if self.style == Style::Latex && !bottom.is_empty() {
-            let top_text = if top.is_empty() {
-                "1".to_string()
-            } else {
-                top.join(times)
+            // A lone sum above the line needs no parentheses: `\frac{V - E_{L}}{τ}`.
+            let top_text = match (numerator_constant, numerator.as_slice()) {
+                (None, [single]) => self.expr(*single).0,
+                _ if top.is_empty() => "1".to_string(),
+                _ => top.join(times),
             };
             let bottom_text: Vec<String> = bottom.into_iter().map(|(t, _)| t).collect();
             let text = format!("{sign}\\frac{{{top_text}}}{{{}}}", bottom_text.join(times));
@@ -484,6 +491,16 @@ pub fn latex_name(name: &str) -> String {
         Some(s) if s.chars().count() == 1 => format!("{base_text}_{{{s}}}"),
         Some(s) if GREEK.contains(&s) => format!("{base_text}_{{\\{s}}}"),
         Some(s) => format!("{base_text}_{{\\mathrm{{{}}}}}", latex_escape(s)),
+    }
+}
+
+/// `base` (LaTeX) with a subscript: `V_{1/2}`; a base that already carries one is braced,
+/// `{E_{L}}_{1/2}`, as `E_{L}_{1/2}` is LaTeX's "Double subscript" error.
+pub fn latex_subscript(base: &str, subscript: &str) -> String {
+    if base.contains('_') {
+        format!("{{{base}}}_{{{subscript}}}")
+    } else {
+        format!("{base}_{{{subscript}}}")
     }
 }
 

@@ -10,7 +10,8 @@ use galvani_symbolic::Linearized;
 /// One rewrite of `Linearized::rewrites`, written out.
 pub(crate) struct RewriteText {
     pub span: Span,
-    /// The expression as written (the IR's text form).
+    /// The expression as written: the file's own text at the span when the source is
+    /// known (units in the order the user wrote them), else the IR's text form.
     pub before: String,
     /// The finite form, in the language's syntax.
     pub after: String,
@@ -20,7 +21,7 @@ pub(crate) struct RewriteText {
 
 impl RewriteText {
     /// Every rewrite of `lin`, in its order.
-    pub fn all(lin: &Linearized) -> Vec<RewriteText> {
+    pub fn all(lin: &Linearized, source: Option<&str>) -> Vec<RewriteText> {
         let model = lin.model();
         let printer = Printer::new(lin, Style::Lang);
         lin.rewrites
@@ -28,7 +29,7 @@ impl RewriteText {
             .map(|r| {
                 let singular_at = r.singular_point.map(|(sym, value)| {
                     let name = printer.sym_name(sym);
-                    let zero = galvani_ir::text::format_f64(value);
+                    let zero = galvani_ir::text::format_for_people(value);
                     let quantity = if model.dimensionless {
                         zero
                     } else {
@@ -38,7 +39,11 @@ impl RewriteText {
                 });
                 RewriteText {
                     span: r.span,
-                    before: galvani_ir::text::expr_to_string(model, r.written),
+                    before: source
+                        .and_then(|text| text.get(r.span.start as usize..r.span.end as usize))
+                        .filter(|written| !written.is_empty() && !written.contains('\n'))
+                        .map(str::to_string)
+                        .unwrap_or_else(|| galvani_ir::text::expr_to_string(model, r.written)),
                     after: printer.print(r.after),
                     singular_at,
                 }
@@ -48,9 +53,10 @@ impl RewriteText {
 }
 
 /// The singularity rewrites as warnings, at the span of each rewritten expression, with
-/// the before/after forms as notes.
-pub fn rewrite_warnings(lin: &Linearized) -> Vec<Diagnostic> {
-    RewriteText::all(lin)
+/// the before/after forms as notes (`before` as written in `source`, the file's text,
+/// when it is given).
+pub fn rewrite_warnings(lin: &Linearized, source: Option<&str>) -> Vec<Diagnostic> {
+    RewriteText::all(lin, source)
         .into_iter()
         .map(|r| {
             let label = match &r.singular_at {

@@ -153,7 +153,7 @@ fn warnings_point_at_the_rewritten_rates() {
     let path = models_dir().join("hh.gal");
     let source = std::fs::read_to_string(path).expect("hh.gal");
     let lin = linearized(&model_from_source(&source));
-    let warnings = rewrite_warnings(&lin);
+    let warnings = rewrite_warnings(&lin, None);
     assert_eq!(warnings.len(), 2);
     let texts: Vec<&str> = warnings
         .iter()
@@ -327,4 +327,61 @@ fn dump_views() {
             ),
         }
     }
+}
+
+#[test]
+fn a_perfect_integrator_has_b_zero_and_nothing_shared_said_plainly() {
+    let lin = linearized(&library_model("pif"));
+    let text = explain(&lin, Method::ExpEuler2, Format::Text);
+    assert!(text.contains("  B             0\n"), "{text}");
+    assert!(!text.contains("0/ms"), "{text}");
+    assert!(
+        text.contains("common subexpressions: none shared"),
+        "{text}"
+    );
+    assert!(!text.contains("0 shared"), "{text}");
+    let json = explain(&lin, Method::ExpEuler2, Format::Json);
+    assert!(json.contains("\"B\": \"0\""), "{json}");
+}
+
+#[test]
+fn before_is_the_rewritten_expression_as_written() {
+    let path = models_dir().join("hh_cortical.gal");
+    let source = std::fs::read_to_string(path).expect("source");
+    let lin = linearized(&model_from_source(&source));
+    for format in Format::ALL {
+        let view = crate::explain_in(&lin, Method::ExpEuler2, format, Some(&source));
+        // The file writes `0.02/(ms*mV)`; the IR's text form orders the units `mV*ms`.
+        assert!(view.contains("0.02/(ms*mV)"), "{}: {view}", format.name());
+        assert!(!view.contains("0.02/(mV*ms)"), "{}: {view}", format.name());
+    }
+    let warnings = rewrite_warnings(&lin, Some(&source));
+    assert!(
+        warnings[0].notes[0].contains("0.02/(ms*mV)"),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn latex_has_no_double_subscripts_no_lone_parentheses_and_escaped_reasons() {
+    let lin = linearized(&model_from_source(
+        "model calcium\nparam tau = 10 ms\nparam Ca_0 = 1 mM\nstate Ca_i = 0.1 mM\n\
+         dCa_i/dt = (Ca_0 - Ca_i) / tau\n",
+    ));
+    let latex = explain(&lin, Method::ExpEuler2, Format::Latex);
+    assert!(latex.contains("{\\mathrm{Ca}_{i}}_{1/2}"), "{latex}");
+    assert!(latex.contains("{\\mathrm{Ca}_{i}}_{\\infty}"), "{latex}");
+    assert!(!latex.contains("}_{i}_{"), "{latex}");
+    assert!(latex.contains("\\usepackage{amsmath}"), "{latex}");
+    // A lone sum above a fraction line needs no parentheses.
+    assert!(
+        latex.contains("\\frac{\\mathrm{Ca}_{0} - \\mathrm{Ca}_{i}}{\\tau}"),
+        "{latex}"
+    );
+    let nonlinear = linearized(&model_from_source(
+        "model c\nparam tau = 10 ms\nstate x = 0.1\n\
+         dx/dt = (if x < 1 then 1 else 2) / tau - x / tau\n",
+    ));
+    let latex = explain(&nonlinear, Method::ExpEuler2, Format::Latex);
+    assert!(latex.contains("x \\textless{} 1"), "{latex}");
 }

@@ -11,6 +11,7 @@ use galvani_diag::suggest::suggest;
 use galvani_diag::Diagnostic;
 use galvani_driver::{self as driver, Compiled, DriverError, Sources};
 use galvani_ir::step::Method;
+use galvani_ir::text::format_for_people;
 use galvani_ir::Model;
 use galvani_kernel::Kernel;
 use galvani_sim::files::{self, StagedFile};
@@ -166,7 +167,8 @@ impl Failure {
                 t,
             } => {
                 let mut d = Diagnostic::error(format!(
-                    "the simulation failed: `{name}` of neuron {neuron} became NaN or infinite at t = {t} ms"
+                    "the simulation failed: `{name}` of neuron {neuron} became NaN or infinite at t = {} ms",
+                    format_for_people(t)
                 ));
                 // The hint fits where the value came from: an integration that blew up,
                 // or a value the step never touches.

@@ -11,6 +11,7 @@ use galvani_sim::output::{self, CsvSpikes, CsvTrace};
 
 use clap::Args;
 use galvani_diag::Diagnostic;
+use galvani_ir::text::format_for_people;
 use galvani_ir::Model;
 use galvani_runtime::{RecordSink, Recorded, RunSummary, SpikeSink};
 use galvani_sim::values::{self, InputContext};
@@ -264,7 +265,7 @@ fn draw_run(
         "{} — {}, dt = {} ms",
         compiled.model().name,
         compiled.program.method.name(),
-        prepared.config.dt
+        format_for_people(prepared.config.dt)
     );
     if dropped > 0 {
         title.push_str(&format!(" (first {PLOTTED_SPIKES} spikes shown)"));
@@ -428,7 +429,10 @@ fn summary_text(
             "model {} — {method}, dt = {} ms, T = {} ms, N = {n}\n\
              spikes: {spikes} (mean rate {mean_rate:.2} Hz per neuron)\n\
              time: compile {compile_ms:.1} ms (parse → JIT), simulate {simulate_ms:.1} ms ({} steps)\n",
-            model.name, config.dt, config.t_end, summary.steps,
+            model.name,
+            format_for_people(config.dt),
+            format_for_people(config.t_end),
+            summary.steps,
         );
         if per_neuron {
             let counts: Vec<String> = summary.spike_counts.iter().map(u64::to_string).collect();

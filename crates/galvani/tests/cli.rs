@@ -273,6 +273,26 @@ fn numerical_blow_up_exits_two_naming_variable_neuron_and_time() {
 }
 
 #[test]
+fn a_blow_up_time_prints_without_float_noise() {
+    // Euler squares V each step: it overflows at the 6th step, t = 6 · 0.1 ms, which is
+    // 0.6000000000000001 in binary; people read 0.6.
+    let model = temp_model("blow.gal", "model blow\nstate V = 1\ndV/dt = V*V*1e10\n");
+    let out = galvani(&[
+        "run",
+        model.to_str().unwrap(),
+        "--method",
+        "euler",
+        "--dt",
+        "0.1",
+        "--t",
+        "10",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("infinite at t = 0.6 ms"), "{stderr}");
+}
+
+#[test]
 fn bad_run_arguments_exit_one_with_a_hint() {
     for (args, expected) in [
         (
@@ -798,4 +818,44 @@ fn a_one_column_input_file_gives_one_constant_per_neuron() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn an_intermediate_is_recorded_in_its_display_unit() {
+    // The same leak current, once reported in the internal unit (uA), once given `: nA`.
+    let body = |unit: &str| {
+        format!(
+            "model leak\nparam g_L = 10 nS\nparam E_L = -65 mV\nparam C = 200 pF\n\
+             state V = -55 mV\nI_L = g_L * (V - E_L){unit}\ndV/dt = -I_L / C\n"
+        )
+    };
+    let dir = temp_dir("display_unit");
+    let mut columns = Vec::new();
+    for (name, unit) in [("plain", ""), ("in_na", " : nA")] {
+        let model = temp_model(&format!("leak_{name}.gal"), &body(unit));
+        let trace = dir.join(format!("{name}.csv"));
+        let out = galvani(&[
+            "run",
+            model.to_str().unwrap(),
+            "--t",
+            "1ms",
+            "--dt",
+            "0.5ms",
+            "--record",
+            "I_L",
+            "--out",
+            trace.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        columns.push(std::fs::read_to_string(&trace).unwrap());
+    }
+    assert_eq!(columns[0].lines().next(), Some("t [ms],I_L [uA]"));
+    assert_eq!(columns[1].lines().next(), Some("t [ms],I_L [nA]"));
+    // 10 nS · 10 mV = 100 pA = 0.0001 uA = 0.1 nA at t = 0.
+    let first = |csv: &str| -> f64 {
+        let row = csv.lines().nth(1).unwrap();
+        row.split(',').nth(1).unwrap().parse().unwrap()
+    };
+    assert!((first(&columns[0]) - 1e-4).abs() < 1e-15, "{}", columns[0]);
+    assert!((first(&columns[1]) - 0.1).abs() < 1e-12, "{}", columns[1]);
 }

@@ -413,7 +413,21 @@ fn typed(
             v.clone().prop_map(|a| format!("(({a})^2 / (1 mV)^2)")),
             (
                 prop::sample::select(
-                    &["exp", "expm1", "log", "log1p", "sin", "cos", "tanh", "exprel"][..]
+                    &[
+                        "exp",
+                        "expm1",
+                        "log",
+                        "log1p",
+                        "sin",
+                        "cos",
+                        "tanh",
+                        "exprel",
+                        "cosh",
+                        "sinh",
+                        "atan",
+                        "erf",
+                        "heaviside"
+                    ][..]
                 ),
                 d.clone()
             )

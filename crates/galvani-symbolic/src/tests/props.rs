@@ -29,7 +29,7 @@ enum E {
     If(Box<E>, Box<E>, Box<E>, Box<E>),
 }
 
-const UNARY: [Builtin; 7] = [
+const UNARY: [Builtin; 11] = [
     Builtin::Exp,
     Builtin::Sin,
     Builtin::Cos,
@@ -37,6 +37,10 @@ const UNARY: [Builtin; 7] = [
     Builtin::Abs,
     Builtin::Exprel,
     Builtin::Expm1,
+    Builtin::Cosh,
+    Builtin::Sinh,
+    Builtin::Atan,
+    Builtin::Erf,
 ];
 
 fn leaf() -> impl Strategy<Value = E> {

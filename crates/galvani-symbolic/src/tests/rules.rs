@@ -519,6 +519,11 @@ fn derivative_of_every_builtin_matches_finite_differences() {
         (Builtin::Tanh, vec![x]),
         (Builtin::Pow, vec![shifted, x]),
         (Builtin::Exprel, vec![x]),
+        (Builtin::Cosh, vec![x]),
+        (Builtin::Sinh, vec![x]),
+        (Builtin::Atan, vec![x]),
+        (Builtin::Erf, vec![x]),
+        (Builtin::Heaviside, vec![x]),
     ];
     for (builtin, args) in cases {
         let raw = r.call(builtin, args);
