@@ -19,6 +19,7 @@ pub mod output;
 pub mod params;
 pub mod rates;
 pub mod rest;
+pub mod spike_stats;
 pub mod values;
 
 pub use envelope::{Decimator, KeptSpikes, Sample, Series};
