@@ -246,3 +246,39 @@ fn sha256_of(bytes: &[u8]) -> String {
         .unwrap()
         .to_string()
 }
+
+/// A Linux path is bytes: a model and an output whose names are not UTF-8 are recorded in
+/// the sidecar losslessly (`{"utf8_lossy", "bytes_hex"}`), not with U+FFFD in place of a
+/// byte, and the sidecar is the output's name plus `.json`, byte for byte.
+#[test]
+fn a_sidecar_keeps_non_utf8_paths_intact() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let (dir, model) = scratch();
+    let model_name = OsStr::from_bytes(b"m\xff.gal");
+    let out_name = OsStr::from_bytes(b"o\xfe\x80.csv");
+    std::fs::rename(&model, dir.path().join(model_name)).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_galvani"))
+        .args([OsStr::new("run"), model_name])
+        .args(["--t", "1", "--out"])
+        .arg(out_name)
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let sidecar_name = OsStr::from_bytes(b"o\xfe\x80.csv.json");
+    let sidecar: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join(sidecar_name)).unwrap()).unwrap();
+    assert_eq!(sidecar["model"]["bytes_hex"], "6dff2e67616c");
+    assert_eq!(sidecar["model"]["utf8_lossy"], "m\u{FFFD}.gal");
+    assert_eq!(sidecar["file"]["bytes_hex"], "6ffe802e637376");
+    // The lossy text names another file: only the bytes find the model again.
+    let output = galvani(dir.path(), &["run", "m\u{FFFD}.gal", "--t", "1"]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "no such file: {}",
+        stderr(&output)
+    );
+}
