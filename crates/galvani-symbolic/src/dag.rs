@@ -353,10 +353,12 @@ impl Dag {
             // A param is taken to be non-zero as well: it is a constant of the model, and
             // a model that divides by a param (`/tau_m`, `/C`) is undefined where it is 0
             // anyway; so `tau_m·x/tau_m => x` (steady states read A/B without the
-            // param cancelled otherwise). States, inputs and `t` can be 0.
+            // param cancelled otherwise). So is a gate's named `τ` (a placeholder of the
+            // teaching forms only, never in a step program: `m∞·τ/τ` reads `m∞`).
+            // States, inputs and `t` can be 0.
             Node::Sym(sym) => Facts {
                 finite: true,
-                nonzero: matches!(sym, Sym::Param(_)),
+                nonzero: matches!(sym, Sym::Param(_) | Sym::Gate(_, GateField::Tau)),
                 nonnegative: false,
             },
             Node::Add(terms) => {
