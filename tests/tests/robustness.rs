@@ -23,10 +23,10 @@ fn corpus() -> Vec<String> {
 fn assert_clean_answer(text: &str) {
     let mut sources = Sources::new();
     let file = sources.add("fuzz.gal", text.to_string());
-    // As `galvani check` does: through the linear forms, which refuse an expression too
-    // deep once intermediates are substituted.
-    match driver::linearize(&sources, file) {
-        Ok((checked, _)) => {
+    // As `galvani check` does: through the linear forms (an expression too deep once
+    // intermediates are substituted is a check error), so what passes must compile.
+    match driver::linearize(&sources, file).map(|(checked, _)| checked) {
+        Ok(checked) => {
             checked.model.verify().expect("a checked model verifies");
             let _ = galvani_ir::text::model_to_text(&checked.model);
             // What checks must also compile: every method applies to every model, and the
@@ -133,6 +133,29 @@ enum Mutation {
     Delete(usize, usize),
     Insert(usize, usize),
     Duplicate(usize, usize),
+    /// Swaps two whole words (runs of non-whitespace): `V - E_L` → `E_L - V`, `param` and
+    /// a name, a unit and a number.
+    SwapWords(usize, usize),
+}
+
+/// The character ranges of the words of `chars` (maximal runs of non-whitespace).
+fn words(chars: &[char]) -> Vec<(usize, usize)> {
+    let mut ranges = Vec::new();
+    let mut start = None;
+    for (k, c) in chars.iter().enumerate() {
+        match (c.is_whitespace(), start) {
+            (false, None) => start = Some(k),
+            (true, Some(s)) => {
+                ranges.push((s, k));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        ranges.push((s, chars.len()));
+    }
+    ranges
 }
 
 fn mutate(text: &str, mutations: &[Mutation]) -> String {
@@ -158,6 +181,20 @@ fn mutate(text: &str, mutations: &[Mutation]) -> String {
                 let piece: Vec<char> = chars[start..end].to_vec();
                 chars.splice(end..end, piece);
             }
+            Mutation::SwapWords(a, b) => {
+                let ranges = words(&chars);
+                if ranges.len() >= 2 {
+                    let (i, j) = (a % ranges.len(), b % ranges.len());
+                    let (first, second) = (ranges[i.min(j)], ranges[i.max(j)]);
+                    if first != second {
+                        let one: Vec<char> = chars[first.0..first.1].to_vec();
+                        let two: Vec<char> = chars[second.0..second.1].to_vec();
+                        // the later range first, so the earlier one's indices still hold
+                        chars.splice(second.0..second.1, one);
+                        chars.splice(first.0..first.1, two);
+                    }
+                }
+            }
         }
     }
     chars.into_iter().collect()
@@ -168,6 +205,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::Delete(a, b)),
         (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::Insert(a, b)),
         (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::Duplicate(a, b)),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::SwapWords(a, b)),
     ]
 }
 

@@ -328,6 +328,15 @@ pub enum CheckError {
         span: Span,
         first: Span,
     },
+    /// A param whose declared value (a constant of the model) is NaN or ±∞.
+    NonFiniteParam {
+        name: String,
+        /// The param's name in its declaration.
+        span: Span,
+        /// Its value expression.
+        value_span: Span,
+        value: f64,
+    },
     GateFields {
         gate: String,
         span: Span,
@@ -440,6 +449,7 @@ impl CheckError {
             | OdeWithoutState { span, .. }
             | OdeForGate { span, .. }
             | DuplicateOde { span, .. }
+            | NonFiniteParam { span, .. }
             | GateFields { span, .. }
             | MisplacedRefractory { span }
             | MisplacedStatement { span, .. }
@@ -479,6 +489,7 @@ impl CheckError {
             | OdeWithoutState { .. }
             | OdeForGate { .. }
             | DuplicateOde { .. }
+            | NonFiniteParam { .. }
             | GateFields { .. }
             | Cycle { .. } => self.structure_diagnostic(),
             MisplacedRefractory { .. }
@@ -909,6 +920,26 @@ impl CheckError {
                 .with_code(codes::DUPLICATE_ODE)
                 .with_primary(*span, "second equation")
                 .with_secondary(*first, "first equation"),
+            NonFiniteParam {
+                name,
+                span,
+                value_span,
+                value,
+            } => {
+                let value = if value.is_nan() {
+                    "NaN"
+                } else if *value > 0.0 {
+                    "+∞"
+                } else {
+                    "−∞"
+                };
+                Diagnostic::error(format!("param `{name}` is {value}"))
+                .with_code(codes::NON_FINITE_PARAM)
+                .with_primary(*span, "this param")
+                .with_secondary(*value_span, format!("evaluates to {value}"))
+                .with_note("a param is a constant of the model: every neuron would compute with it and fail at the first step")
+                .with_hint(format!("give `{name}` a finite value (a division by zero, `log` of 0 or of a negative number, `sqrt` of a negative number, or a number too large give NaN or ±∞)"))
+            }
             GateFields { gate, span, problem } => gate_fields(gate, *span, problem),
             Cycle { kind, steps } => {
                 let mut names: Vec<&str> = steps.iter().map(|s| s.0.as_str()).collect();
@@ -1215,6 +1246,12 @@ mod tests {
                 state: name(),
                 span,
                 first: span,
+            },
+            NonFiniteParam {
+                name: name(),
+                span,
+                value_span: span,
+                value: f64::NAN,
             },
             GateFields {
                 gate: name(),

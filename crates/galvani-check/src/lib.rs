@@ -86,6 +86,10 @@ pub fn check(ast: &ast::Model) -> Result<Checked, CheckErrors> {
                     }]));
                 }
             }
+            let non_finite = non_finite_params(&built.model);
+            if !non_finite.is_empty() {
+                return Err(CheckErrors(non_finite));
+            }
             Ok(Checked {
                 model: built.model,
                 warnings: built.warnings,
@@ -100,6 +104,38 @@ pub fn check(ast: &ast::Model) -> Result<Checked, CheckErrors> {
             Err(CheckErrors(sink.finish(end_of(ast))))
         }
     }
+}
+
+/// The params whose declared value is NaN or ±∞ (every param is a constant: it refers
+/// only to earlier params), each reported where it arises: a param computed from one
+/// already reported is not reported again.
+fn non_finite_params(model: &galvani_ir::Model) -> Vec<CheckError> {
+    let values = model.param_values();
+    let mut reported = vec![false; values.len()];
+    let mut errors = Vec::new();
+    for (k, (param, value)) in model.params.iter().zip(&values).enumerate() {
+        if value.is_finite() {
+            continue;
+        }
+        reported[k] = true;
+        let mut from_reported = false;
+        let mut stack = vec![param.value];
+        while let Some(id) = stack.pop() {
+            if let galvani_ir::ExprKind::Param(p) = model.exprs.kind(id) {
+                from_reported |= reported.get(p.index()).copied().unwrap_or(false);
+            }
+            galvani_ir::eval::for_each_child(model.exprs.kind(id), |c| stack.push(c));
+        }
+        if !from_reported {
+            errors.push(CheckError::NonFiniteParam {
+                name: param.name.clone(),
+                span: param.span,
+                value_span: model.exprs.span(param.value),
+                value: *value,
+            });
+        }
+    }
+    errors
 }
 
 /// An empty span at the end of the last declaration: where "…and N more" points.

@@ -261,6 +261,8 @@ pub mod codes {
     pub const CYCLE: Code = Code("E0403");
     pub const DUPLICATE_ODE: Code = Code("E0404");
     pub const NOT_A_STATE: Code = Code("E0405");
+    /// A param whose declared value is NaN or ±∞ (`param p = 0/0`).
+    pub const NON_FINITE_PARAM: Code = Code("E0406");
     pub const MISPLACED_REFRACTORY: Code = Code("E0501");
     pub const ASSIGN_NOT_STATE: Code = Code("E0502");
     pub const MISPLACED_STATEMENT: Code = Code("E0503");

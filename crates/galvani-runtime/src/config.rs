@@ -92,7 +92,7 @@ impl RunConfig {
         }
         let steps = (self.t_end / self.dt).round();
         if steps > u64::MAX as f64 / 2.0 {
-            return Err(ConfigError::Duration(self.t_end));
+            return Err(ConfigError::TooManySteps(steps));
         }
         Ok(steps as u64)
     }

@@ -29,6 +29,8 @@ pub enum ConfigError {
     TimeStep(f64),
     #[error("the simulated time must be ≥ 0 and finite, got {0}")]
     Duration(f64),
+    #[error("the simulated time is {0:e} steps of dt, more than a run can count (2^63)")]
+    TooManySteps(f64),
     #[error("the recording interval must be at least one step")]
     RecordEvery,
     #[error("the model has no param number {0}")]

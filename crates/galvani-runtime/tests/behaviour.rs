@@ -182,6 +182,10 @@ fn bad_configurations_are_typed_errors() {
     };
     check(RunConfig::new(10.0, 0.0, 1), ConfigError::TimeStep(0.0));
     check(RunConfig::new(-1.0, 0.1, 1), ConfigError::Duration(-1.0));
+    check(
+        RunConfig::new(1e300, 0.1, 1),
+        ConfigError::TooManySteps(1e301),
+    );
     let mut c = RunConfig::new(1.0, 0.1, 1);
     c.record_every = 0;
     check(c, ConfigError::RecordEvery);

@@ -51,7 +51,14 @@ impl StagedFile {
                 .unwrap_or_else(|_| std::fs::Permissions::from_mode(0o644));
             builder.permissions(permissions);
         }
-        let staged = builder.tempfile_in(directory)?;
+        // tempfile's error names the temporary file ("… at path /d/.galvani-x1Y2.csv"),
+        // which the user never asked for: keep the OS error, the caller names the target.
+        // (tempfile keeps the OS error only in that text: cut the path off).
+        let staged = builder.tempfile_in(directory).map_err(|e| {
+            let text = e.to_string();
+            let os_error = text.split(" at path ").next().unwrap_or_default();
+            io::Error::new(e.kind(), os_error.to_string())
+        })?;
         Ok(StagedFile {
             target: target.to_path_buf(),
             staged: Some(staged),
@@ -96,6 +103,12 @@ impl StagedFile {
             None => Ok(()),
         }
     }
+}
+
+/// Whether an output at `path` gets a sidecar: a regular file or a new one does, a
+/// device (`/dev/null`) or a FIFO does not.
+pub fn gets_sidecar(path: &Path) -> bool {
+    is_regular_or_new(path)
 }
 
 /// A regular file, or nothing yet (a symlink is followed).

@@ -129,6 +129,27 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A path as JSON, losslessly: its text when it is UTF-8, otherwise (a Linux path is any
+/// bytes but `/` and NUL) an object `{"utf8_lossy": TEXT, "bytes_hex": HEX}` whose hex
+/// string gives the exact bytes back (`m\xff.gal` → `{"utf8_lossy": "m\u{FFFD}.gal",
+/// "bytes_hex": "6dff2e67616c"}`).
+pub fn path_json(path: &Path) -> serde_json::Value {
+    match path.to_str() {
+        Some(text) => serde_json::Value::String(text.to_string()),
+        None => {
+            #[cfg(unix)]
+            let bytes: Vec<u8> = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
+            #[cfg(not(unix))]
+            let bytes: Vec<u8> = path.to_string_lossy().as_bytes().to_vec();
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            serde_json::json!({
+                "utf8_lossy": path.to_string_lossy(),
+                "bytes_hex": hex,
+            })
+        }
+    }
+}
+
 /// `out.csv` → `out.csv.json`: the sidecar of a written file.
 pub fn sidecar_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
@@ -146,10 +167,7 @@ pub fn stage_sidecar(
 ) -> std::io::Result<StagedFile> {
     let mut value = provenance.clone();
     if let Some(map) = value.as_object_mut() {
-        map.insert(
-            "file".into(),
-            serde_json::Value::String(path.display().to_string()),
-        );
+        map.insert("file".into(), path_json(path));
         map.insert("contents".into(), serde_json::Value::String(what.into()));
     }
     let mut text = serde_json::to_string_pretty(&value).map_err(std::io::Error::other)?;

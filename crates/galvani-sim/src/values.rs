@@ -579,8 +579,19 @@ pub fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
     }
 }
 
+/// The longest line a values CSV may have, in bytes: a row is one or two numbers, so a
+/// longer line is not a values file (`file(/dev/zero)` is one endless line).
+pub const MAX_CSV_LINE_BYTES: usize = 4096;
+
+/// The most rows a values CSV may have (one per neuron, or one sample per row): more is
+/// not a file a simulation reads, and the rows are kept in memory.
+pub const MAX_CSV_ROWS: usize = 100_000_000;
+
 /// Reads a CSV of numbers with `columns` columns per row; a first line that is not
-/// numeric is a header and skipped; blank lines and `#` comments are skipped.
+/// numeric is a header and skipped; blank lines and `#` comments are skipped. The file is
+/// read line by line: a line longer than [`MAX_CSV_LINE_BYTES`] or more than
+/// [`MAX_CSV_ROWS`] rows is an error, and the rows are allocated fallibly (memory running
+/// out is an error, never an abort).
 pub fn read_column(path: &Path, columns: usize) -> Result<Vec<Vec<f64>>, ValueError> {
     read_rows(path, Some(columns))
 }
@@ -588,11 +599,34 @@ pub fn read_column(path: &Path, columns: usize) -> Result<Vec<Vec<f64>>, ValueEr
 /// As [`read_column`], with `columns: None` taking the width of the first row of numbers
 /// (every later row must have as many).
 fn read_rows(path: &Path, columns: Option<usize>) -> Result<Vec<Vec<f64>>, ValueError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ValueError::new(format!("cannot read `{}`: {e}", path.display())))?;
-    let mut rows = Vec::new();
-    for (number, line) in text.lines().enumerate() {
-        let line = line.trim();
+    use std::io::{BufRead, Read};
+    let cannot_read =
+        |e: std::io::Error| ValueError::new(format!("cannot read `{}`: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(cannot_read)?;
+    let mut reader = std::io::BufReader::new(file);
+    let mut rows: Vec<Vec<f64>> = Vec::new();
+    let mut bytes = Vec::new();
+    for number in 0usize.. {
+        bytes.clear();
+        let limit = (MAX_CSV_LINE_BYTES + 1) as u64;
+        let read = (&mut reader)
+            .take(limit)
+            .read_until(b'\n', &mut bytes)
+            .map_err(cannot_read)?;
+        if read == 0 {
+            break;
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        if bytes.len() > MAX_CSV_LINE_BYTES && !bytes.ends_with(b"\n") {
+            return Err(ValueError::new(format!(
+                "`{}` line {} is longer than {MAX_CSV_LINE_BYTES} bytes: `{}`",
+                path.display(),
+                number + 1,
+                shortened(&text)
+            ))
+            .with_hint("a values file has one or two numbers per line"));
+        }
+        let line = text.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
@@ -603,6 +637,19 @@ fn read_rows(path: &Path, columns: Option<usize>) -> Result<Vec<Vec<f64>>, Value
             .unwrap_or(cells.len());
         match parsed {
             Ok(values) if values.len() == columns && values.iter().all(|v| v.is_finite()) => {
+                if rows.len() >= MAX_CSV_ROWS {
+                    return Err(ValueError::new(format!(
+                        "`{}` has more than {MAX_CSV_ROWS} rows",
+                        path.display()
+                    )));
+                }
+                rows.try_reserve(1).map_err(|_| {
+                    ValueError::new(format!(
+                        "not enough memory to read `{}` ({} rows read)",
+                        path.display(),
+                        rows.len()
+                    ))
+                })?;
                 rows.push(values)
             }
             Err(_) if rows.is_empty() && number == 0 => continue, // a header line
@@ -620,13 +667,24 @@ fn read_rows(path: &Path, columns: Option<usize>) -> Result<Vec<Vec<f64>>, Value
     Ok(rows)
 }
 
-/// At most 60 characters of `line` for a message (a bad line may be megabytes long).
+/// At most 60 characters of `line` for a message (a bad line may be megabytes long),
+/// control characters escaped (`\0`, `\u{1b}`) so that a binary file cannot write to the
+/// terminal.
 fn shortened(line: &str) -> String {
     const SHOWN: usize = 60;
-    match line.char_indices().nth(SHOWN) {
-        Some((cut, _)) => format!("{}…", &line[..cut]),
-        None => line.to_string(),
+    let mut out = String::new();
+    for (k, c) in line.chars().enumerate() {
+        if k == SHOWN {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
     }
+    out
 }
 
 /// What an input's protocol needs to know about the input.
@@ -954,6 +1012,39 @@ mod tests {
         assert!(error.message.len() < 300, "{}", error.message.len());
         assert!(error.message.contains("line 2") && error.message.ends_with("…`"));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_endless_line_or_a_non_utf8_line_is_an_error_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = dir.path().join("long.csv");
+        std::fs::write(&long, "0".repeat(MAX_CSV_LINE_BYTES * 3)).unwrap();
+        let error = read_column(&long, 1).unwrap_err();
+        assert!(
+            error.message.contains("line 1 is longer than"),
+            "{}",
+            error.message
+        );
+        assert!(error.message.contains("long.csv") && error.message.len() < 300);
+        let error = read_column(Path::new("/dev/zero"), 1).unwrap_err();
+        assert!(
+            error.message.contains("/dev/zero` line 1 is longer"),
+            "{}",
+            error.message
+        );
+        assert!(
+            error.message.contains("`\\0\\0\\0"),
+            "escaped: {}",
+            error.message
+        );
+        assert!(!error.message.contains('\0'));
+        let binary = dir.path().join("binary.csv");
+        std::fs::write(&binary, b"1\n\xff\xfe\n").unwrap();
+        let error = read_column(&binary, 1).unwrap_err();
+        assert!(error.message.contains("line 2"), "{}", error.message);
+        let fine = dir.path().join("fine.csv");
+        std::fs::write(&fine, "value\n1\n\n# comment\n2.5").unwrap();
+        assert_eq!(read_column(&fine, 1).unwrap(), vec![vec![1.0], vec![2.5]]);
     }
 
     #[test]

@@ -14,7 +14,7 @@
 use galvani_ir::builtins::DimRule;
 use galvani_ir::dim::exponent_from_f64;
 use galvani_ir::step::Func;
-use galvani_ir::{BinOp, Dim};
+use galvani_ir::{BinOp, Builtin, Dim};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
@@ -84,6 +84,88 @@ struct Info {
     depth: u32,
     /// Sorted, deduplicated.
     syms: Vec<Sym>,
+    facts: Facts,
+}
+
+/// What is known of a node's value for every finite value of the symbols (states, params,
+/// inputs and `t` are finite whenever a step is computed: a non-finite state stops the
+/// run, and params and inputs are checked), barring overflow and underflow of finite
+/// arithmetic. The simplifier applies a rule that could absorb an infinity or a NaN
+/// (`0·x => 0`, `x − x => 0`, `x/x => 1`) only where these facts say it cannot occur.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Facts {
+    /// Never ±∞ or NaN (`log(x)` can be −∞, `1/x` can be ±∞, `sqrt(x)` NaN).
+    pub finite: bool,
+    /// Never 0 and never NaN (a non-zero constant, `exp(x)` of a finite `x`).
+    pub nonzero: bool,
+    /// Never below 0 (NaN is allowed: it is not negative): `exp`, `abs`, `sqrt`, `x²`.
+    pub nonnegative: bool,
+}
+
+impl Facts {
+    const NONE: Facts = Facts {
+        finite: false,
+        nonzero: false,
+        nonnegative: false,
+    };
+    /// A comparison's 1.0 or 0.0.
+    const BOOLEAN: Facts = Facts {
+        finite: true,
+        nonzero: false,
+        nonnegative: true,
+    };
+
+    fn of_constant(value: f64) -> Facts {
+        Facts {
+            finite: value.is_finite(),
+            nonzero: value != 0.0 && !value.is_nan(),
+            nonnegative: value >= 0.0 || value.is_nan(),
+        }
+    }
+
+    /// All of `facts` hold together (a sum or product of finite values is finite, …).
+    fn all(facts: impl Iterator<Item = Facts>) -> Facts {
+        facts.fold(
+            Facts {
+                finite: true,
+                nonzero: true,
+                nonnegative: true,
+            },
+            |acc, f| Facts {
+                finite: acc.finite && f.finite,
+                nonzero: acc.nonzero && f.nonzero,
+                nonnegative: acc.nonnegative && f.nonnegative,
+            },
+        )
+    }
+
+    /// `base ^ exponent` for a constant exponent `e`.
+    fn of_power(base: Facts, e: f64) -> Facts {
+        let integral = e.fract() == 0.0;
+        let even = integral && e.rem_euclid(2.0) == 0.0;
+        if e == 0.0 {
+            // x^0 = 1 for every x, NaN included
+            return Facts::of_constant(1.0);
+        }
+        if integral {
+            // x^n: finite for finite x (and non-zero x when n < 0); 1/x is never 0
+            // for a finite x
+            let finite = base.finite && (e > 0.0 || base.nonzero);
+            let nonzero = if e > 0.0 { base.nonzero } else { base.finite };
+            return Facts {
+                finite,
+                nonzero: nonzero && finite,
+                nonnegative: base.nonnegative || even,
+            };
+        }
+        // x^e, e not an integer: NaN for x < 0, ≥ 0 otherwise
+        let positive = base.finite && base.nonzero && base.nonnegative;
+        Facts {
+            finite: base.finite && base.nonnegative && (e > 0.0 || base.nonzero),
+            nonzero: positive,
+            nonnegative: true,
+        }
+    }
 }
 
 /// The dimensions of the symbols of one model.
@@ -259,7 +341,103 @@ impl Dag {
             size,
             depth: depth.saturating_add(1),
             syms,
+            facts: self.compute_facts(node),
         }
+    }
+
+    /// What is known of a node's value (see [`Facts`]), from its children's facts.
+    fn compute_facts(&self, node: &Node) -> Facts {
+        let of = |id: &NodeId| self.info[id.index()].facts;
+        match node {
+            Node::Const(bits, _) => Facts::of_constant(f64::from_bits(*bits)),
+            // A param is taken to be non-zero as well: it is a constant of the model, and
+            // a model that divides by a param (`/tau_m`, `/C`) is undefined where it is 0
+            // anyway; so `tau_m·x/tau_m => x` (steady states read A/B without the
+            // param cancelled otherwise). So is a gate's named `τ` (a placeholder of the
+            // teaching forms only, never in a step program: `m∞·τ/τ` reads `m∞`).
+            // States, inputs and `t` can be 0.
+            Node::Sym(sym) => Facts {
+                finite: true,
+                nonzero: matches!(sym, Sym::Param(_) | Sym::Gate(_, GateField::Tau)),
+                nonnegative: false,
+            },
+            Node::Add(terms) => {
+                let all = Facts::all(terms.iter().map(of));
+                // a finite sum of non-negative terms, one of them positive, is positive
+                // (`1 + exp(−V/k)`, the denominator of every sigmoid)
+                let positive_term = terms.iter().map(of).any(|f| f.nonzero && f.nonnegative);
+                Facts {
+                    nonzero: all.finite && all.nonnegative && positive_term,
+                    ..all
+                }
+            }
+            Node::Mul(factors) => Facts::all(factors.iter().map(of)),
+            Node::Pow(base, exponent) => match self.const_value(*exponent) {
+                Some(e) => Facts::of_power(of(base), e),
+                // x^y for a variable y: ≥ 0 (or NaN) when x is
+                None => Facts {
+                    nonnegative: of(base).nonnegative,
+                    ..Facts::NONE
+                },
+            },
+            Node::Call(func, args) => {
+                let arg = args.first().map(of).unwrap_or(Facts::NONE);
+                let all = Facts::all(args.iter().map(of));
+                match func {
+                    // exp(x) > 0 and exprel(x) > 0 for a finite x
+                    Func::Builtin(Builtin::Exp | Builtin::Exprel) | Func::Phi => Facts {
+                        finite: arg.finite,
+                        nonzero: arg.finite,
+                        nonnegative: true,
+                    },
+                    Func::Builtin(Builtin::Expm1) => Facts {
+                        finite: arg.finite,
+                        nonzero: false,
+                        nonnegative: arg.nonnegative,
+                    },
+                    Func::Builtin(Builtin::Sqrt) => Facts::of_power(arg, 0.5),
+                    Func::Builtin(Builtin::Abs) => Facts {
+                        nonnegative: true,
+                        ..arg
+                    },
+                    Func::Builtin(Builtin::Min | Builtin::Max) => Facts {
+                        nonzero: false,
+                        ..all
+                    },
+                    Func::Builtin(Builtin::Sin | Builtin::Cos | Builtin::Tanh) => Facts {
+                        finite: arg.finite,
+                        nonzero: false,
+                        nonnegative: false,
+                    },
+                    // log(0) = −∞, log(−1) = NaN, log1p(−1) = −∞; pow is never a call
+                    Func::Builtin(Builtin::Log | Builtin::Log1p | Builtin::Pow) => Facts::NONE,
+                    // cosh(x) ≥ 1
+                    Func::Builtin(Builtin::Cosh) => Facts {
+                        finite: arg.finite,
+                        nonzero: true,
+                        nonnegative: true,
+                    },
+                    // odd, increasing, zero only at 0: the sign and zeros of the argument
+                    Func::Builtin(Builtin::Sinh | Builtin::Atan | Builtin::Erf) => Facts {
+                        finite: arg.finite,
+                        ..arg
+                    },
+                    // 0, ½ or 1
+                    Func::Builtin(Builtin::Heaviside) => Facts {
+                        finite: arg.finite,
+                        nonzero: false,
+                        nonnegative: true,
+                    },
+                }
+            }
+            Node::If(_, then, otherwise) => Facts::all([of(then), of(otherwise)].into_iter()),
+            Node::Logic(..) | Node::Not(_) => Facts::BOOLEAN,
+        }
+    }
+
+    /// What is known of a node's value for finite symbols (see [`Facts`]).
+    pub fn facts(&self, id: NodeId) -> Facts {
+        self.info[id.index()].facts
     }
 
     pub(crate) fn compute_dim(&self, node: &Node) -> Dim {
@@ -358,7 +536,8 @@ impl Dag {
         self.eval_memo(root, env, &mut memo)
     }
 
-    fn eval_memo(
+    /// [`Dag::eval`] sharing a memo across calls (every node's value at one point).
+    pub(crate) fn eval_memo(
         &self,
         id: NodeId,
         env: &dyn Fn(Sym) -> f64,

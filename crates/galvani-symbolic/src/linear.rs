@@ -225,7 +225,7 @@ fn expr_dim(model: &Model, id: ExprId) -> Dim {
         .unwrap_or(Dim::NONE)
 }
 
-fn sym_dims(model: &Model) -> SymDims {
+pub(crate) fn sym_dims(model: &Model) -> SymDims {
     SymDims {
         params: model
             .params

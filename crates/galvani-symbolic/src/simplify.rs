@@ -3,9 +3,18 @@
 //!
 //! Every rule carries its algebra in a comment and never grows the expression: each one
 //! either removes nodes outright or is applied only when the tree size (`Dag::size`)
-//! does not increase. Rules that change a value only where the original is undefined
-//! are accepted and marked "(domain)": `x/x => 1` fills the hole at `x = 0`, and the
-//! removable-singularity rule fills `x/(1 − exp(−x/k))` at `x = 0` with its limit.
+//! does not increase.
+//!
+//! Rules keep IEEE semantics: for every finite value of the symbols (params non-zero,
+//! see `dag::Facts`), the simplified expression is NaN exactly where the expression as
+//! written is, the same infinity where it is infinite, and the same value up to rounding
+//! elsewhere (barring overflow and underflow, and the sign of a zero). Subexpressions
+//! can take any IEEE value (`log(0) = −∞`, `0/0 = NaN`), so a rule that could absorb one
+//! — `0·x => 0`, `x − x => 0`, `x/x => 1`, `(x^0.5)^2 => x` — is applied only where the
+//! known facts of its operands exclude it. The one rule that changes a value on
+//! purpose is the removable-singularity rule, marked "(domain)": it fills
+//! `x/(1 − exp(−x/k))` at `x = 0` with its limit, and each use is reported (W0601).
+//! `tests/ieee.rs` checks all this against the IR reference evaluator.
 //!
 //! The constructors assume their operands are already simplified.
 
@@ -172,8 +181,10 @@ impl Dag {
         let mut constant = 0.0;
         let mut constant_dim: Option<Dim> = None;
         let mut kept: Vec<NodeId> = Vec::new();
-        // (rest, coefficient, coefficient dim, the term itself while it is alone)
-        let mut groups: Vec<(NodeId, f64, Dim, Option<NodeId>)> = Vec::new();
+        // (rest, coefficient, coefficient dim, the term itself while it is alone, every
+        // term of the group with its coefficient)
+        type Group = (NodeId, f64, Dim, Option<NodeId>, Vec<(f64, NodeId)>);
+        let mut groups: Vec<Group> = Vec::new();
         let mut group_of: HashMap<NodeId, usize> = HashMap::new();
         for t in flat {
             if let Some(c) = self.const_value(t) {
@@ -186,20 +197,30 @@ impl Dag {
                 }
                 continue;
             }
-            // c·x + d·x => (c + d)·x   (so x − x => 0)
+            // c·x + d·x => (c + d)·x   (so x − x => 0), where IEEE agrees: for a finite
+            // x, or for coefficients of one sign (then ∞ + ∞ = ∞ and NaN stays NaN; but
+            // log(s) − log(s) is NaN at s = 0, where it is −∞ + ∞, not 0)
             let (c, c_dim, rest) = self.split_coefficient(t);
             match group_of.get(&rest) {
                 Some(&k) => {
                     groups[k].1 += c;
                     groups[k].3 = None;
+                    groups[k].4.push((c, t));
                 }
                 None => {
                     group_of.insert(rest, groups.len());
-                    groups.push((rest, c, c_dim, Some(t)));
+                    groups.push((rest, c, c_dim, Some(t), vec![(c, t)]));
                 }
             }
         }
-        for (rest, c, c_dim, alone) in groups {
+        for (rest, c, c_dim, alone, members) in groups {
+            let finite = self.facts(rest).finite;
+            let one_sign =
+                members.iter().all(|(c, _)| *c > 0.0) || members.iter().all(|(c, _)| *c < 0.0);
+            if !finite && !one_sign {
+                kept.extend(members.iter().map(|(_, t)| *t));
+                continue;
+            }
             // 0·x + y => y
             if c == 0.0 {
                 continue;
@@ -283,17 +304,34 @@ impl Dag {
         let dim = flat.iter().fold(Dim::NONE, |acc, f| {
             acc.checked_mul(self.dim(*f)).unwrap_or(Dim::NONE)
         });
-        // x·0 => 0, except that a constant factor that is ±∞ or NaN makes the product NaN
-        // (IEEE: 0·∞ = NaN), so `0/0` stays NaN instead of becoming 0.
+        // x·0 => 0 where x is known finite. IEEE: 0·∞ = 0·NaN = NaN, so a constant factor
+        // that is ±∞ or NaN makes the product NaN (`0/0` stays NaN), and a factor that can
+        // be ±∞ or NaN is kept, as `0·x` (`0·log(s)` is NaN at s ≤ 0, not 0).
         if flat.iter().any(|f| self.is_const(*f, 0.0)) {
             let poisoned = flat
                 .iter()
                 .any(|f| self.syms(*f).is_empty() && !self.eval(*f, &|_| f64::NAN).is_finite());
-            return if poisoned {
-                self.constant(f64::NAN, dim)
-            } else {
-                self.zero(dim)
-            };
+            if poisoned {
+                return self.constant(f64::NAN, dim);
+            }
+            let others: Vec<NodeId> = flat
+                .iter()
+                .copied()
+                .filter(|f| !self.is_const(*f, 0.0))
+                .collect();
+            let rest = self.mul(others);
+            if self.facts(rest).finite {
+                return self.zero(dim);
+            }
+            // 0·c·x => 0·x (c is a finite coefficient)
+            let (_, _, bare) = self.split_coefficient(rest);
+            let zero_dim = dim.checked_div(self.dim(bare)).unwrap_or(Dim::NONE);
+            let mut factors = vec![self.zero(zero_dim)];
+            match self.node(bare) {
+                Node::Mul(inner) => factors.extend(inner.iter().copied()),
+                _ => factors.push(bare),
+            }
+            return self.intern(Node::Mul(factors));
         }
         // c1·c2 => c (folded while the product stays finite and non-zero)
         let mut coefficient = 1.0;
@@ -310,24 +348,28 @@ impl Dag {
                 _ => rest.push(f),
             }
         }
-        // x^a · x^b => x^(a+b)   (so x·x => x^2 and, (domain), x/x => 1)
-        let mut groups: Vec<(NodeId, Vec<NodeId>, NodeId)> = Vec::new();
+        // x^a · x^b => x^(a+b)   (so x·x => x^2 and x/x => 1), where IEEE agrees: see
+        // `powers_merge`
+        let mut groups: Vec<(NodeId, Vec<NodeId>, Vec<NodeId>)> = Vec::new();
         let mut group_of: HashMap<NodeId, usize> = HashMap::new();
         for f in rest {
             let (base, exponent) = self.base_and_exponent(f);
             match group_of.get(&base) {
-                Some(&k) => groups[k].1.push(exponent),
+                Some(&k) => {
+                    groups[k].1.push(exponent);
+                    groups[k].2.push(f);
+                }
                 None => {
                     group_of.insert(base, groups.len());
-                    groups.push((base, vec![exponent], f));
+                    groups.push((base, vec![exponent], vec![f]));
                 }
             }
         }
         let mut collected: Vec<NodeId> = Vec::with_capacity(groups.len());
         let mut changed = false;
-        for (base, exponents, first) in groups {
-            if exponents.len() == 1 {
-                collected.push(first);
+        for (base, exponents, factors) in groups {
+            if exponents.len() == 1 || !self.powers_merge(base, &exponents) {
+                collected.extend(factors);
             } else {
                 changed = true;
                 let exponent = self.add(exponents);
@@ -426,6 +468,30 @@ impl Dag {
             .unwrap_or(product)
     }
 
+    /// Whether `x^a · x^b · …` equals `x^(a + b + …)` under IEEE for every value `x` can
+    /// take (barring overflow):
+    /// - for a finite positive `x`, always (`x^a·x^b = e^((a+b)·ln x)`);
+    /// - for constant exponents of one sign, all integers or `x ≥ 0`: no `0·∞` can arise
+    ///   (`x·x = x²` even at x = ±∞ or NaN; but `x^0.5·x^0.5` is NaN at x < 0, not x);
+    /// - for integer exponents of both signs, a finite non-zero `x` (`x·x⁻¹` is NaN at
+    ///   x = 0, where `0·∞` arises, not 1).
+    fn powers_merge(&self, base: NodeId, exponents: &[NodeId]) -> bool {
+        let facts = self.facts(base);
+        if facts.finite && facts.nonzero && facts.nonnegative {
+            return true;
+        }
+        let Some(values) = exponents
+            .iter()
+            .map(|e| self.const_value(*e))
+            .collect::<Option<Vec<f64>>>()
+        else {
+            return false;
+        };
+        let integral = values.iter().all(|e| e.fract() == 0.0);
+        let one_sign = values.iter().all(|e| *e > 0.0) || values.iter().all(|e| *e < 0.0);
+        (one_sign && (integral || facts.nonnegative)) || (integral && facts.finite && facts.nonzero)
+    }
+
     /// Canonical order of a product's factors: by base, then exponent (`g_Na·m^3·h`:
     /// params before states, states in declaration order).
     fn sort_factors(&mut self, factors: &mut [NodeId]) {
@@ -506,14 +572,29 @@ impl Dag {
         None
     }
 
-    /// `λ` and `σ = ±1` with `u = λ·σ·N` and `λ` free of `N`'s symbols (and not 0).
+    /// `λ` and `σ = ±1` with `u = λ·σ·N` and `λ` free of `N`'s symbols (and not 0): `u`
+    /// is `σ·N` itself or a product with the factor `σ·N` (read off the factors, not by
+    /// dividing: `N·N⁻¹` is not 1 where N = 0, so the quotient would not simplify).
     fn proportionality(&mut self, u: NodeId, numerator: NodeId) -> Option<(NodeId, f64)> {
         let mut candidates = vec![(numerator, 1.0)];
         if matches!(self.node(numerator), Node::Add(_)) {
             candidates.push((self.negate_sum(numerator), -1.0));
         }
+        let factors = match self.node(u) {
+            Node::Mul(factors) => factors.clone(),
+            _ => vec![u],
+        };
         for (n, sign) in candidates {
-            let lambda = self.div(u, n);
+            let Some(k) = factors.iter().position(|f| *f == n) else {
+                continue;
+            };
+            let others: Vec<NodeId> = factors
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != k)
+                .map(|(_, f)| *f)
+                .collect();
+            let lambda = self.mul(others);
             let shares_symbol = self
                 .syms(lambda)
                 .iter()
@@ -606,8 +687,12 @@ impl Dag {
             let integral = e.fract() == 0.0 && e.abs() < 1e9;
             if integral {
                 match self.node(base).clone() {
-                    // (x^a)^n => x^(a·n)
-                    Node::Pow(inner, a) => {
+                    // (x^a)^n => x^(a·n), for an integer a or x ≥ 0 (`(x^0.5)^2` is NaN at
+                    // x < 0, not x)
+                    Node::Pow(inner, a)
+                        if self.facts(inner).nonnegative
+                            || self.const_value(a).is_some_and(|a| a.fract() == 0.0) =>
+                    {
                         let product = self.mul(vec![a, exponent]);
                         return self.pow(inner, product);
                     }

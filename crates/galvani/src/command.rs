@@ -306,7 +306,13 @@ pub(crate) fn check_outputs<'t>(
     let read = files_read(value_texts);
     let mut inputs: Vec<&Path> = vec![model];
     inputs.extend(read.iter().map(PathBuf::as_path));
-    let sidecars: Vec<PathBuf> = outputs.iter().map(|p| output::sidecar_path(p)).collect();
+    // A device gets no sidecar, so it cannot clash through one (`--out /dev/null
+    // --spikes /dev/null` writes nothing twice).
+    let sidecars: Vec<PathBuf> = outputs
+        .iter()
+        .filter(|p| files::gets_sidecar(p))
+        .map(|p| output::sidecar_path(p))
+        .collect();
     let mut written: Vec<&Path> = outputs.to_vec();
     written.extend(sidecars.iter().map(PathBuf::as_path));
     files::check_outputs(&inputs, &written).map_err(|clash| {

@@ -171,7 +171,7 @@ fn fi_compiled(args: &FiArgs, compiled: &Compiled, out: &mut dyn Write) -> Resul
                 "t_ms": request.t_end,
                 "input": input.name,
                 "unit": unit.text,
-                "out": args.out.as_ref().map(|p| p.display().to_string()),
+                "out": args.out.as_deref().map(galvani_sim::output::path_json),
                 "points": curve,
             });
             let _ = writeln!(out, "{value}");

@@ -356,7 +356,7 @@ pub(crate) fn provenance(
 ) -> serde_json::Value {
     serde_json::json!({
         "galvani": env!("CARGO_PKG_VERSION"),
-        "model": path.display().to_string(),
+        "model": output::path_json(path),
         "model_sha256": output::sha256_hex(model_bytes),
         "method": compiled.program.method.name(),
         "dt_ms": request.dt,
@@ -380,7 +380,7 @@ fn input_files<'t>(texts: impl Iterator<Item = &'t String>) -> serde_json::Value
             let sha256 = std::fs::read(&path)
                 .ok()
                 .map(|bytes| output::sha256_hex(&bytes));
-            serde_json::json!({ "path": path.display().to_string(), "sha256": sha256 })
+            serde_json::json!({ "path": output::path_json(&path), "sha256": sha256 })
         })
         .collect();
     serde_json::Value::Array(files)

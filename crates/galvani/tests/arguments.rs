@@ -2,9 +2,9 @@
 //! get a diagnostic and exit status 1 — never a hang, an abort or a panic: a time step
 //! longer than the simulated time (no step would run), a param or an initial value given
 //! twice (as an input given twice already was), a negative refractory period, an endless
-//! model file, a population that cannot fit in memory, a benchmark without end, protocols
-//! that never act or merge into a constant, a time constant set to 0 or below, a recording
-//! interval that is not a whole number of steps (issue 10).
+//! model file or values file, a population that cannot fit in memory, a benchmark without
+//! end, protocols that never act or merge into a constant, a time constant set to 0 or
+//! below, a recording interval that is not a whole number of steps (issue 10).
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -113,6 +113,33 @@ fn a_population_larger_than_memory_is_refused_before_allocating() {
             "18446744073709551615",
         ],
         message,
+    );
+}
+
+#[test]
+fn an_endless_values_file_is_refused() {
+    // `file(/dev/zero)` is one endless line: read line by line with a cap, never whole.
+    refused_with(
+        &[
+            "run",
+            "models/lif.gal",
+            "--t",
+            "1",
+            "--input",
+            "I_e=file(/dev/zero)",
+        ],
+        "`/dev/zero` line 1 is longer than 4096 bytes",
+    );
+    refused_with(
+        &[
+            "run",
+            "models/lif.gal",
+            "--t",
+            "1",
+            "--set",
+            "R_m=file(/dev/zero)",
+        ],
+        "`/dev/zero` line 1 is longer than 4096 bytes",
     );
 }
 

@@ -2,7 +2,9 @@
 //! is the model or a `file(…)` input (directly, through a symlink or a hard link) is
 //! refused, as are two outputs (sidecars included) that are one file; every argument is
 //! checked before anything is written; a run that fails leaves the previous files and
-//! sidecars as they were; a device output gets no sidecar.
+//! sidecars as they were; a device output gets no sidecar (so two outputs on `/dev/null`
+//! are no clash); an output that cannot be written is named as the user gave it; a
+//! non-UTF-8 path is recorded losslessly.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -263,4 +265,148 @@ fn sha256_of(bytes: &[u8]) -> String {
         .next()
         .unwrap()
         .to_string()
+}
+
+/// A Linux path is bytes: a model and an output whose names are not UTF-8 are recorded in
+/// the sidecar losslessly (`{"utf8_lossy", "bytes_hex"}`), not with U+FFFD in place of a
+/// byte, and the sidecar is the output's name plus `.json`, byte for byte.
+#[test]
+fn a_sidecar_keeps_non_utf8_paths_intact() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let (dir, model) = scratch();
+    let model_name = OsStr::from_bytes(b"m\xff.gal");
+    let out_name = OsStr::from_bytes(b"o\xfe\x80.csv");
+    std::fs::rename(&model, dir.path().join(model_name)).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_galvani"))
+        .args([OsStr::new("run"), model_name])
+        .args(["--t", "1", "--out"])
+        .arg(out_name)
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let sidecar_name = OsStr::from_bytes(b"o\xfe\x80.csv.json");
+    let sidecar: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join(sidecar_name)).unwrap()).unwrap();
+    assert_eq!(sidecar["model"]["bytes_hex"], "6dff2e67616c");
+    assert_eq!(sidecar["model"]["utf8_lossy"], "m\u{FFFD}.gal");
+    assert_eq!(sidecar["file"]["bytes_hex"], "6ffe802e637376");
+    // The lossy text names another file: only the bytes find the model again.
+    let output = galvani(dir.path(), &["run", "m\u{FFFD}.gal", "--t", "1"]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "no such file: {}",
+        stderr(&output)
+    );
+}
+
+/// Output-path games as a table: each command, whatever it is refused for, ends with
+/// status 1 and a message naming the path the user gave (never a temporary file), writes
+/// nothing, and leaves every input as it was; two outputs on a device are no clash (a
+/// device gets no sidecar).
+#[test]
+fn output_path_games_end_in_a_diagnostic_and_keep_the_inputs() {
+    let (dir, model) = scratch();
+    std::fs::copy(&model, dir.path().join("o.csv.json")).unwrap();
+    std::fs::write(dir.path().join("i.csv.json"), "t,I\n0,1\n100,1\n").unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let inputs = ["m.gal", "o.csv.json", "i.csv.json"];
+    let before: Vec<Vec<u8>> = inputs
+        .iter()
+        .map(|name| std::fs::read(dir.path().join(name)).unwrap())
+        .collect();
+    let cases: &[(&[&str], &str)] = &[
+        // the sidecar of the output is the model
+        (
+            &["run", "o.csv.json", "--t", "1", "--out", "o.csv"],
+            "is an input",
+        ),
+        // the sidecar of the output is an input CSV
+        (
+            &[
+                "run",
+                "m.gal",
+                "--t",
+                "1",
+                "--input",
+                "I_e=file(i.csv.json)",
+                "--out",
+                "i.csv",
+            ],
+            "is an input",
+        ),
+        // a plot's sidecar is the trace
+        (
+            &[
+                "run",
+                "m.gal",
+                "--t",
+                "1",
+                "--plot",
+                "p.png",
+                "--out",
+                "p.png.json",
+            ],
+            "are the same file",
+        ),
+        (
+            &["run", "m.gal", "--t", "1", "--out", "sub"],
+            "cannot write `sub`",
+        ),
+        (
+            &["run", "m.gal", "--t", "1", "--out", "nodir/o.csv"],
+            "cannot write `nodir/o.csv`: No such file or directory",
+        ),
+        (
+            &[
+                "fi", "m.gal", "--input", "I_e", "--range", "0..1nA", "--points", "2", "--out",
+                "sub",
+            ],
+            "cannot write `sub`",
+        ),
+        (
+            &["run", "m.gal", "--t", "1", "--out", "/dev/full"],
+            "cannot write `/dev/full`",
+        ),
+    ];
+    for (args, message) in cases {
+        let output = galvani(dir.path(), args);
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {text}");
+        assert!(text.contains(message), "{args:?}: {text}");
+        assert!(
+            !text.contains(".galvani-"),
+            "names a temporary file: {text}"
+        );
+    }
+    for (name, bytes) in inputs.iter().zip(&before) {
+        assert_eq!(
+            &std::fs::read(dir.path().join(name)).unwrap(),
+            bytes,
+            "{name}"
+        );
+    }
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["i.csv.json", "m.gal", "o.csv.json", "sub"]);
+    let output = galvani(
+        dir.path(),
+        &[
+            "run",
+            "m.gal",
+            "--t",
+            "1",
+            "--out",
+            "/dev/null",
+            "--spikes",
+            "/dev/null",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
 }

@@ -4,6 +4,7 @@
 //! another crate's; this one exists to measure what the programs compute).
 
 mod builtins;
+mod ieee;
 mod jacobian;
 mod models;
 mod orders;

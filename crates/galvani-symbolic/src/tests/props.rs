@@ -340,7 +340,8 @@ fn comparisons_decided_by_rounding_are_branch_points() {
 
 /// A sum whose sign a product absorbs can collapse into a factor that cancels another:
 /// `(y − (y + a))/(a/−2)` → `−2·(y − (a + y))·a⁻¹` → `2·a·a⁻¹` → `2`, in one pass (found
-/// by `simplify_is_idempotent`: the first pass stopped at `2·a⁻¹·a`).
+/// by `simplify_is_idempotent`: the first pass stopped at `2·a⁻¹·a`). `a` is a param,
+/// taken to be non-zero (`dag::Facts`); a state would stay `y·y⁻¹`.
 #[test]
 fn a_flipped_sum_cancels_against_the_other_factors_in_one_pass() {
     let b = Box::new;

@@ -195,7 +195,8 @@ fn mul_by_one_and_constant_folding() {
 
 #[test]
 fn mul_collects_powers() {
-    // x·x => x^2;  x^2·x^3 => x^5;  x/x => 1;  x^3/x => x^2
+    // x·x => x^2;  x^2·x^3 => x^5;  x/x and x^3/x stay (NaN at x = 0: 0·∞), but
+    // (1 + exp(x))/(1 + exp(x)) => 1 (the denominator is positive)
     let mut r = R::new();
     let x = r.x();
     let raw = r.mul(vec![x, x]);
@@ -211,10 +212,17 @@ fn mul_collects_powers() {
     assert_eq!(r.dag.node(s), &Node::Pow(x, five));
     let raw = r.div(x, x);
     let s = r.check(raw);
-    assert!(r.dag.is_const(s, 1.0));
+    assert!(!r.dag.is_const(s, 1.0));
+    assert!(r.dag.eval(s, &|_| 0.0).is_nan());
     let raw = r.div(x3, x);
     let s = r.check(raw);
-    assert_eq!(r.dag.node(s), &Node::Pow(x, two));
+    assert!(r.dag.eval(s, &|_| 0.0).is_nan());
+    let e = r.exp(x);
+    let one = r.c(1.0);
+    let positive = r.add(vec![one, e]);
+    let raw = r.div(positive, positive);
+    let s = r.check(raw);
+    assert!(r.dag.is_const(s, 1.0));
 }
 
 #[test]
@@ -281,12 +289,25 @@ fn pow_identities() {
 
 #[test]
 fn pow_of_pow_with_integer_outer_exponent() {
-    // (x^0.5)^2 => x;  (x^2)^0.5 stays (it is |x|, not x)
+    // (x^0.5)^2 stays (NaN at x < 0, not x), (|x|^0.5)^2 => |x|, (x^−1)^2 => x^−2;
+    // (x^2)^0.5 stays (it is |x|, not x)
     let mut r = R::new();
     let (x, half, two) = (r.x(), r.c(0.5), r.c(2.0));
     let root = r.pow(x, half);
     let raw = r.pow(root, two);
-    assert_eq!(r.dag.simplify(raw), x);
+    let s = r.dag.simplify(raw);
+    assert_ne!(s, x);
+    assert!(r.dag.eval(s, &|_| -3.0).is_nan());
+    let magnitude = r.call(Builtin::Abs, vec![x]);
+    let root = r.pow(magnitude, half);
+    let raw = r.pow(root, two);
+    assert_eq!(r.dag.simplify(raw), magnitude);
+    let minus_one = r.c(-1.0);
+    let inverse = r.pow(x, minus_one);
+    let raw = r.pow(inverse, two);
+    let minus_two = r.c(-2.0);
+    let s = r.dag.simplify(raw);
+    assert_eq!(r.dag.node(s), &Node::Pow(x, minus_two));
     let square = r.pow(x, two);
     let raw = r.pow(square, half);
     let s = r.check(raw);
