@@ -125,7 +125,7 @@ pub fn write_xy_plot(
 
 /// The embedded font, registered with plotters under the family name every style here uses.
 static DEJAVU_SANS: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 fn ensure_font() -> Result<(), PlotError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
@@ -139,13 +139,13 @@ fn ensure_font() -> Result<(), PlotError> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ImageFormat {
+pub(crate) enum ImageFormat {
     Png,
     Svg,
 }
 
 impl ImageFormat {
-    fn of(path: &Path) -> Result<Self, PlotError> {
+    pub(crate) fn of(path: &Path) -> Result<Self, PlotError> {
         let extension = path
             .extension()
             .and_then(|e| e.to_str())
@@ -161,7 +161,7 @@ impl ImageFormat {
 }
 
 /// A figure that can be drawn on any plotters backend.
-trait Figure {
+pub(crate) trait Figure {
     fn size(&self) -> (u32, u32);
     fn draw<DB: DrawingBackend>(
         &self,
@@ -175,12 +175,13 @@ trait Figure {
 /// bitmaps get one short line per segment. SVG keeps one `<polyline>` per run (the viewer
 /// strokes it properly, and the file stays small).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Target {
+pub(crate) enum Target {
     Bitmap,
     Vector,
 }
 
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub(crate) type DrawResult<DB> =
+    Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 fn draw_error<E: std::error::Error + Send + Sync>(error: DrawingAreaErrorKind<E>) -> PlotError {
     PlotError::Draw {
@@ -188,7 +189,11 @@ fn draw_error<E: std::error::Error + Send + Sync>(error: DrawingAreaErrorKind<E>
     }
 }
 
-fn write_figure(path: &Path, format: ImageFormat, figure: &impl Figure) -> Result<(), PlotError> {
+pub(crate) fn write_figure(
+    path: &Path,
+    format: ImageFormat,
+    figure: &impl Figure,
+) -> Result<(), PlotError> {
     let bytes = match format {
         ImageFormat::Png => {
             let (width, height) = figure.size();
@@ -202,7 +207,7 @@ fn write_figure(path: &Path, format: ImageFormat, figure: &impl Figure) -> Resul
     })
 }
 
-fn render_svg(figure: &impl Figure) -> Result<String, PlotError> {
+pub(crate) fn render_svg(figure: &impl Figure) -> Result<String, PlotError> {
     ensure_font()?;
     let mut svg = String::new();
     {
@@ -214,7 +219,7 @@ fn render_svg(figure: &impl Figure) -> Result<String, PlotError> {
 }
 
 /// The figure as 8-bit RGB rows, top to bottom.
-fn render_rgb(figure: &impl Figure) -> Result<Vec<u8>, PlotError> {
+pub(crate) fn render_rgb(figure: &impl Figure) -> Result<Vec<u8>, PlotError> {
     ensure_font()?;
     let (width, height) = figure.size();
     let mut rgb = vec![0u8; width as usize * height as usize * 3];
@@ -243,8 +248,8 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, PlotError>
 // ---------------------------------------------------------------------------------------------
 // Layout and style
 
-const WIDTH: u32 = 1000;
-const TITLE_HEIGHT: u32 = 44;
+pub(crate) const WIDTH: u32 = 1000;
+pub(crate) const TITLE_HEIGHT: u32 = 44;
 const NOTE_HEIGHT: u32 = 22;
 const SINGLE_PANEL_HEIGHT: u32 = 556;
 const PANEL_HEIGHT: u32 = 320;
@@ -256,7 +261,7 @@ const STIMULUS_COLOR: RGBColor = RGBColor(60, 60, 60);
 const MAX_DRAWN_POINTS: usize = 2000;
 
 /// Tableau 10: distinct, colour-blind-friendlier than the primaries.
-const PALETTE: [RGBColor; 10] = [
+pub(crate) const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -269,14 +274,14 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(23, 190, 207),
 ];
 const SPIKE_MARK: RGBColor = RGBColor(214, 39, 40);
-const GRID: RGBColor = RGBColor(232, 232, 232);
+pub(crate) const GRID: RGBColor = RGBColor(232, 232, 232);
 
 fn palette(index: usize) -> RGBColor {
     PALETTE[index % PALETTE.len()]
 }
 
 /// Tick labels without float noise: at most 6 decimals, trailing zeros dropped, no `-0`.
-fn tick_label(value: &f64) -> String {
+pub(crate) fn tick_label(value: &f64) -> String {
     // Huge values in scientific notation (`1.7e308` is 309 digits written out).
     if value.abs() >= 1e7 {
         let text = format!("{value:.3e}");
@@ -556,7 +561,10 @@ impl Figure for TraceFigure<'_> {
     }
 }
 
-fn draw_title<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str) -> DrawResult<DB> {
+pub(crate) fn draw_title<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+) -> DrawResult<DB> {
     let (width, _) = area.dim_in_pixel();
     let style = TextStyle::from((FONT, 22).into_font())
         .color(&BLACK)

@@ -55,7 +55,11 @@ pub fn read_spikes(reader: impl BufRead) -> Result<Vec<PopulationSpikes>, Spikes
     let with_population = match columns.as_slice() {
         ["neuron", "t [ms]"] | ["neuron", "t [ms]", "event"] => false,
         ["population", "neuron", "t [ms]"] => true,
-        _ => return Err(SpikesFileError::Header { header }),
+        _ => {
+            return Err(SpikesFileError::Header {
+                header: shortened(&header),
+            })
+        }
     };
     let mut populations: Vec<PopulationSpikes> = Vec::new();
     for (index, line) in lines.enumerate() {
@@ -117,6 +121,15 @@ fn text_of(bytes: Vec<u8>, line: usize) -> Result<String, SpikesFileError> {
         ));
     }
     String::from_utf8(bytes).map_err(|_| row_error(line, "not UTF-8 text".to_string()))
+}
+
+/// At most 60 characters of a line for a message, control characters escaped.
+fn shortened(line: &str) -> String {
+    let mut out: String = line.chars().take(60).flat_map(char::escape_debug).collect();
+    if line.chars().nth(60).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 fn row_error(line: usize, reason: String) -> SpikesFileError {

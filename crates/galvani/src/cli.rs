@@ -101,6 +101,12 @@ pub enum Command {
         after_help = "Examples:\n  galvani bench models/hh.gal\n  galvani bench models/lif.gal --method euler --n 100000 --steps 100"
     )]
     Bench(crate::bench_cmd::BenchArgs),
+    /// Spike-train statistics of a spikes CSV: mean rate, CV of ISI, Fano factor, ISI
+    /// histogram and population activity, per population.
+    #[command(
+        after_help = "Example:\n  galvani run models/lif.gal --n 100 --input 'I_e=ou(2nA,1nA,5ms)' --t 2s --spikes s.csv\n  galvani stats s.csv --from 200ms --bin 10ms --plot stats.png"
+    )]
+    Stats(crate::stats_cmd::StatsArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -157,6 +163,7 @@ where
         Command::Run(args) => crate::run_cmd::cmd_run(&args, out),
         Command::Fi(args) => crate::fi_cmd::cmd_fi(&args, out),
         Command::Bench(args) => crate::bench_cmd::cmd_bench(&args, out),
+        Command::Stats(args) => crate::stats_cmd::cmd_stats(&args, out),
     }
 }
 

@@ -217,7 +217,7 @@ fn explain_stage_step() {
 #[test]
 fn help_of_every_command() {
     insta::assert_snapshot!("help", transcript(&["--help"]));
-    for command in ["check", "explain", "run", "fi", "bench"] {
+    for command in ["check", "explain", "run", "fi", "bench", "stats"] {
         insta::assert_snapshot!(format!("help_{command}"), transcript(&[command, "--help"]));
     }
 }
