@@ -237,3 +237,73 @@ impl UnaryOp {
         }
     }
 }
+
+/// One network file: populations of model files, the connections between them and the
+/// Poisson drives into them (`network NAME "…"` first).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Network {
+    /// The name after `network`.
+    pub name: Ident,
+    pub description: Option<(String, Span)>,
+    /// Every declaration after the `network` line, in file order.
+    pub items: Vec<NetworkItem>,
+    /// The span of the `network …` line.
+    pub header_span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkItem {
+    pub kind: NetworkItemKind,
+    /// The whole declaration (a block includes its braces).
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum NetworkItemKind {
+    /// `param NAME = VALUE`, visible in every expression of the file.
+    Param { name: Ident, value: Expr },
+    /// `population NAME { … }`
+    Population { name: Ident, fields: Vec<Field> },
+    /// `connect PRE -> POST, POST2 { … }`
+    Connect {
+        pre: Ident,
+        posts: Vec<Ident>,
+        fields: Vec<Field>,
+    },
+    /// `drive POP, POP2 { … }`
+    Drive {
+        targets: Vec<Ident>,
+        fields: Vec<Field>,
+    },
+}
+
+/// One line of a network block (or an `on pre` block spanning lines).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    pub kind: FieldKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldKind {
+    /// `NAME = VALUE`: `model = "lif.gal"`, `size = 100`, `rule = fixed_indegree(800)`, …
+    Set { key: Ident, value: FieldValue },
+    /// `param NAME = VALUE`: a population's override or a synapse's param.
+    Param { name: Ident, value: Expr },
+    /// `init NAME = VALUE`: a state's initial value in a population.
+    Init { name: Ident, value: Expr },
+    /// `state NAME = VALUE`: a per-synapse state.
+    State { name: Ident, value: Expr },
+    /// `dNAME/dt = EXPR`: a synapse state's equation.
+    Ode { state: Ident, value: Expr },
+    /// `on pre { … }`: assignments run when a presynaptic spike arrives.
+    OnPre { body: Vec<Item> },
+}
+
+/// The value of a `NAME = VALUE` field.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldValue {
+    /// A quoted text (a file name), without quotes, with the span of the literal.
+    Text(String, Span),
+    Expr(Expr),
+}

@@ -19,6 +19,8 @@ use crate::error::{BadNumberReason, ParseError};
 use crate::grammar::Rule;
 use crate::{MAX_NESTING, RESERVED_WORDS};
 
+mod network;
+
 type Result<T> = std::result::Result<T, ParseError>;
 
 /// Builds the AST of one chunk (see `prescan.rs`): pest's offsets are relative to the
@@ -55,6 +57,15 @@ impl Builder {
         while matches!(
             last.as_rule(),
             Rule::header
+                | Rule::network_header
+                | Rule::network_item
+                | Rule::population_decl
+                | Rule::connect_decl
+                | Rule::drive_decl
+                | Rule::net_field
+                | Rule::init_decl
+                | Rule::on_pre
+                | Rule::field_set
                 | Rule::item
                 | Rule::param_decl
                 | Rule::input_decl

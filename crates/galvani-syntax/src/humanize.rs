@@ -31,6 +31,10 @@ enum Expect {
     Operator,
     EndOfLine,
     Unit,
+    Arrow,
+    NetworkDeclaration,
+    NetworkField,
+    Pre,
 }
 
 impl Expect {
@@ -53,6 +57,10 @@ impl Expect {
             Expect::Operator => "an operator",
             Expect::EndOfLine => "end of line",
             Expect::Unit => "a unit such as `nA` or `uA/cm^2`",
+            Expect::Arrow => "`->`",
+            Expect::NetworkDeclaration => "`param`, `population`, `connect` or `drive`",
+            Expect::NetworkField => "a field such as `size = 100`",
+            Expect::Pre => "`pre`",
         }
     }
 
@@ -80,6 +88,19 @@ impl Expect {
             | Rule::kw_on
             | Rule::kw_refractory => Expect::Declaration,
             Rule::gate_field | Rule::field_name => Expect::GateField,
+            Rule::arrow => Expect::Arrow,
+            Rule::network_item
+            | Rule::population_decl
+            | Rule::connect_decl
+            | Rule::drive_decl
+            | Rule::kw_population
+            | Rule::kw_connect
+            | Rule::kw_drive => Expect::NetworkDeclaration,
+            Rule::net_field | Rule::field_set | Rule::init_decl | Rule::on_pre | Rule::kw_init => {
+                Expect::NetworkField
+            }
+            Rule::kw_pre => Expect::Pre,
+            Rule::network_header | Rule::kw_network => Expect::Model,
             Rule::header | Rule::kw_model => Expect::Model,
             Rule::ident => Expect::Name,
             Rule::description => Expect::Description,

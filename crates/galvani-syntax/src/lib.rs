@@ -103,6 +103,13 @@ pub fn parse_all(source: &str, file: FileId) -> Result<ast::Model, Vec<ParseErro
         })
         .map_err(|e| vec![e])?;
     let base = header_range.start;
+    if is_network(source, &header_range) {
+        let keyword = Span::new(file, base, base + "network".len());
+        return Err(vec![ParseError::MissingModel {
+            span: keyword,
+            found: Some("network".to_string()),
+        }]);
+    }
     let header =
         parse_chunk(source, file, header_range, Rule::header_chunk).map_err(|e| vec![e])?;
     let (name, description, header_span) = build::Builder::new(file, base)
@@ -162,4 +169,88 @@ fn parse_chunk(
         .next()
         .and_then(|chunk| chunk.into_inner().next())
         .ok_or(internal)
+}
+
+/// Whether the first declaration, at `range`, is a `network` line.
+fn is_network(source: &str, range: &std::ops::Range<usize>) -> bool {
+    let first = &source[range.clone()];
+    first.starts_with("network")
+        && !first[7..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A parsed `.gal` file: a model or a network.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SourceFile {
+    Model(ast::Model),
+    Network(ast::Network),
+}
+
+/// Parses a `.gal` file of either kind, telling them apart by the first declaration
+/// (`model` or `network`); errors as [`parse_all`].
+pub fn parse_file_all(source: &str, file: FileId) -> Result<SourceFile, Vec<ParseError>> {
+    let mut chunks = prescan::Chunks::new(source, file);
+    let network = match chunks.next() {
+        Some(Ok(range)) => is_network(source, &range),
+        _ => false,
+    };
+    if network {
+        parse_network_all(source, file).map(SourceFile::Network)
+    } else {
+        parse_all(source, file).map(SourceFile::Model)
+    }
+}
+
+/// Parses a network file, declaration by declaration, recovering as [`parse_all`] does.
+pub fn parse_network_all(source: &str, file: FileId) -> Result<ast::Network, Vec<ParseError>> {
+    let mut chunks = prescan::Chunks::new(source, file);
+    let header_range = chunks
+        .next()
+        .unwrap_or_else(|| {
+            Err(ParseError::Internal {
+                span: Span::new(file, 0, 0),
+                what: "network line",
+            })
+        })
+        .map_err(|e| vec![e])?;
+    let base = header_range.start;
+    let header =
+        parse_chunk(source, file, header_range, Rule::network_header_chunk).map_err(|e| vec![e])?;
+    let (name, description, header_span) = build::Builder::new(file, base)
+        .header(header)
+        .map_err(|e| vec![e])?;
+    let mut items = Vec::new();
+    let mut errors = Vec::new();
+    for range in chunks {
+        let range = match range {
+            Ok(range) => range,
+            Err(error) => {
+                errors.push(error);
+                break;
+            }
+        };
+        let base = range.start;
+        let item = parse_chunk(source, file, range, Rule::network_item_chunk)
+            .and_then(|pair| build::Builder::new(file, base).network_item(pair));
+        match item {
+            Ok(item) => items.push(item),
+            Err(error) => {
+                errors.push(error);
+                if errors.len() == MAX_PARSE_ERRORS {
+                    break;
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(ast::Network {
+        name,
+        description,
+        items,
+        header_span,
+    })
 }

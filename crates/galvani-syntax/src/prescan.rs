@@ -277,14 +277,14 @@ fn word_end(source: &str, start: usize) -> usize {
         .map_or(source.len(), |(offset, _)| start + offset)
 }
 
-/// The first declaration must be `model`.
+/// The first declaration must be `model` (or `network`, in a network file).
 fn check_model_first(
     source: &str,
     file: FileId,
     (start, end): (usize, usize),
 ) -> Result<(), ParseError> {
     let token = &source[start..end];
-    if token == "model" {
+    if token == "model" || token == "network" {
         return Ok(());
     }
     if let Some(character) = token.chars().next().filter(|c| !c.is_ascii()) {
