@@ -8,6 +8,7 @@
 //! "reason", "A", "B", "steady_state", "tau"}], "method", "rewrites"}`, expressions in the
 //! language's own syntax (full forms, no named rates).
 
+use crate::events::EventText;
 use crate::print::{gate_field_name, latex_name, latex_subscript, Printer, Style};
 use crate::rewrite::RewriteText;
 use galvani_ir::step::Method;
@@ -351,6 +352,42 @@ fn human(lin: &Linearized, method: Method, markdown: bool, source: Option<&str>)
             out.push('\n');
         }
     }
+    let events = EventText::all(lin, source);
+    if !events.is_empty() {
+        let _ = writeln!(out, "{}", if markdown { "## Events\n" } else { "events" });
+        for event in &events {
+            let head = format!(
+                "on {} — {} ({}): {}",
+                code(event.condition.clone()),
+                event.kind,
+                event.why,
+                event.meaning()
+            );
+            let mut lines: Vec<String> = event.actions.iter().map(|a| code(a.clone())).collect();
+            if let Some(refractory) = &event.refractory {
+                lines.push(format!(
+                    "refractory {}: the states set with `=` are held, and the event cannot fire again",
+                    code(refractory.clone())
+                ));
+            }
+            if markdown {
+                let _ = writeln!(out, "- {head}");
+                for line in lines {
+                    let _ = writeln!(out, "  - {line}");
+                }
+            } else {
+                let _ = writeln!(out, "  {head}");
+                for line in lines {
+                    let _ = writeln!(out, "    {line}");
+                }
+            }
+        }
+        let _ = writeln!(
+            out,
+            "{}An event fires when its condition is false at the start of a step and true at its end; a spike's time is the linear interpolation of the crossing (for `a > b`, where `a − b` crosses 0); resets apply at the end of the step.\n",
+            if markdown { "\n" } else { "  " }
+        );
+    }
     if markdown {
         let _ = writeln!(out, "## Rewrites\n");
         for line in rewrites_lines(lin, source) {
@@ -477,6 +514,38 @@ fn latex(lin: &Linearized, method: Method, source: Option<&str>) -> String {
             latex_update(method, &y, form.class.is_linear())
         );
     }
+    let events = EventText::all(lin, source);
+    if !events.is_empty() {
+        let _ = writeln!(out, "\\subsection*{{Events}}");
+        let _ = writeln!(out, "\\begin{{itemize}}");
+        for event in &events {
+            let mut parts: Vec<String> = event
+                .actions
+                .iter()
+                .map(|a| format!("\\texttt{{{}}}", latex_escape_text(a)))
+                .collect();
+            if let Some(refractory) = &event.refractory {
+                parts.push(format!(
+                    "refractory \\texttt{{{}}}",
+                    latex_escape_text(refractory)
+                ));
+            }
+            let actions = if parts.is_empty() {
+                String::new()
+            } else {
+                format!(" {}.", parts.join(", "))
+            };
+            let _ = writeln!(
+                out,
+                "\\item \\texttt{{on {}}}: {} ({}; {}).{actions}",
+                latex_escape_text(&event.condition),
+                event.kind,
+                latex_escape_text(event.why),
+                event.meaning(),
+            );
+        }
+        let _ = writeln!(out, "\\end{{itemize}}");
+    }
     if !lin.rewrites.is_empty() {
         let _ = writeln!(out, "\\subsection*{{Rewrites}}");
         let _ = writeln!(out, "\\begin{{itemize}}");
@@ -541,9 +610,22 @@ fn json_view(lin: &Linearized, method: Method, source: Option<&str>) -> String {
         "tree_nodes": lin.cse.tree_nodes,
         "dag_nodes": lin.cse.dag_nodes,
     }));
+    let events: Vec<Value> = EventText::all(lin, source)
+        .into_iter()
+        .map(|event| {
+            json!({
+                "condition": event.condition,
+                "kind": event.kind,
+                "why": event.why,
+                "actions": event.actions,
+                "refractory": event.refractory,
+            })
+        })
+        .collect();
     let value = json!({
         "model": lin.model().name,
         "states": states,
+        "events": events,
         "method": method.name(),
         "rewrites": rewrites,
     });

@@ -10,6 +10,7 @@
 //!            ──rewrite_warnings─────────▶ W0601 diagnostics
 //! ```
 
+mod events;
 mod explain;
 mod print;
 mod rewrite;

@@ -385,3 +385,35 @@ fn latex_has_no_double_subscripts_no_lone_parentheses_and_escaped_reasons() {
     let latex = explain(&nonlinear, Method::ExpEuler2, Format::Latex);
     assert!(latex.contains("x \\textless{} 1"), "{latex}");
 }
+
+/// Every event is shown with whether it is a spike and why: by default a threshold on a
+/// state is a spike and a timer is silent; a marker overrides either, and says so.
+#[test]
+fn explain_shows_each_event_kind_and_why() {
+    let source = "model kicks\nparam tau = 10 ms\nstate V = 0 mV\ndV/dt = -V / tau\n\
+                  on V > 10 mV {\n    V = 0 mV\n    refractory 2 ms\n}\n\
+                  on t > 80 ms {\n    V += 5 mV\n}\n\
+                  on V < -5 mV silent {\n    V = 0 mV\n}\n\
+                  on t > 90 ms spike {\n    V += 1 mV\n}\n";
+    let lin = linearized(&model_from_source(source));
+    let text = crate::explain::explain_in(&lin, Method::ExpEuler, Format::Text, Some(source));
+    for line in [
+        "on V > 10 mV — spike (its condition reads a state): counted in spikes, rates and the raster",
+        "refractory 2 ms: the states set with `=` are held",
+        "on t > 80 ms — silent (a timer: its condition reads no state): runs its actions, never counted",
+        "on V < -5 mV — silent (marked `silent`)",
+        "on t > 90 ms — spike (marked `spike`)",
+        "V += 5 mV",
+    ] {
+        assert!(text.contains(line), "no `{line}` in\n{text}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&explain(&lin, Method::ExpEuler, Format::Json)).unwrap();
+    let kinds: Vec<&str> = json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["spike", "silent", "silent", "spike"]);
+}
