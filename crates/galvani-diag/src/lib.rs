@@ -231,6 +231,7 @@ impl IntoIterator for Diagnostics {
 /// | `E04xx` | model structure |
 /// | `E05xx` | events |
 /// | `W06xx` | numerics (`W0601`: a removable singularity rewritten) |
+/// | `E07xx` | network files |
 /// | `E09xx` | internal errors (bugs in galvani) |
 pub mod codes {
     use super::Code;
@@ -269,5 +270,15 @@ pub mod codes {
     pub const DUPLICATE_REFRACTORY: Code = Code("E0504");
     /// A warning: a removable singularity (`0/0` at one point) rewritten with `exprel`.
     pub const SINGULARITY_REWRITE: Code = Code("W0601");
+    /// A network block names a population the file does not declare.
+    pub const UNKNOWN_POPULATION: Code = Code("E0701");
+    /// A field a network block does not take, lacks, or has twice, or with a bad value.
+    pub const NETWORK_FIELD: Code = Code("E0702");
+    /// A connection rule that is not one of the rules, or with bad arguments.
+    pub const CONNECTION_RULE: Code = Code("E0703");
+    /// A model file a population uses does not load or check.
+    pub const MODEL_FILE: Code = Code("E0704");
+    /// A name of a connection block that is also a name of the post model.
+    pub const AMBIGUOUS_NAME: Code = Code("E0705");
     pub const INTERNAL: Code = Code("E0900");
 }

@@ -305,5 +305,7 @@ pub enum FieldKind {
 pub enum FieldValue {
     /// A quoted text (a file name), without quotes, with the span of the literal.
     Text(String, Span),
+    /// `file("edges.csv")`: the file name, with the span of the whole call.
+    File(String, Span),
     Expr(Expr),
 }

@@ -66,6 +66,7 @@ impl Builder {
                 | Rule::init_decl
                 | Rule::on_pre
                 | Rule::field_set
+                | Rule::field_file
                 | Rule::item
                 | Rule::param_decl
                 | Rule::input_decl

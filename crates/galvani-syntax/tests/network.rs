@@ -45,6 +45,9 @@ population X {
     poisson = 20 Hz
     size = 100
 }
+population S {
+    spikes = file("times.csv")
+}
 population E {
     model = "lif_cond.gal"
     size = 10
@@ -127,10 +130,16 @@ fn synapse_states_params_and_overrides() {
         panic!("a population");
     };
     assert!(
+        matches!(&fields[0].kind, FieldKind::Set { value: FieldValue::File(name, _), .. } if name == "times.csv")
+    );
+    let NetworkItemKind::Population { fields, .. } = &network.items[2].kind else {
+        panic!("a population");
+    };
+    assert!(
         matches!(&fields[0].kind, FieldKind::Set { value: FieldValue::Text(text, _), .. } if text == "lif_cond.gal")
     );
     assert!(matches!(&fields[2].kind, FieldKind::Param { name, .. } if name.name == "tau_m"));
-    let NetworkItemKind::Connect { fields, .. } = &network.items[2].kind else {
+    let NetworkItemKind::Connect { fields, .. } = &network.items[3].kind else {
         panic!("a connect block");
     };
     let kinds: Vec<&str> = fields

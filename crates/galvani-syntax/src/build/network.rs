@@ -135,6 +135,15 @@ impl Builder {
                                 .map_or(String::new(), |text| text.as_str().to_string());
                             value = Some(FieldValue::Text(text, literal));
                         }
+                        Rule::field_file => {
+                            let call = self.span(&child);
+                            let text = child
+                                .into_inner()
+                                .find(|c| c.as_rule() == Rule::field_text)
+                                .and_then(|literal| literal.into_inner().next())
+                                .map_or(String::new(), |text| text.as_str().to_string());
+                            value = Some(FieldValue::File(text, call));
+                        }
                         Rule::expr => value = Some(FieldValue::Expr(self.expr(child)?)),
                         _ => {}
                     }

@@ -1,0 +1,898 @@
+//! Checking network files: from the parsed `ast::Network` to a [`CheckedNetwork`] — the
+//! network params evaluated with their units, each population's source (a checked model
+//! file, Poisson sources, or a spike file) with its size, param overrides and initial
+//! values, each connection's rule, delay, synapse params and states and its `on pre`
+//! actions with every name resolved and every dimension checked, and the Poisson drives.
+//!
+//! Model files are loaded through a [`ModelLoader`] the caller provides (the driver reads,
+//! parses and checks them and reports their own diagnostics); this crate never touches
+//! the file system. What runs a network (connectivity, delivery) comes later; see
+//! `docs/design-blocks.md`.
+
+mod quantity;
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use galvani_diag::{codes, suggest, Diagnostic, Diagnostics, Span};
+use galvani_ir::{Dim, Model, ParamId, StateId};
+use galvani_syntax::ast::{
+    AssignOp, Expr, ExprKind, Field, FieldKind, FieldValue, Ident, ItemKind, Network,
+    NetworkItemKind,
+};
+
+pub use quantity::Quantity;
+use quantity::{constant, evaluate, wrong_dimension, Meaning, Scope, Value};
+
+/// Loads the model file a population names.
+pub trait ModelLoader {
+    /// The checked model of `path`, as written in the network file (relative to it).
+    /// `Err` with a one-line reason when it does not load or check; the loader has
+    /// reported the model's own diagnostics.
+    fn load(&mut self, path: &str) -> std::result::Result<Rc<Model>, String>;
+}
+
+/// A network file, checked.
+#[derive(Clone, Debug)]
+pub struct CheckedNetwork {
+    pub name: String,
+    pub description: Option<String>,
+    pub params: Vec<NetworkParam>,
+    pub populations: Vec<Population>,
+    pub connections: Vec<Connection>,
+    pub drives: Vec<Drive>,
+}
+
+impl CheckedNetwork {
+    /// Neurons in every population (spike-file sources count once their file is read).
+    pub fn neurons(&self) -> usize {
+        self.populations.iter().filter_map(|p| p.size).sum()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NetworkParam {
+    pub name: String,
+    pub value: Quantity,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Population {
+    pub name: String,
+    /// `None` for a spike file without `size` (the file says).
+    pub size: Option<usize>,
+    pub source: Source,
+    /// `param NAME = VALUE` overrides of the model's params.
+    pub overrides: Vec<(ParamId, Distribution)>,
+    /// `init NAME = VALUE`.
+    pub inits: Vec<(StateId, Distribution)>,
+    /// The population's name where it is declared.
+    pub span: Span,
+}
+
+/// What a population's neurons are.
+#[derive(Clone, Debug)]
+pub enum Source {
+    Model {
+        path: String,
+        model: Rc<Model>,
+    },
+    /// Independent Poisson sources of this rate (1/ms).
+    Poisson {
+        rate: f64,
+    },
+    /// Spikes read from a CSV `neuron,t [ms]`.
+    Spikes {
+        path: String,
+    },
+}
+
+/// A value per neuron or per synapse, in internal units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Distribution {
+    Constant(f64),
+    Uniform {
+        low: f64,
+        high: f64,
+    },
+    Normal {
+        mean: f64,
+        sd: f64,
+    },
+    /// Evenly from `first` to `last` across the population, both ends exact.
+    Linspace {
+        first: f64,
+        last: f64,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rule {
+    AllToAll,
+    OneToOne,
+    Probability(f64),
+    FixedIndegree(u64),
+    FixedOutdegree(u64),
+    File(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Connection {
+    /// Index into `populations`.
+    pub pre: usize,
+    pub posts: Vec<usize>,
+    pub rule: Rule,
+    /// Conduction delay in ms; `None`: one step.
+    pub delay: Option<Distribution>,
+    pub autapses: bool,
+    pub synapse_params: Vec<SynapseValue>,
+    pub synapse_states: Vec<SynapseState>,
+    pub on_pre: Vec<PreAction>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct SynapseValue {
+    pub name: String,
+    pub value: Distribution,
+    pub dim: Dim,
+}
+
+#[derive(Clone, Debug)]
+pub struct SynapseState {
+    pub name: String,
+    pub dim: Dim,
+    /// The initial value and `dNAME/dt`, as written (solved exactly between spikes when
+    /// the network runs).
+    pub init: Expr,
+    pub derivative: Option<Expr>,
+}
+
+/// What an arriving spike changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A state of every post population's model (the same name in each).
+    PostState(StateId),
+    /// A state of the synapse (index into `synapse_states`).
+    SynapseState(usize),
+}
+
+#[derive(Clone, Debug)]
+pub struct PreAction {
+    pub target: Target,
+    pub op: AssignOp,
+    /// Checked for names and dimension; lowered when the network is compiled.
+    pub value: Expr,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Drive {
+    pub targets: Vec<usize>,
+    /// Poisson rate per target neuron, 1/ms.
+    pub rate: f64,
+    pub on_pre: Vec<PreAction>,
+    pub span: Span,
+}
+
+/// Checks `network`, loading its model files with `loader`.
+pub fn check(
+    network: &Network,
+    loader: &mut dyn ModelLoader,
+) -> std::result::Result<CheckedNetwork, Diagnostics> {
+    let mut checker = Checker {
+        params: Vec::new(),
+        populations: Vec::new(),
+        diagnostics: Diagnostics::default(),
+    };
+    let mut connections = Vec::new();
+    let mut drives = Vec::new();
+    for item in &network.items {
+        let result = match &item.kind {
+            NetworkItemKind::Param { name, value } => checker.param(name, value),
+            NetworkItemKind::Population { name, fields } => {
+                checker.population(name, fields, loader)
+            }
+            NetworkItemKind::Connect { pre, posts, fields } => checker
+                .connection(pre, posts, fields, item.span)
+                .map(|c| connections.push(c)),
+            NetworkItemKind::Drive { targets, fields } => checker
+                .drive(targets, fields, item.span)
+                .map(|d| drives.push(d)),
+        };
+        if let Err(diagnostic) = result {
+            checker.diagnostics.push(*diagnostic);
+        }
+    }
+    if checker.diagnostics.has_errors() {
+        return Err(checker.diagnostics);
+    }
+    Ok(CheckedNetwork {
+        name: network.name.name.clone(),
+        description: network.description.as_ref().map(|(d, _)| d.clone()),
+        params: checker.params,
+        populations: checker.populations,
+        connections,
+        drives,
+    })
+}
+
+type Checked<T> = std::result::Result<T, Box<Diagnostic>>;
+
+struct Checker {
+    params: Vec<NetworkParam>,
+    populations: Vec<Population>,
+    diagnostics: Diagnostics,
+}
+
+/// The network's params, then a block's own names.
+struct NetworkScope<'a> {
+    params: &'a [NetworkParam],
+    extra: &'a HashMap<String, Dim>,
+}
+
+impl Scope for NetworkScope<'_> {
+    fn lookup(&self, name: &str) -> Option<Meaning> {
+        if let Some(dim) = self.extra.get(name) {
+            return Some(Meaning::Variable(*dim));
+        }
+        self.params
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| Meaning::Constant(p.value))
+    }
+
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.extra.keys().cloned().collect();
+        names.sort();
+        names.extend(self.params.iter().map(|p| p.name.clone()));
+        names
+    }
+}
+
+fn field_error(span: Span, message: impl Into<String>, label: &str) -> Box<Diagnostic> {
+    Box::new(
+        Diagnostic::error(message)
+            .with_code(codes::NETWORK_FIELD)
+            .with_primary(span, label.to_string()),
+    )
+}
+
+/// The fields a block of this kind takes, for messages.
+const POPULATION_FIELDS: [&str; 4] = ["model", "poisson", "spikes", "size"];
+const CONNECT_FIELDS: [&str; 3] = ["rule", "delay", "autapses"];
+const DRIVE_FIELDS: [&str; 1] = ["poisson"];
+
+fn unknown_field(key: &Ident, block: &str, known: &[&str]) -> Box<Diagnostic> {
+    let d = Diagnostic::error(format!("a {block} block has no field `{}`", key.name))
+        .with_code(codes::NETWORK_FIELD)
+        .with_primary(key.span, "unknown field");
+    Box::new(match suggest::suggest(&key.name, known.iter().copied()) {
+        Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+        None => d.with_note(format!("its fields are: {}", known.join(", "))),
+    })
+}
+
+fn expr_of<'f>(value: &'f FieldValue, key: &Ident) -> Checked<&'f Expr> {
+    match value {
+        FieldValue::Expr(e) => Ok(e),
+        FieldValue::Text(_, span) | FieldValue::File(_, span) => Err(field_error(
+            *span,
+            format!("`{}` takes a value, not a file name", key.name),
+            "a value is expected here",
+        )),
+    }
+}
+
+impl Checker {
+    fn scope<'a>(&'a self, extra: &'a HashMap<String, Dim>) -> NetworkScope<'a> {
+        NetworkScope {
+            params: &self.params,
+            extra,
+        }
+    }
+
+    fn param(&mut self, name: &Ident, value: &Expr) -> Checked<()> {
+        if let Some(first) = self.params.iter().find(|p| p.name == name.name) {
+            return Err(Box::new(
+                Diagnostic::error(format!("`{}` is declared twice", name.name))
+                    .with_code(codes::DUPLICATE)
+                    .with_primary(name.span, "declared again here")
+                    .with_secondary(first.span, "first declared here"),
+            ));
+        }
+        let empty = HashMap::new();
+        let value = match evaluate(value, &self.scope(&empty))? {
+            Value::Constant(q) => q,
+            Value::Variable(_) => {
+                return Err(field_error(
+                    value.span,
+                    "a network param must be a constant",
+                    "not a constant",
+                ))
+            }
+        };
+        self.params.push(NetworkParam {
+            name: name.name.clone(),
+            value,
+            span: name.span,
+        });
+        Ok(())
+    }
+
+    fn find_population(&self, name: &Ident) -> Checked<usize> {
+        self.populations
+            .iter()
+            .position(|p| p.name == name.name)
+            .ok_or_else(|| {
+                let d = Diagnostic::error(format!("no population `{}`", name.name))
+                    .with_code(codes::UNKNOWN_POPULATION)
+                    .with_primary(name.span, "not declared before this block");
+                let names = self.populations.iter().map(|p| p.name.as_str());
+                Box::new(match suggest::suggest(&name.name, names) {
+                    Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+                    None => d.with_hint("declare populations before the blocks that use them"),
+                })
+            })
+    }
+
+    /// A value per neuron or synapse: a constant, or `uniform(a, b)`, `normal(mean, sd)`,
+    /// `linspace(a, b)`.
+    fn distribution(
+        &self,
+        expr: &Expr,
+        extra: &HashMap<String, Dim>,
+        dim: Dim,
+        what: &str,
+    ) -> Checked<Distribution> {
+        let scope = self.scope(extra);
+        if let ExprKind::Call { function, args } = &expr.kind {
+            let kind = function.name.as_str();
+            if matches!(kind, "uniform" | "normal" | "linspace") {
+                if args.len() != 2 {
+                    return Err(field_error(
+                        expr.span,
+                        format!("`{kind}` takes two values"),
+                        "here",
+                    ));
+                }
+                let a = constant(&args[0], &scope, dim, what)?;
+                let b = constant(&args[1], &scope, dim, what)?;
+                return Ok(match kind {
+                    "uniform" if a <= b => Distribution::Uniform { low: a, high: b },
+                    "uniform" => {
+                        return Err(field_error(
+                            expr.span,
+                            "`uniform(a, b)` needs a ≤ b",
+                            "the bounds are the wrong way round",
+                        ))
+                    }
+                    "normal" if b >= 0.0 => Distribution::Normal { mean: a, sd: b },
+                    "normal" => {
+                        return Err(field_error(
+                            args[1].span,
+                            "`normal(mean, sd)` needs sd ≥ 0",
+                            "a negative standard deviation",
+                        ))
+                    }
+                    _ => Distribution::Linspace { first: a, last: b },
+                });
+            }
+        }
+        Ok(Distribution::Constant(constant(expr, &scope, dim, what)?))
+    }
+
+    fn population(
+        &mut self,
+        name: &Ident,
+        fields: &[Field],
+        loader: &mut dyn ModelLoader,
+    ) -> Checked<()> {
+        if let Some(first) = self.populations.iter().find(|p| p.name == name.name) {
+            return Err(Box::new(
+                Diagnostic::error(format!("population `{}` is declared twice", name.name))
+                    .with_code(codes::DUPLICATE)
+                    .with_primary(name.span, "declared again here")
+                    .with_secondary(first.span, "first declared here"),
+            ));
+        }
+        let empty = HashMap::new();
+        let mut source: Option<(Source, Span)> = None;
+        let mut size = None;
+        for field in fields {
+            let FieldKind::Set { key, value } = &field.kind else {
+                continue;
+            };
+            let new_source = match key.name.as_str() {
+                "model" => match value {
+                    FieldValue::Text(path, literal) => {
+                        let model = loader.load(path).map_err(|reason| {
+                            Box::new(
+                                Diagnostic::error(format!("the model file `{path}` {reason}"))
+                                    .with_code(codes::MODEL_FILE)
+                                    .with_primary(*literal, "used here"),
+                            )
+                        })?;
+                        Some(Source::Model {
+                            path: path.clone(),
+                            model,
+                        })
+                    }
+                    _ => {
+                        return Err(field_error(
+                            field.span,
+                            "`model` takes a file name in quotes",
+                            "write `model = \"lif.gal\"`",
+                        ))
+                    }
+                },
+                "poisson" => {
+                    let expr = expr_of(value, key)?;
+                    let rate = constant(expr, &self.scope(&empty), Dim::TIME.powi(-1), "a rate")?;
+                    if rate < 0.0 {
+                        return Err(field_error(expr.span, "a rate cannot be negative", "here"));
+                    }
+                    Some(Source::Poisson { rate })
+                }
+                "spikes" => match value {
+                    FieldValue::File(path, _) => Some(Source::Spikes { path: path.clone() }),
+                    _ => {
+                        return Err(field_error(
+                            field.span,
+                            "`spikes` takes a file",
+                            "write `spikes = file(\"times.csv\")`",
+                        ))
+                    }
+                },
+                "size" => {
+                    let expr = expr_of(value, key)?;
+                    let n = constant(expr, &self.scope(&empty), Dim::NONE, "a size")?;
+                    if n < 1.0 || n.fract() != 0.0 || n > u32::MAX as f64 {
+                        return Err(field_error(
+                            expr.span,
+                            format!("a size is a whole number of neurons from 1, not {n}"),
+                            "here",
+                        ));
+                    }
+                    size = Some(n as usize);
+                    None
+                }
+                _ => return Err(unknown_field(key, "population", &POPULATION_FIELDS)),
+            };
+            if let Some(new_source) = new_source {
+                if let Some((_, first)) = &source {
+                    return Err(Box::new(
+                        Diagnostic::error(
+                            "a population has one source: `model`, `poisson` or `spikes`",
+                        )
+                        .with_code(codes::NETWORK_FIELD)
+                        .with_primary(field.span, "a second source")
+                        .with_secondary(*first, "the first"),
+                    ));
+                }
+                source = Some((new_source, field.span));
+            }
+        }
+        let Some((source, _)) = source else {
+            return Err(field_error(
+                name.span,
+                format!(
+                    "population `{}` has no `model`, `poisson` or `spikes`",
+                    name.name
+                ),
+                "say what its neurons are",
+            ));
+        };
+        if size.is_none() && !matches!(source, Source::Spikes { .. }) {
+            return Err(field_error(
+                name.span,
+                format!("population `{}` has no `size`", name.name),
+                "add `size = N`",
+            ));
+        }
+        let mut overrides = Vec::new();
+        let mut inits = Vec::new();
+        for field in fields {
+            match (&field.kind, &source) {
+                (FieldKind::Set { .. }, _) => {}
+                (FieldKind::Param { name: param, value }, Source::Model { model, .. }) => {
+                    let id = model.find_param(&param.name).ok_or_else(|| {
+                        unknown_model_name(
+                            param,
+                            "param",
+                            model.params.iter().map(|p| p.name.as_str()),
+                        )
+                    })?;
+                    let dim = model.params[id.index()].unit.dim;
+                    overrides.push((id, self.distribution(value, &empty, dim, "this param")?));
+                }
+                (FieldKind::Init { name: state, value }, Source::Model { model, .. }) => {
+                    let id = model.find_state(&state.name).ok_or_else(|| {
+                        unknown_model_name(
+                            state,
+                            "state",
+                            model.states.iter().map(|s| s.name.as_str()),
+                        )
+                    })?;
+                    let dim = model.states[id.index()].unit.dim;
+                    inits.push((
+                        id,
+                        self.distribution(value, &empty, dim, "this initial value")?,
+                    ));
+                }
+                _ => {
+                    return Err(field_error(
+                        field.span,
+                        "only a model population takes `param` and `init` lines",
+                        "not here",
+                    ))
+                }
+            }
+        }
+        self.populations.push(Population {
+            name: name.name.clone(),
+            size,
+            source,
+            overrides,
+            inits,
+            span: name.span,
+        });
+        Ok(())
+    }
+
+    /// The model populations `targets` name, all with the same model.
+    fn post_models(&self, targets: &[Ident]) -> Checked<(Vec<usize>, Rc<Model>)> {
+        let mut indices = Vec::new();
+        let mut first: Option<(Rc<Model>, &str)> = None;
+        for target in targets {
+            let index = self.find_population(target)?;
+            let Source::Model { model, path } = &self.populations[index].source else {
+                return Err(field_error(
+                    target.span,
+                    format!(
+                        "`{}` is a spike source; it cannot receive spikes",
+                        target.name
+                    ),
+                    "not a model population",
+                ));
+            };
+            match &first {
+                None => first = Some((model.clone(), path)),
+                Some((_, first_path)) if *first_path != path.as_str() => {
+                    return Err(field_error(
+                        target.span,
+                        format!(
+                            "the targets of one block share one model; `{}` uses `{path}`, the first `{first_path}`",
+                            target.name
+                        ),
+                        "another model",
+                    ))
+                }
+                _ => {}
+            }
+            indices.push(index);
+        }
+        let (model, _) = first.ok_or_else(|| field_error(Span::default(), "no target", "here"))?;
+        Ok((indices, model))
+    }
+
+    fn connection(
+        &self,
+        pre: &Ident,
+        posts: &[Ident],
+        fields: &[Field],
+        span: Span,
+    ) -> Checked<Connection> {
+        let pre_index = self.find_population(pre)?;
+        let (post_indices, model) = self.post_models(posts)?;
+        let mut rule = None;
+        let mut delay = None;
+        let mut autapses = false;
+        let mut names: HashMap<String, Dim> = HashMap::new();
+        let mut synapse_params = Vec::new();
+        let mut synapse_states: Vec<SynapseState> = Vec::new();
+        let model_name = |name: &Ident| -> Checked<()> {
+            if model.find_param(&name.name).is_some() || model.find_state(&name.name).is_some() {
+                return Err(Box::new(
+                    Diagnostic::error(format!("`{}` is also a name of the post model", name.name))
+                        .with_code(codes::AMBIGUOUS_NAME)
+                        .with_primary(name.span, "ambiguous")
+                        .with_hint("give the synapse's own name another name"),
+                ));
+            }
+            Ok(())
+        };
+        // Params and states first: `on pre` and the equations may use them.
+        for field in fields {
+            match &field.kind {
+                FieldKind::Param { name, value } => {
+                    model_name(name)?;
+                    let dim = evaluate_dim(value, &self.scope(&names))?;
+                    let value = self.distribution(value, &names, dim, "a synapse param")?;
+                    synapse_params.push(SynapseValue {
+                        name: name.name.clone(),
+                        value,
+                        dim,
+                    });
+                    names.insert(name.name.clone(), dim);
+                }
+                FieldKind::State { name, value } => {
+                    model_name(name)?;
+                    let dim = evaluate_dim(value, &self.scope(&names))?;
+                    synapse_states.push(SynapseState {
+                        name: name.name.clone(),
+                        dim,
+                        init: value.clone(),
+                        derivative: None,
+                    });
+                    names.insert(name.name.clone(), dim);
+                }
+                _ => {}
+            }
+        }
+        let mut on_pre = Vec::new();
+        for field in fields {
+            match &field.kind {
+                FieldKind::Set { key, value } => match key.name.as_str() {
+                    "rule" => rule = Some(self.rule(value, key)?),
+                    "delay" => {
+                        let expr = expr_of(value, key)?;
+                        delay =
+                            Some(self.distribution(expr, &HashMap::new(), Dim::TIME, "a delay")?);
+                    }
+                    "autapses" => {
+                        autapses = match expr_of(value, key)?.kind {
+                            ExprKind::Name(ref word) if word == "true" => true,
+                            ExprKind::Name(ref word) if word == "false" => false,
+                            _ => {
+                                return Err(field_error(
+                                    field.span,
+                                    "`autapses` is `true` or `false`",
+                                    "here",
+                                ))
+                            }
+                        }
+                    }
+                    _ => return Err(unknown_field(key, "connect", &CONNECT_FIELDS)),
+                },
+                FieldKind::Ode { state, value } => {
+                    let index = synapse_states
+                        .iter()
+                        .position(|s| s.name == state.name)
+                        .ok_or_else(|| {
+                            field_error(
+                                state.span,
+                                format!("`{}` is not a state of this connection", state.name),
+                                "declare it with `state` in this block",
+                            )
+                        })?;
+                    let mut scope_names = names.clone();
+                    scope_names.extend(model_names(&model));
+                    let dim = evaluate_dim(value, &self.scope(&scope_names))?;
+                    let want = synapse_states[index].dim.div(Dim::TIME);
+                    if dim != want {
+                        return Err(wrong_dimension(value.span, "this derivative", want, dim));
+                    }
+                    synapse_states[index].derivative = Some(value.clone());
+                }
+                FieldKind::OnPre { body } => {
+                    on_pre = self.on_pre(body, &names, &synapse_states, &model)?;
+                }
+                FieldKind::Init { .. } => {
+                    return Err(field_error(
+                        field.span,
+                        "a connection has no `init` lines",
+                        "not here",
+                    ))
+                }
+                FieldKind::Param { .. } | FieldKind::State { .. } => {}
+            }
+        }
+        if let Some(state) = synapse_states.iter().find(|s| s.derivative.is_none()) {
+            return Err(field_error(
+                state.init.span,
+                format!(
+                    "synapse state `{}` has no `d{}/dt` line",
+                    state.name, state.name
+                ),
+                "add its equation",
+            ));
+        }
+        let rule = rule.ok_or_else(|| {
+            field_error(pre.span, "a connection needs a `rule`", "add `rule = …`")
+        })?;
+        Ok(Connection {
+            pre: pre_index,
+            posts: post_indices,
+            rule,
+            delay,
+            autapses,
+            synapse_params,
+            synapse_states,
+            on_pre,
+            span,
+        })
+    }
+
+    fn rule(&self, value: &FieldValue, key: &Ident) -> Checked<Rule> {
+        let rules = "all_to_all, one_to_one, probability(p), fixed_indegree(K), fixed_outdegree(K), file(\"edges.csv\")";
+        let bad = |span: Span, message: String| {
+            Box::new(
+                Diagnostic::error(message)
+                    .with_code(codes::CONNECTION_RULE)
+                    .with_primary(span, "here")
+                    .with_note(format!("the rules are: {rules}")),
+            )
+        };
+        let expr = match value {
+            FieldValue::File(path, _) => return Ok(Rule::File(path.clone())),
+            FieldValue::Text(_, span) => {
+                return Err(bad(*span, "a rule is not a quoted text".to_string()))
+            }
+            FieldValue::Expr(expr) => expr,
+        };
+        let empty = HashMap::new();
+        let scope = self.scope(&empty);
+        match &expr.kind {
+            ExprKind::Name(name) if name == "all_to_all" => Ok(Rule::AllToAll),
+            ExprKind::Name(name) if name == "one_to_one" => Ok(Rule::OneToOne),
+            ExprKind::Call { function, args } if args.len() == 1 => {
+                let value = constant(&args[0], &scope, Dim::NONE, "a rule's argument")?;
+                match function.name.as_str() {
+                    "probability" if (0.0..=1.0).contains(&value) => Ok(Rule::Probability(value)),
+                    "probability" => Err(bad(
+                        args[0].span,
+                        format!("a probability is between 0 and 1, not {value}"),
+                    )),
+                    "fixed_indegree" | "fixed_outdegree" => {
+                        if value < 0.0 || value.fract() != 0.0 {
+                            return Err(bad(
+                                args[0].span,
+                                format!("`{}` takes a whole number, not {value}", function.name),
+                            ));
+                        }
+                        Ok(if function.name == "fixed_indegree" {
+                            Rule::FixedIndegree(value as u64)
+                        } else {
+                            Rule::FixedOutdegree(value as u64)
+                        })
+                    }
+                    _ => Err(bad(function.span, format!("no rule `{}`", function.name))),
+                }
+            }
+            _ => Err(bad(
+                expr.span,
+                format!("`{}` is not a connection rule", key.name),
+            )),
+        }
+    }
+
+    fn on_pre(
+        &self,
+        body: &[galvani_syntax::ast::Item],
+        names: &HashMap<String, Dim>,
+        synapse_states: &[SynapseState],
+        model: &Model,
+    ) -> Checked<Vec<PreAction>> {
+        let mut scope_names = names.clone();
+        scope_names.extend(model_names(model));
+        let scope = self.scope(&scope_names);
+        let mut actions = Vec::new();
+        for item in body {
+            let ItemKind::Assign {
+                target, op, value, ..
+            } = &item.kind
+            else {
+                continue;
+            };
+            let (resolved, dim) =
+                if let Some(i) = synapse_states.iter().position(|s| s.name == target.name) {
+                    (Target::SynapseState(i), synapse_states[i].dim)
+                } else if let Some(id) = model.find_state(&target.name) {
+                    (Target::PostState(id), model.states[id.index()].unit.dim)
+                } else {
+                    let candidates: Vec<&str> = synapse_states
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .chain(model.states.iter().map(|s| s.name.as_str()))
+                        .collect();
+                    let d = Diagnostic::error(format!(
+                        "`{}` is neither a synapse state nor a state of the post model",
+                        target.name
+                    ))
+                    .with_code(codes::ASSIGN_NOT_STATE)
+                    .with_primary(target.span, "cannot be changed by a spike");
+                    return Err(Box::new(match suggest::suggest(&target.name, candidates) {
+                        Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+                        None => d,
+                    }));
+                };
+            let got = evaluate_dim(value, &scope)?;
+            if got != dim {
+                return Err(wrong_dimension(
+                    value.span,
+                    &format!("what `{}` is changed by", target.name),
+                    dim,
+                    got,
+                ));
+            }
+            actions.push(PreAction {
+                target: resolved,
+                op: *op,
+                value: value.clone(),
+                span: item.span,
+            });
+        }
+        Ok(actions)
+    }
+
+    fn drive(&self, targets: &[Ident], fields: &[Field], span: Span) -> Checked<Drive> {
+        let (indices, model) = self.post_models(targets)?;
+        let mut rate = None;
+        let mut on_pre = Vec::new();
+        let empty = HashMap::new();
+        for field in fields {
+            match &field.kind {
+                FieldKind::Set { key, value } if key.name == "poisson" => {
+                    let expr = expr_of(value, key)?;
+                    rate = Some(constant(
+                        expr,
+                        &self.scope(&empty),
+                        Dim::TIME.powi(-1),
+                        "a rate",
+                    )?);
+                }
+                FieldKind::Set { key, .. } => {
+                    return Err(unknown_field(key, "drive", &DRIVE_FIELDS))
+                }
+                FieldKind::OnPre { body } => on_pre = self.on_pre(body, &empty, &[], &model)?,
+                _ => {
+                    return Err(field_error(
+                        field.span,
+                        "a drive takes `poisson = RATE` and an `on pre` block",
+                        "not here",
+                    ))
+                }
+            }
+        }
+        let rate = rate
+            .ok_or_else(|| field_error(span, "a drive needs `poisson = RATE`", "add its rate"))?;
+        Ok(Drive {
+            targets: indices,
+            rate,
+            on_pre,
+            span,
+        })
+    }
+}
+
+/// The dimension of an expression that may read per-synapse values and post states.
+fn evaluate_dim(expr: &Expr, scope: &dyn Scope) -> Checked<Dim> {
+    Ok(evaluate(expr, scope)?.dim())
+}
+
+/// The post model's params and states by name, with their dimensions.
+fn model_names(model: &Model) -> HashMap<String, Dim> {
+    model
+        .params
+        .iter()
+        .map(|p| (p.name.clone(), p.unit.dim))
+        .chain(model.states.iter().map(|s| (s.name.clone(), s.unit.dim)))
+        .collect()
+}
+
+fn unknown_model_name<'n>(
+    name: &Ident,
+    kind: &str,
+    names: impl Iterator<Item = &'n str>,
+) -> Box<Diagnostic> {
+    let names: Vec<&str> = names.collect();
+    let d = Diagnostic::error(format!("the model has no {kind} `{}`", name.name))
+        .with_code(codes::UNKNOWN_NAME)
+        .with_primary(name.span, format!("not a {kind} of the model"));
+    Box::new(match suggest::suggest(&name.name, names.iter().copied()) {
+        Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+        None => d.with_note(format!("its {kind}s are: {}", names.join(", "))),
+    })
+}

@@ -1,0 +1,231 @@
+//! Network files against the network page of the language: the spec's examples check to
+//! the values they say, and each error of its list is reported at its span.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use galvani_diag::FileId;
+use galvani_ir::Model;
+use galvani_network::{check, Distribution, ModelLoader, Rule, Source, Target};
+
+const LIF_DELTA: &str = "model lif_delta\nparam tau_m = 20 ms\nparam V_th = 20 mV\n\
+    param V_reset = 10 mV\nstate V = 0 mV\ndV/dt = -V / tau_m\n\
+    on V > V_th {\n    V = V_reset\n    refractory 2 ms\n}\n";
+
+const LIF_COND: &str = "model lif_cond\nparam tau_m = 20 ms\nparam tau_e = 5 ms\n\
+    param E_L = -60 mV\nparam E_e = 0 mV\nparam g_L = 10 nS\nparam C = 200 pF\n\
+    state V = E_L\nstate g_e = 0 nS\n\
+    dV/dt = (g_L * (E_L - V) + g_e * (E_e - V)) / C\ndg_e/dt = -g_e / tau_e\n\
+    on V > -50 mV {\n    V = E_L\n}\n";
+
+/// Model files from memory, checked as the driver checks them.
+struct Files(HashMap<&'static str, &'static str>);
+
+impl ModelLoader for Files {
+    fn load(&mut self, path: &str) -> Result<Rc<Model>, String> {
+        let text = self
+            .0
+            .get(path)
+            .ok_or_else(|| "cannot be read".to_string())?;
+        let ast =
+            galvani_syntax::parse(text, FileId(1)).map_err(|_| "does not parse".to_string())?;
+        let checked = galvani_check::check(&ast).map_err(|_| "does not check".to_string())?;
+        Ok(Rc::new(checked.model))
+    }
+}
+
+fn files() -> Files {
+    Files(HashMap::from([
+        ("lif_delta.gal", LIF_DELTA),
+        ("lif_cond.gal", LIF_COND),
+        ("broken.gal", "model broken\nstate V = 0\ndV/dt = W\n"),
+    ]))
+}
+
+fn checked(source: &str) -> galvani_network::CheckedNetwork {
+    let ast = galvani_syntax::parse_network_all(source, FileId(0)).unwrap();
+    check(&ast, &mut files()).unwrap_or_else(|d| panic!("{:?}", d.0))
+}
+
+/// The first error's message, its code, and the text its primary label covers.
+fn error(source: &str) -> (String, &'static str, String) {
+    let ast = galvani_syntax::parse_network_all(source, FileId(0)).unwrap();
+    let diagnostics = check(&ast, &mut files()).expect_err("an error");
+    let d = &diagnostics.0[0];
+    let span = d.primary_span().expect("a primary label");
+    (
+        d.message.clone(),
+        d.code.map_or("", |c| c.0),
+        source[span.start as usize..span.end as usize].to_string(),
+    )
+}
+
+const BRUNEL: &str = r#"network brunel "Brunel (2000) model A"
+param J     = 0.1 mV
+param g     = 5
+param nu_x  = 20 Hz
+param delay = 1.5 ms
+population E {
+    model = "lif_delta.gal"
+    size  = 10000
+    init V = uniform(0 mV, 20 mV)
+}
+population I {
+    model = "lif_delta.gal"
+    size  = 2500
+    init V = uniform(0 mV, 20 mV)
+}
+connect E -> E, I {
+    rule  = fixed_indegree(800)
+    delay = delay
+    on pre { V += J }
+}
+connect I -> E, I {
+    rule  = fixed_indegree(200)
+    delay = delay
+    on pre { V -= g * J }
+}
+drive E, I {
+    poisson = 800 * nu_x
+    on pre { V += J }
+}
+"#;
+
+#[test]
+fn brunel_checks_to_its_numbers() {
+    let network = checked(BRUNEL);
+    assert_eq!(network.populations.len(), 2);
+    assert_eq!(network.neurons(), 12_500);
+    assert_eq!(
+        network.populations[0].inits[0].1,
+        Distribution::Uniform {
+            low: 0.0,
+            high: 20.0
+        }
+    );
+    let [excitatory, inhibitory] = &network.connections[..] else {
+        panic!("two connections");
+    };
+    assert_eq!(excitatory.rule, Rule::FixedIndegree(800));
+    assert_eq!(inhibitory.rule, Rule::FixedIndegree(200));
+    assert_eq!((inhibitory.pre, inhibitory.posts.clone()), (1, vec![0, 1]));
+    assert_eq!(excitatory.delay, Some(Distribution::Constant(1.5)));
+    assert!(matches!(excitatory.on_pre[0].target, Target::PostState(_)));
+    // 800 · 20 Hz = 16 kHz = 16 per ms.
+    assert!((network.drives[0].rate - 16.0).abs() < 1e-12);
+    assert_eq!(network.drives[0].targets, [0, 1]);
+}
+
+#[test]
+fn short_term_depression_with_synapse_states() {
+    let network = checked(
+        r#"network stp "depression"
+population X {
+    poisson = 20 Hz
+    size = 100
+}
+population E {
+    model = "lif_cond.gal"
+    size = 10
+    param tau_m = 10 ms
+}
+connect X -> E {
+    rule = probability(0.1)
+    delay = 1 ms
+    param w     = 2 nS
+    param P_0   = 0.5
+    param f_D   = 0.4
+    param tau_P = 500 ms
+    state P = P_0
+    dP/dt = (P_0 - P) / tau_P
+    on pre {
+        g_e += w * P
+        P -= f_D * P
+    }
+}
+"#,
+    );
+    assert!(
+        matches!(network.populations[0].source, Source::Poisson { rate } if (rate - 0.02).abs() < 1e-15)
+    );
+    assert_eq!(network.populations[1].overrides.len(), 1);
+    let connection = &network.connections[0];
+    assert_eq!(connection.rule, Rule::Probability(0.1));
+    assert_eq!(connection.synapse_params.len(), 4);
+    assert_eq!(connection.synapse_states[0].name, "P");
+    let targets: Vec<Target> = connection.on_pre.iter().map(|a| a.target).collect();
+    assert!(matches!(
+        targets[..],
+        [Target::PostState(_), Target::SynapseState(0)]
+    ));
+}
+
+#[test]
+fn each_error_points_at_its_cause() {
+    let population = |body: &str| format!("network n\npopulation E {{\n{body}\n}}\n");
+    let lif = "    model = \"lif_delta.gal\"\n    size = 10";
+    let cases: Vec<(String, &str, &str, &str)> = vec![
+        (
+            format!("{}connect F -> E {{\n    rule = all_to_all\n}}\n", population(lif)),
+            "no population `F`",
+            "E0701",
+            "F",
+        ),
+        (population("    model = \"lif_delta.gal\""), "population `E` has no `size`", "E0702", "E"),
+        (
+            population("    model = \"lif_delta.gal\"\n    poisson = 5 Hz\n    size = 3"),
+            "a population has one source: `model`, `poisson` or `spikes`",
+            "E0702",
+            "poisson = 5 Hz",
+        ),
+        (population(&format!("{lif}\n    sise = 3")), "a population block has no field `sise`", "E0702", "sise"),
+        (population("    model = \"broken.gal\"\n    size = 1"), "the model file `broken.gal` does not check", "E0704", "\"broken.gal\""),
+        (population(&format!("{lif}\n    param tau = 5 ms")), "the model has no param `tau`", "E0201", "tau"),
+        (population(&format!("{lif}\n    init V = 3 nA")), "this initial value must be voltage [mV], not current [uA]", "E0302", "3 nA"),
+        (population("    poisson = 5 mV\n    size = 3"), "a rate must be frequency [1/ms], not voltage [mV]", "E0302", "5 mV"),
+        (
+            format!("{}connect E -> E {{\n    rule = fixed_indegree(2)\n    on pre {{ V += 1 nS }}\n}}\n", population(lif)),
+            "what `V` is changed by must be voltage [mV], not conductance [mS]",
+            "E0302",
+            "1 nS",
+        ),
+        (
+            format!("{}connect E -> E {{\n    rule = all_to_all\n    on pre {{ W += 1 mV }}\n}}\n", population(lif)),
+            "`W` is neither a synapse state nor a state of the post model",
+            "E0502",
+            "W",
+        ),
+        (
+            format!("{}connect E -> E {{\n    rule = all_to_all\n    param tau_m = 3 ms\n}}\n", population(lif)),
+            "`tau_m` is also a name of the post model",
+            "E0705",
+            "tau_m",
+        ),
+        (
+            format!("{}connect E -> E {{\n    rule = probability(1.5)\n}}\n", population(lif)),
+            "a probability is between 0 and 1, not 1.5",
+            "E0703",
+            "1.5",
+        ),
+        (
+            format!("{}connect E -> E {{\n    rule = sparse(3)\n}}\n", population(lif)),
+            "no rule `sparse`",
+            "E0703",
+            "sparse",
+        ),
+        (
+            format!("{}connect E -> E {{\n    delay = 1 ms\n}}\n", population(lif)),
+            "a connection needs a `rule`",
+            "E0702",
+            "E",
+        ),
+    ];
+    for (source, message, code, covered) in cases {
+        let (got, got_code, got_covered) = error(&source);
+        assert_eq!(
+            (got.as_str(), got_code, got_covered.as_str()),
+            (message, code, covered),
+            "{source}"
+        );
+    }
+}
