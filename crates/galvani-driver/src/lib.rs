@@ -196,6 +196,93 @@ pub fn compile_keeping_forms(
     Ok((checked, linearized, program))
 }
 
+/// A checked network file with the warnings of its model files.
+pub struct CheckedNetworkFile {
+    pub file: FileId,
+    pub network: galvani_network::CheckedNetwork,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Whether a loaded file is a network file (its first declaration is `network`).
+pub fn is_network(sources: &Sources, file: FileId) -> bool {
+    galvani_syntax::is_network_file(sources.text(file))
+}
+
+/// Parses and checks a network file, loading and checking each model file it names
+/// (relative to the network file's directory, each once) into `sources`. The diagnostics
+/// of a model file that fails come with the network's own.
+pub fn check_network(
+    sources: &mut Sources,
+    file: FileId,
+) -> Result<CheckedNetworkFile, Diagnostics> {
+    let ast = galvani_syntax::parse_network_all(sources.text(file), file)
+        .map_err(|errors| Diagnostics(errors.iter().map(|e| e.to_diagnostic()).collect()))?;
+    let directory = sources
+        .path(file)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut loader = NetworkModels {
+        sources,
+        directory,
+        loaded: Vec::new(),
+        diagnostics: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let result = galvani_network::check(&ast, &mut loader);
+    let NetworkModels {
+        mut diagnostics,
+        warnings,
+        ..
+    } = loader;
+    match result {
+        Ok(network) if diagnostics.is_empty() => Ok(CheckedNetworkFile {
+            file,
+            network,
+            warnings,
+        }),
+        Ok(_) => Err(Diagnostics(diagnostics)),
+        Err(errors) => {
+            diagnostics.extend(errors.0);
+            Err(Diagnostics(diagnostics))
+        }
+    }
+}
+
+/// Model files of a network, each read and checked once.
+struct NetworkModels<'s> {
+    sources: &'s mut Sources,
+    directory: PathBuf,
+    loaded: Vec<(PathBuf, Result<std::sync::Arc<Model>, String>)>,
+    diagnostics: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+}
+
+impl galvani_network::ModelLoader for NetworkModels<'_> {
+    fn load(&mut self, path: &str) -> Result<std::sync::Arc<Model>, String> {
+        let full = self.directory.join(path);
+        if let Some((_, result)) = self.loaded.iter().find(|(p, _)| *p == full) {
+            return result.clone();
+        }
+        let result = match self.sources.load(&full) {
+            Err(DriverError::Io { source, .. }) => Err(format!("cannot be read: {source}")),
+            Err(_) => Err("cannot be read".to_string()),
+            Ok(model_file) => match linearize(self.sources, model_file) {
+                Ok((checked, _)) => {
+                    self.warnings.extend(checked.warnings);
+                    Ok(std::sync::Arc::new(checked.model))
+                }
+                Err(diagnostics) => {
+                    self.diagnostics.extend(diagnostics.0);
+                    Err("has errors (shown with its own file)".to_string())
+                }
+            },
+        };
+        self.loaded.push((full, result.clone()));
+        result
+    }
+}
+
 /// A model compiled to native code, ready to run: its sources, the checked model and its
 /// warnings, the linear forms, the step program of one method and the JIT kernel.
 pub struct Compiled {

@@ -12,7 +12,7 @@
 mod quantity;
 
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use galvani_diag::{codes, suggest, Diagnostic, Diagnostics, Span};
 use galvani_ir::{Dim, Model, ParamId, StateId};
@@ -29,7 +29,7 @@ pub trait ModelLoader {
     /// The checked model of `path`, as written in the network file (relative to it).
     /// `Err` with a one-line reason when it does not load or check; the loader has
     /// reported the model's own diagnostics.
-    fn load(&mut self, path: &str) -> std::result::Result<Rc<Model>, String>;
+    fn load(&mut self, path: &str) -> std::result::Result<Arc<Model>, String>;
 }
 
 /// A network file, checked.
@@ -76,7 +76,7 @@ pub struct Population {
 pub enum Source {
     Model {
         path: String,
-        model: Rc<Model>,
+        model: Arc<Model>,
     },
     /// Independent Poisson sources of this rate (1/ms).
     Poisson {
@@ -184,6 +184,7 @@ pub fn check(
     let mut checker = Checker {
         params: Vec::new(),
         populations: Vec::new(),
+        failed: Vec::new(),
         diagnostics: Diagnostics::default(),
     };
     let mut connections = Vec::new();
@@ -201,8 +202,16 @@ pub fn check(
                 .drive(targets, fields, item.span)
                 .map(|d| drives.push(d)),
         };
-        if let Err(diagnostic) = result {
-            checker.diagnostics.push(*diagnostic);
+        match result {
+            // A block that uses a population whose own block failed says nothing more.
+            Err(diagnostic) if diagnostic.code == Some(ALREADY_REPORTED) => {}
+            Err(diagnostic) => {
+                if let NetworkItemKind::Population { name, .. } = &item.kind {
+                    checker.failed.push(name.name.clone());
+                }
+                checker.diagnostics.push(*diagnostic);
+            }
+            Ok(()) => {}
         }
     }
     if checker.diagnostics.has_errors() {
@@ -223,8 +232,14 @@ type Checked<T> = std::result::Result<T, Box<Diagnostic>>;
 struct Checker {
     params: Vec<NetworkParam>,
     populations: Vec<Population>,
+    /// Populations whose block failed (and was reported).
+    failed: Vec<String>,
     diagnostics: Diagnostics,
 }
+
+/// Marks the error of a block that names a population already reported as broken; it
+/// never reaches the user.
+const ALREADY_REPORTED: galvani_diag::Code = galvani_diag::Code("E0700");
 
 /// The network's params, then a block's own names.
 struct NetworkScope<'a> {
@@ -322,6 +337,11 @@ impl Checker {
     }
 
     fn find_population(&self, name: &Ident) -> Checked<usize> {
+        if self.failed.contains(&name.name) {
+            return Err(Box::new(
+                Diagnostic::error("already reported").with_code(ALREADY_REPORTED),
+            ));
+        }
         self.populations
             .iter()
             .position(|p| p.name == name.name)
@@ -542,9 +562,9 @@ impl Checker {
     }
 
     /// The model populations `targets` name, all with the same model.
-    fn post_models(&self, targets: &[Ident]) -> Checked<(Vec<usize>, Rc<Model>)> {
+    fn post_models(&self, targets: &[Ident]) -> Checked<(Vec<usize>, Arc<Model>)> {
         let mut indices = Vec::new();
-        let mut first: Option<(Rc<Model>, &str)> = None;
+        let mut first: Option<(Arc<Model>, &str)> = None;
         for target in targets {
             let index = self.find_population(target)?;
             let Source::Model { model, path } = &self.populations[index].source else {

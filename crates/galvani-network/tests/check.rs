@@ -2,7 +2,7 @@
 //! the values they say, and each error of its list is reported at its span.
 
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use galvani_diag::FileId;
 use galvani_ir::Model;
@@ -22,7 +22,7 @@ const LIF_COND: &str = "model lif_cond\nparam tau_m = 20 ms\nparam tau_e = 5 ms\
 struct Files(HashMap<&'static str, &'static str>);
 
 impl ModelLoader for Files {
-    fn load(&mut self, path: &str) -> Result<Rc<Model>, String> {
+    fn load(&mut self, path: &str) -> Result<Arc<Model>, String> {
         let text = self
             .0
             .get(path)
@@ -30,7 +30,7 @@ impl ModelLoader for Files {
         let ast =
             galvani_syntax::parse(text, FileId(1)).map_err(|_| "does not parse".to_string())?;
         let checked = galvani_check::check(&ast).map_err(|_| "does not check".to_string())?;
-        Ok(Rc::new(checked.model))
+        Ok(Arc::new(checked.model))
     }
 }
 

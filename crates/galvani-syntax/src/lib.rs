@@ -171,6 +171,15 @@ fn parse_chunk(
         .ok_or(internal)
 }
 
+/// Whether `source`'s first declaration is a `network` line (a network file), read
+/// without parsing the rest.
+pub fn is_network_file(source: &str) -> bool {
+    matches!(
+        prescan::Chunks::new(source, FileId(0)).next(),
+        Some(Ok(range)) if is_network(source, &range)
+    )
+}
+
 /// Whether the first declaration, at `range`, is a `network` line.
 fn is_network(source: &str, range: &std::ops::Range<usize>) -> bool {
     let first = &source[range.clone()];

@@ -230,11 +230,36 @@ fn cmd_check(files: &[PathBuf], out: &mut dyn Write) -> Exit {
         // Through the linear forms: whatever passes `check` also compiles (an expression
         // too deep once intermediates are substituted is reported here), and `check` shows
         // the warnings `explain` shows.
-        let result = sources.load(path).and_then(|file| {
-            driver::linearize(&sources, file)
-                .map(|(checked, _)| checked)
-                .map_err(DriverError::from)
-        });
+        let file = match sources.load(path) {
+            Ok(file) => file,
+            Err(error) => {
+                failed += 1;
+                status = worst(status, report(&sources, &error));
+                continue;
+            }
+        };
+        if driver::is_network(&sources, file) {
+            match driver::check_network(&mut sources, file) {
+                Ok(checked) => {
+                    render::emit_stderr(&sources, &checked.warnings);
+                    let _ = writeln!(
+                        out,
+                        "{}: {}",
+                        path.display(),
+                        network_summary_line(&checked.network)
+                    );
+                }
+                Err(diagnostics) => {
+                    failed += 1;
+                    let error = DriverError::from(diagnostics);
+                    status = worst(status, report(&sources, &error));
+                }
+            }
+            continue;
+        }
+        let result = driver::linearize(&sources, file)
+            .map(|(checked, _)| checked)
+            .map_err(DriverError::from);
         match result {
             Ok(checked) => {
                 render::emit_stderr(&sources, &checked.warnings);
@@ -250,6 +275,21 @@ fn cmd_check(files: &[PathBuf], out: &mut dyn Write) -> Exit {
         eprintln!("error: {failed} of {} files failed to check", files.len());
     }
     status
+}
+
+/// `ok — network brunel: 2 populations (12500 neurons), 2 connections, 1 drive`
+fn network_summary_line(network: &galvani_network::CheckedNetwork) -> String {
+    fn count(n: usize, one: &str, many: &str) -> String {
+        format!("{n} {}", if n == 1 { one } else { many })
+    }
+    format!(
+        "ok — network {}: {} ({}), {}, {}",
+        network.name,
+        count(network.populations.len(), "population", "populations"),
+        count(network.neurons(), "neuron", "neurons"),
+        count(network.connections.len(), "connection", "connections"),
+        count(network.drives.len(), "drive", "drives"),
+    )
 }
 
 /// `ok — model hh: 4 states (3 gates), 7 params, 1 input, 3 intermediates, 1 event`
