@@ -8,3 +8,4 @@ pub mod command;
 pub mod fi_cmd;
 pub mod render;
 pub mod run_cmd;
+pub mod scaling;
