@@ -156,6 +156,17 @@ fn mutate(text: &str, mutations: &[Mutation]) -> String {
     chars.into_iter().collect()
 }
 
+/// Found by the fuzz test (kept in `robustness.proptest-regressions`): a chain of
+/// intermediates too deep once substituted passes the front end alone; `check` goes through
+/// the linear forms and refuses it, so what it accepts still compiles.
+#[test]
+fn a_chain_too_deep_once_substituted_is_refused_by_check() {
+    let path =
+        galvani_tests::workspace_root().join("tests/diagnostics/intermediate_chain_too_deep.gal");
+    let text = std::fs::read_to_string(path).expect("the diagnostics case is readable");
+    assert_clean_answer(&text);
+}
+
 fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::Delete(a, b)),
