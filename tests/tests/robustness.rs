@@ -23,10 +23,10 @@ fn corpus() -> Vec<String> {
 fn assert_clean_answer(text: &str) {
     let mut sources = Sources::new();
     let file = sources.add("fuzz.gal", text.to_string());
-    // As `galvani check` does: through the linear forms (an expression too deep once
-    // intermediates are substituted is a check error), so what passes must compile.
-    match driver::linearize(&sources, file).map(|(checked, _)| checked) {
-        Ok(checked) => {
+    // `galvani check` goes through the linear forms (an expression too deep once
+    // intermediates are substituted is a check error), so what passes it must compile.
+    match driver::linearize(&sources, file) {
+        Ok((checked, _)) => {
             checked.model.verify().expect("a checked model verifies");
             let _ = galvani_ir::text::model_to_text(&checked.model);
             // What checks must also compile: every method applies to every model, and the
@@ -198,6 +198,17 @@ fn mutate(text: &str, mutations: &[Mutation]) -> String {
         }
     }
     chars.into_iter().collect()
+}
+
+/// Found by the fuzz test (kept in `robustness.proptest-regressions`): a chain of
+/// intermediates too deep once substituted passes the front end alone; `check` goes through
+/// the linear forms and refuses it, so what it accepts still compiles.
+#[test]
+fn a_chain_too_deep_once_substituted_is_refused_by_check() {
+    let path =
+        galvani_tests::workspace_root().join("tests/diagnostics/intermediate_chain_too_deep.gal");
+    let text = std::fs::read_to_string(path).expect("the diagnostics case is readable");
+    assert_clean_answer(&text);
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {

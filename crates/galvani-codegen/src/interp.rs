@@ -91,7 +91,7 @@ impl Kernel for Interpreter {
         args: &BlockArgs<'_>,
     ) -> Result<(), KernelError> {
         check_call(&self.program, block, pop, args)?;
-        let Some(plan) = self.plans.iter().find(|p| p.kind == block) else {
+        let Some(plan) = self.plans.get(block.position()).filter(|p| p.kind == block) else {
             return Err(KernelError::NoSuchBlock { block });
         };
         let masked = |m: usize| args.overridden.get(m).copied().unwrap_or(false);

@@ -2,7 +2,8 @@
 //! holds the crate's only cast of a code pointer to a callable function (`call_generated`)
 //! and frees the machine code when the kernel is dropped.
 
-use crate::lower::{block_signature, lower_plan, runtime_signature, Target};
+use crate::chunk::{split, Split, MAX_CHUNK_OPS};
+use crate::lower::{block_signature, helper_signature, lower_block, runtime_signature, Target};
 use crate::math::{runtime_functions, symbol};
 use crate::plan::plan_program;
 use crate::CodegenError;
@@ -27,7 +28,42 @@ pub struct JitKernel {
     /// Owns the machine code; `None` only during `drop`.
     module: Option<JITModule>,
     compile_time: Duration,
-    clif_instructions: usize,
+    stats: FunctionStats,
+}
+
+/// How to compile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JitOptions {
+    /// A block with more operations is split into helper functions of at most this many
+    /// (see `chunk.rs`); `usize::MAX` compiles every block as one function.
+    pub max_chunk_ops: usize,
+}
+
+impl Default for JitOptions {
+    fn default() -> Self {
+        JitOptions {
+            max_chunk_ops: MAX_CHUNK_OPS,
+        }
+    }
+}
+
+/// Counts of the generated functions: the work Cranelift was given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FunctionStats {
+    /// Functions compiled (entries and helpers).
+    pub functions: usize,
+    /// CLIF instructions over all functions (as built, before optimisation).
+    pub instructions: usize,
+    /// CLIF instructions of the largest function.
+    pub max_instructions: usize,
+}
+
+impl FunctionStats {
+    fn add(&mut self, instructions: usize) {
+        self.functions += 1;
+        self.instructions += instructions;
+        self.max_instructions = self.max_instructions.max(instructions);
+    }
 }
 
 impl std::fmt::Debug for JitKernel {
@@ -44,6 +80,17 @@ impl JitKernel {
     /// Validates, lowers and compiles every block of `program` (`opt_level = speed`; the
     /// Cranelift verifier runs on every function in debug builds).
     pub fn compile(program: &StepProgram) -> Result<JitKernel, CodegenError> {
+        JitKernel::compile_with(program, JitOptions::default(), None)
+    }
+
+    /// As [`JitKernel::compile`], with `options`; `progress(done, total)` is called after
+    /// each function is compiled, with the functions compiled so far and in all (a library
+    /// never prints: the caller decides what to show).
+    pub fn compile_with(
+        program: &StepProgram,
+        options: JitOptions,
+        mut progress: Option<&mut dyn FnMut(usize, usize)>,
+    ) -> Result<JitKernel, CodegenError> {
         let started = Instant::now();
         let plans = plan_program(program)?;
 
@@ -100,29 +147,68 @@ impl JitKernel {
         };
 
         let signature = block_signature(call_conv, config.pointer_type());
-        let mut ctx = module.make_context();
+        let helper_sig = helper_signature(call_conv, config.pointer_type());
+        let splits: Vec<Option<Split>> = plans
+            .iter()
+            .map(|plan| split(plan, options.max_chunk_ops))
+            .collect();
+        // Entries first, in block order, then every block's helpers: the names `lower_block`
+        // and `clif_text` give them.
         let mut ids = Vec::with_capacity(plans.len());
-        let mut clif_instructions = 0;
         for plan in &plans {
             let name = format!("galvani_{}", plan.kind.name());
             let id = module
                 .declare_function(&name, Linkage::Local, &signature)
                 .map_err(CodegenError::module)?;
-            ctx.func = lower_plan(plan, id.as_u32(), &target)?;
-            clif_instructions += ctx.func.dfg.num_insts();
-            if cfg!(debug_assertions) {
-                cranelift_codegen::verify_function(&ctx.func, module.isa()).map_err(|errors| {
-                    CodegenError::Verifier {
-                        function: name.clone(),
-                        errors: errors.to_string(),
-                    }
-                })?;
-            }
-            module
-                .define_function(id, &mut ctx)
-                .map_err(CodegenError::module)?;
-            module.clear_context(&mut ctx);
             ids.push((plan.kind, id));
+        }
+        let mut helper_ids: Vec<Vec<FuncId>> = Vec::with_capacity(plans.len());
+        for (plan, split) in plans.iter().zip(&splits) {
+            let count = split.as_ref().map_or(0, Split::helpers);
+            let mut block_helpers = Vec::with_capacity(count);
+            for j in 0..count {
+                let name = format!("galvani_{}_helper{j}", plan.kind.name());
+                block_helpers.push(
+                    module
+                        .declare_function(&name, Linkage::Local, &helper_sig)
+                        .map_err(CodegenError::module)?,
+                );
+            }
+            helper_ids.push(block_helpers);
+        }
+
+        let total_functions = plans.len() + helper_ids.iter().map(Vec::len).sum::<usize>();
+        let mut ctx = module.make_context();
+        let mut stats = FunctionStats::default();
+        for (i, plan) in plans.iter().enumerate() {
+            let first_helper = helper_ids[i].first().map_or(0, |id| id.as_u32());
+            let functions = lower_block(
+                plan,
+                splits[i].as_ref(),
+                ids[i].1.as_u32(),
+                first_helper,
+                &target,
+            )?;
+            let function_ids = std::iter::once(ids[i].1).chain(helper_ids[i].iter().copied());
+            for (func, id) in functions.into_iter().zip(function_ids) {
+                ctx.func = func;
+                stats.add(ctx.func.dfg.num_insts());
+                if cfg!(debug_assertions) {
+                    cranelift_codegen::verify_function(&ctx.func, module.isa()).map_err(
+                        |errors| CodegenError::Verifier {
+                            function: format!("{} (function {})", plan.kind.name(), id.as_u32()),
+                            errors: errors.to_string(),
+                        },
+                    )?;
+                }
+                module
+                    .define_function(id, &mut ctx)
+                    .map_err(CodegenError::module)?;
+                module.clear_context(&mut ctx);
+                if let Some(report) = progress.as_mut() {
+                    report(stats.functions, total_functions);
+                }
+            }
         }
         module
             .finalize_definitions()
@@ -136,7 +222,7 @@ impl JitKernel {
             functions,
             module: Some(module),
             compile_time: started.elapsed(),
-            clif_instructions,
+            stats,
         })
     }
 
@@ -147,7 +233,12 @@ impl JitKernel {
 
     /// The number of CLIF instructions generated (as built, before optimisation).
     pub fn clif_instructions(&self) -> usize {
-        self.clif_instructions
+        self.stats.instructions
+    }
+
+    /// What Cranelift compiled: functions, instructions, the largest function.
+    pub fn function_stats(&self) -> FunctionStats {
+        self.stats
     }
 
     /// Runs generated function `code` on `pop`. The only place code becomes callable.
@@ -198,7 +289,11 @@ impl Kernel for JitKernel {
         args: &BlockArgs<'_>,
     ) -> Result<(), KernelError> {
         check_call(&self.program, block, pop, args)?;
-        let Some(&(_, code)) = self.functions.iter().find(|(kind, _)| *kind == block) else {
+        let Some(&(_, code)) = self
+            .functions
+            .get(block.position())
+            .filter(|(kind, _)| *kind == block)
+        else {
             return Err(KernelError::NoSuchBlock { block });
         };
         self.call_generated(code, block, pop, args);

@@ -5,14 +5,16 @@
 //! never sees Cranelift.
 //!
 //! ```text
-//! StepProgram ──plan (validate, resolve slots)──▶ Plan per block ──lower──▶ CLIF ──JIT──▶ JitKernel
-//!                                                             └──────────▶ Interpreter
+//! StepProgram ──plan (validate, resolve slots)──▶ Plan per block ──chunk (split if large)
+//!            ──lower──▶ CLIF ──JIT──▶ JitKernel
+//! Plan per block ──────────▶ Interpreter
 //! ```
 
 // Hand-built programs for tests and benchmarks (`test-support`, off by default): `builder`
 // carries a second, independent discretiser that production code must never reach.
 #[cfg(feature = "test-support")]
 pub mod builder;
+mod chunk;
 #[cfg(feature = "test-support")]
 pub mod examples;
 mod interp;
@@ -21,8 +23,9 @@ mod lower;
 pub mod math;
 mod plan;
 
+pub use chunk::MAX_CHUNK_OPS;
 pub use interp::Interpreter;
-pub use jit::JitKernel;
+pub use jit::{FunctionStats, JitKernel, JitOptions};
 pub use lower::clif_text;
 pub use plan::ProgramDefect;
 

@@ -13,14 +13,20 @@
 //! base addresses and mask flags are computed once before the loop. Inside, every
 //! instruction becomes a value and every output a store after all of them, so a block that
 //! reads and writes the same arrays still computes every new value from the old ones.
+//!
+//! A block that `chunk::split` splits becomes an entry with the same signature and loop,
+//! calling per neuron helpers `fn(data, n, mask, neuron, t, dt, scratch)` of straight-line
+//! code (`lower_block`); `clif_text` prints the helpers after their entry, named after
+//! every block's entry, as the JIT declares them.
 
+use crate::chunk::{Chunk, Split};
 use crate::math::{runtime_functions, Lowering};
-use crate::plan::{Op, Plan};
+use crate::plan::{Op, Plan, Store};
 use crate::CodegenError;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     types, AbiParam, BlockArg, ExtFuncData, ExternalName, FuncRef, Function, InstBuilder,
-    MemFlagsData, Signature, UserExternalName, UserFuncName, Value,
+    MemFlagsData, Signature, StackSlotData, StackSlotKind, UserExternalName, UserFuncName, Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -125,32 +131,7 @@ pub(crate) fn lower_plan(
         masks.insert(m, b.ins().icmp_imm_u(IntCC::NotEqual, byte, 0));
     }
 
-    // Runtime functions used, imported in a fixed order.
-    let mut used: Vec<Func> = plan
-        .ops
-        .iter()
-        .filter_map(|op| match op {
-            Op::Call(Lowering::Runtime(f), _) => Some(*f),
-            _ => None,
-        })
-        .collect();
-    used.sort_unstable();
-    used.dedup();
-    let mut imports: BTreeMap<Func, FuncRef> = BTreeMap::new();
-    for f in used {
-        let signature = b.func.import_signature(runtime_signature(call_conv, f));
-        let name = b.func.declare_imported_user_function(UserExternalName {
-            namespace: 0,
-            index: (target.runtime_index)(f),
-        });
-        let func_ref = b.func.import_function(ExtFuncData {
-            name: ExternalName::user(name),
-            signature,
-            colocated: false,
-            patchable: false,
-        });
-        imports.insert(f, func_ref);
-    }
+    let imports = import_runtime(&mut b, &plan.ops, target);
 
     let zero_index = b.ins().iconst(pointer, 0);
     b.ins().jump(header, &[BlockArg::Value(zero_index)]);
@@ -178,40 +159,21 @@ pub(crate) fn lower_plan(
     let address = |b: &mut FunctionBuilder, slot: usize| b.ins().iadd(bases[&slot], offset);
 
     let mut regs: Vec<Value> = Vec::with_capacity(plan.ops.len());
-    let mut constants = Constants::default();
+    let mut env = OpEnv {
+        constants: Constants::default(),
+        imports: &imports,
+        t,
+        dt,
+    };
     for op in &plan.ops {
-        let r = |reg: galvani_ir::step::Reg| regs[reg.0 as usize];
-        let value = match op {
-            Op::Const(c) => b.ins().f64const(*c),
-            Op::Load { slot, earlier } => {
-                let addr = address(&mut b, *slot);
-                let loaded = b.ins().load(types::F64, flags, addr, 0);
-                match earlier {
-                    // overridden ? array : the block's earlier value
-                    Some((m, reg)) => b.ins().select(masks[m], loaded, r(*reg)),
-                    None => loaded,
-                }
-            }
-            Op::Time => t,
-            Op::Dt => dt,
-            Op::Neg(a) => b.ins().fneg(r(*a)),
-            Op::Not(a) => {
-                // not a = (a == 0) ? 1 : 0
-                let zero = constants.zero(&mut b);
-                let is_zero = b.ins().fcmp(FloatCC::Equal, r(*a), zero);
-                constants.boolean(&mut b, is_zero)
-            }
-            Op::Binary(op, a, c) => binary(&mut b, &mut constants, &imports, *op, r(*a), r(*c)),
-            Op::Select(c, a, e) => {
-                let zero = constants.zero(&mut b);
-                let cond = b.ins().fcmp(FloatCC::NotEqual, r(*c), zero);
-                b.ins().select(cond, r(*a), r(*e))
-            }
-            Op::Call(lowering, operands) => {
-                let args: Vec<Value> = operands.iter().map(|&reg| r(reg)).collect();
-                call(&mut b, &imports, *lowering, &args)
-            }
-        };
+        let value = lower_op(
+            &mut b,
+            &mut env,
+            op,
+            &|reg| regs[reg.0 as usize],
+            &mut |b, slot| address(b, slot),
+            &mut |_, m| masks[&m],
+        );
         regs.push(value);
     }
     for store in &plan.stores {
@@ -232,6 +194,96 @@ pub(crate) fn lower_plan(
     b.seal_all_blocks();
     b.finalize(target.config);
     Ok(func)
+}
+
+/// Imports, in a fixed order, the runtime functions that `ops` call.
+fn import_runtime(
+    b: &mut FunctionBuilder,
+    ops: &[Op],
+    target: &Target<'_>,
+) -> BTreeMap<Func, FuncRef> {
+    let call_conv = target.config.default_call_conv;
+    let mut used: Vec<Func> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Call(Lowering::Runtime(f), _) => Some(*f),
+            _ => None,
+        })
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    let mut imports: BTreeMap<Func, FuncRef> = BTreeMap::new();
+    for f in used {
+        let signature = b.func.import_signature(runtime_signature(call_conv, f));
+        let name = b.func.declare_imported_user_function(UserExternalName {
+            namespace: 0,
+            index: (target.runtime_index)(f),
+        });
+        let func_ref = b.func.import_function(ExtFuncData {
+            name: ExternalName::user(name),
+            signature,
+            colocated: false,
+            patchable: false,
+        });
+        imports.insert(f, func_ref);
+    }
+    imports
+}
+
+/// What lowering one operation needs besides its operands.
+struct OpEnv<'a> {
+    constants: Constants,
+    imports: &'a BTreeMap<Func, FuncRef>,
+    t: Value,
+    dt: Value,
+}
+
+/// Lowers one planned operation; `reg` gives an operand's value, `address` a slot's address
+/// for the current neuron and `mask` the truth of an override flag.
+fn lower_op(
+    b: &mut FunctionBuilder,
+    env: &mut OpEnv<'_>,
+    op: &Op,
+    reg: &dyn Fn(galvani_ir::step::Reg) -> Value,
+    address: &mut dyn FnMut(&mut FunctionBuilder, usize) -> Value,
+    mask: &mut dyn FnMut(&mut FunctionBuilder, usize) -> Value,
+) -> Value {
+    let r = reg;
+    let flags = MemFlagsData::trusted();
+    match op {
+        Op::Const(c) => b.ins().f64const(*c),
+        Op::Load { slot, earlier } => {
+            let addr = address(b, *slot);
+            let loaded = b.ins().load(types::F64, flags, addr, 0);
+            match earlier {
+                // overridden ? array : the block's earlier value
+                Some((m, reg)) => {
+                    let overridden = mask(b, *m);
+                    b.ins().select(overridden, loaded, r(*reg))
+                }
+                None => loaded,
+            }
+        }
+        Op::Time => env.t,
+        Op::Dt => env.dt,
+        Op::Neg(a) => b.ins().fneg(r(*a)),
+        Op::Not(a) => {
+            // not a = (a == 0) ? 1 : 0
+            let zero = env.constants.zero(b);
+            let is_zero = b.ins().fcmp(FloatCC::Equal, r(*a), zero);
+            env.constants.boolean(b, is_zero)
+        }
+        Op::Binary(op, a, c) => binary(b, &mut env.constants, env.imports, *op, r(*a), r(*c)),
+        Op::Select(c, a, e) => {
+            let zero = env.constants.zero(b);
+            let cond = b.ins().fcmp(FloatCC::NotEqual, r(*c), zero);
+            b.ins().select(cond, r(*a), r(*e))
+        }
+        Op::Call(lowering, operands) => {
+            let args: Vec<Value> = operands.iter().map(|&reg| r(reg)).collect();
+            call(b, env.imports, *lowering, &args)
+        }
+    }
 }
 
 /// `0.0` and `1.0`, created once per body on first use.
@@ -366,18 +418,35 @@ pub fn clif_text(program: &StepProgram) -> Result<String, CodegenError> {
         runtime_index: &text_runtime_index,
     };
     let mut text = String::new();
+    // Helpers of split blocks are named after every block, as the JIT declares them.
+    let mut next_helper = block_name_index(plans.len());
     for (i, plan) in plans.iter().enumerate() {
-        let func = lower_plan(plan, block_name_index(i), &target)?;
-        if i > 0 {
-            text.push('\n');
+        let split = crate::chunk::split(plan, crate::chunk::MAX_CHUNK_OPS);
+        let functions = lower_block(
+            plan,
+            split.as_ref(),
+            block_name_index(i),
+            next_helper,
+            &target,
+        )?;
+        next_helper += split.as_ref().map_or(0, |s| s.helpers() as u32);
+        for (j, func) in functions.iter().enumerate() {
+            if i > 0 || j > 0 {
+                text.push('\n');
+            }
+            let helper = if j > 0 {
+                format!(" helper {}", j - 1)
+            } else {
+                String::new()
+            };
+            text.push_str(&format!(
+                "; galvani {} {}: {}{helper}\n{}\n",
+                program.model,
+                program.method.name(),
+                plan.kind.name(),
+                func.display()
+            ));
         }
-        text.push_str(&format!(
-            "; galvani {} {}: {}\n{}\n",
-            program.model,
-            program.method.name(),
-            plan.kind.name(),
-            func.display()
-        ));
     }
     Ok(text)
 }
@@ -385,4 +454,245 @@ pub fn clif_text(program: &StepProgram) -> Result<String, CodegenError> {
 /// The `u0:N` name index of the program's `position`-th block (see `text_runtime_index`).
 pub(crate) fn block_name_index(position: usize) -> u32 {
     (runtime_functions().count() + position) as u32
+}
+
+// ---- Blocks split into helpers (see `chunk.rs`) ----
+
+/// The signature of a helper of a split block: `fn(data, n, mask, neuron, t, dt, scratch)`,
+/// run for one neuron.
+pub(crate) fn helper_signature(call_conv: CallConv, pointer: types::Type) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    sig.params.push(AbiParam::new(pointer)); // data
+    sig.params.push(AbiParam::new(pointer)); // n
+    sig.params.push(AbiParam::new(pointer)); // mask
+    sig.params.push(AbiParam::new(pointer)); // neuron
+    sig.params.push(AbiParam::new(types::F64)); // t
+    sig.params.push(AbiParam::new(types::F64)); // dt
+    sig.params.push(AbiParam::new(pointer)); // scratch
+    sig
+}
+
+/// Every function of one block: the entry, named `name_index`, then — when `split` —
+/// its helpers in call order, named `first_helper`, `first_helper + 1`, ….
+pub(crate) fn lower_block(
+    plan: &Plan,
+    split: Option<&Split>,
+    name_index: u32,
+    first_helper: u32,
+    target: &Target<'_>,
+) -> Result<Vec<Function>, CodegenError> {
+    let Some(split) = split else {
+        return Ok(vec![lower_plan(plan, name_index, target)?]);
+    };
+    let mut functions = vec![lower_entry(plan, split, name_index, first_helper, target)];
+    let mut name = first_helper;
+    for chunk in &split.chunks {
+        functions.push(lower_helper(plan, Helper::Chunk(chunk), name, target));
+        name += 1;
+    }
+    for stores in &split.store_phases {
+        functions.push(lower_helper(plan, Helper::Stores(stores), name, target));
+        name += 1;
+    }
+    Ok(functions)
+}
+
+/// The entry of a split block: the loop over neurons, calling every helper per neuron
+/// with a scratch area of `split.scratch_len` values on its stack.
+fn lower_entry(
+    plan: &Plan,
+    split: &Split,
+    name_index: u32,
+    first_helper: u32,
+    target: &Target<'_>,
+) -> Function {
+    let pointer = target.config.pointer_type();
+    let call_conv = target.config.default_call_conv;
+    let mut func = Function::with_name_signature(
+        UserFuncName::user(0, name_index),
+        block_signature(call_conv, pointer),
+    );
+    let mut fb_ctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut func, &mut fb_ctx);
+    let flags = MemFlagsData::trusted();
+
+    let entry = b.create_block();
+    let header = b.create_block();
+    let body = b.create_block();
+    let exit = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let (data, n, mask, neurons, count, t, dt) = (
+        params[0], params[1], params[2], params[3], params[4], params[5], params[6],
+    );
+    let scratch = if split.scratch_len > 0 {
+        let bytes = u32::try_from(split.scratch_len * 8).unwrap_or(u32::MAX);
+        let slot =
+            b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, bytes, 3));
+        b.ins().stack_addr(pointer, slot, 0)
+    } else {
+        b.ins().iconst(pointer, 0)
+    };
+    let helper_sig = b
+        .func
+        .import_signature(helper_signature(call_conv, pointer));
+    let helpers: Vec<FuncRef> = (0..split.helpers() as u32)
+        .map(|j| {
+            let name = b.func.declare_imported_user_function(UserExternalName {
+                namespace: 0,
+                index: first_helper + j,
+            });
+            b.func.import_function(ExtFuncData {
+                name: ExternalName::user(name),
+                signature: helper_sig,
+                colocated: true,
+                patchable: false,
+            })
+        })
+        .collect();
+    let zero_index = b.ins().iconst(pointer, 0);
+    b.ins().jump(header, &[BlockArg::Value(zero_index)]);
+
+    let k = b.append_block_param(header, pointer);
+    b.switch_to_block(header);
+    let more = b.ins().icmp(IntCC::UnsignedLessThan, k, count);
+    b.ins().brif(more, body, &[], exit, &[]);
+
+    b.switch_to_block(body);
+    let neuron = if plan.kind.is_indexed() {
+        let index_offset = b.ins().ishl_imm_u(k, 2);
+        let index_addr = b.ins().iadd(neurons, index_offset);
+        if pointer == types::I32 {
+            b.ins().load(types::I32, flags, index_addr, 0)
+        } else {
+            b.ins().uload32(flags, index_addr, 0)
+        }
+    } else {
+        k
+    };
+    for &helper in &helpers {
+        b.ins()
+            .call(helper, &[data, n, mask, neuron, t, dt, scratch]);
+    }
+    let next = b.ins().iadd_imm_u(k, 1);
+    b.ins().jump(header, &[BlockArg::Value(next)]);
+
+    b.switch_to_block(exit);
+    b.ins().return_(&[]);
+    b.seal_all_blocks();
+    b.finalize(target.config);
+    func
+}
+
+/// What one helper does: a chunk of operations, or a phase of deferred stores.
+enum Helper<'a> {
+    Chunk(&'a Chunk),
+    Stores(&'a [(Store, usize)]),
+}
+
+/// One helper of a split block, straight-line code for one neuron.
+fn lower_helper(plan: &Plan, helper: Helper<'_>, name_index: u32, target: &Target<'_>) -> Function {
+    let pointer = target.config.pointer_type();
+    let call_conv = target.config.default_call_conv;
+    let mut func = Function::with_name_signature(
+        UserFuncName::user(0, name_index),
+        helper_signature(call_conv, pointer),
+    );
+    let mut fb_ctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut func, &mut fb_ctx);
+    let flags = MemFlagsData::trusted();
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let (data, n, mask, neuron, t, dt, scratch) = (
+        params[0], params[1], params[2], params[3], params[4], params[5], params[6],
+    );
+    let row_bytes = b.ins().ishl_imm_u(n, 3);
+    let offset = b.ins().ishl_imm_u(neuron, 3);
+    // Addresses and override flags, computed on first use.
+    let mut addresses: BTreeMap<usize, Value> = BTreeMap::new();
+    let mut address = |b: &mut FunctionBuilder, slot: usize| -> Value {
+        *addresses.entry(slot).or_insert_with(|| {
+            let slot_offset = b.ins().imul_imm_u(row_bytes, slot as i64);
+            let base = b.ins().iadd(data, slot_offset);
+            b.ins().iadd(base, offset)
+        })
+    };
+    let mut flags_of: BTreeMap<usize, Value> = BTreeMap::new();
+    let mut overridden = |b: &mut FunctionBuilder, m: usize| -> Value {
+        *flags_of.entry(m).or_insert_with(|| {
+            let byte = b.ins().uload8(types::I32, flags, mask, m as i32);
+            b.ins().icmp_imm_u(IntCC::NotEqual, byte, 0)
+        })
+    };
+    let scratch_offset = |index: usize| (index * 8) as i32;
+
+    let store = |b: &mut FunctionBuilder,
+                 address: &mut dyn FnMut(&mut FunctionBuilder, usize) -> Value,
+                 overridden: &mut dyn FnMut(&mut FunctionBuilder, usize) -> Value,
+                 store: &Store,
+                 mut value: Value| {
+        let addr = address(b, store.slot);
+        if let Some(m) = store.mask {
+            // An overridden value keeps what the array holds.
+            let old = b.ins().load(types::F64, flags, addr, 0);
+            let is_overridden = overridden(b, m);
+            value = b.ins().select(is_overridden, old, value);
+        }
+        b.ins().store(flags, value, addr, 0);
+    };
+
+    match helper {
+        Helper::Chunk(chunk) => {
+            let ops: Vec<Op> = chunk.ops.iter().map(|&k| plan.ops[k].clone()).collect();
+            let imports = import_runtime(&mut b, &ops, target);
+            let mut values: BTreeMap<galvani_ir::step::Reg, Value> = BTreeMap::new();
+            for &(reg, index) in &chunk.imports {
+                let value = b
+                    .ins()
+                    .load(types::F64, flags, scratch, scratch_offset(index));
+                values.insert(reg, value);
+            }
+            let mut env = OpEnv {
+                constants: Constants::default(),
+                imports: &imports,
+                t,
+                dt,
+            };
+            for (&k, op) in chunk.ops.iter().zip(&ops) {
+                // `split` placed or imported every operand of the chunk's operations.
+                let value = lower_op(
+                    &mut b,
+                    &mut env,
+                    op,
+                    &|reg| values[&reg],
+                    &mut address,
+                    &mut overridden,
+                );
+                values.insert(galvani_ir::step::Reg(k as u32), value);
+            }
+            let value_of = |reg: galvani_ir::step::Reg| values[&reg];
+            for &(reg, index) in &chunk.exports {
+                b.ins()
+                    .store(flags, value_of(reg), scratch, scratch_offset(index));
+            }
+            for s in &chunk.stores {
+                store(&mut b, &mut address, &mut overridden, s, value_of(s.reg));
+            }
+        }
+        Helper::Stores(stores) => {
+            for (s, index) in stores {
+                let value = b
+                    .ins()
+                    .load(types::F64, flags, scratch, scratch_offset(*index));
+                store(&mut b, &mut address, &mut overridden, s, value);
+            }
+        }
+    }
+    b.ins().return_(&[]);
+    b.seal_all_blocks();
+    b.finalize(target.config);
+    func
 }

@@ -183,6 +183,7 @@ fn plan_block(
         });
     }
 
+    let mut visible = SequentialOutputs::new(kind, &block.outputs);
     let mut ops = Vec::with_capacity(block.insts.len());
     for (k, inst) in block.insts.iter().enumerate() {
         let op = match inst {
@@ -234,14 +235,7 @@ fn plan_block(
         // Sequential blocks: a load sees the latest earlier output to the same value.
         let op = match (op, sequential_index(kind, inst)) {
             (Op::Load { slot, .. }, Some(j)) => {
-                let earlier = block
-                    .outputs
-                    .iter()
-                    .rev()
-                    .find(|&&(target, reg)| {
-                        sequential_target(kind, target) == Some(j) && (reg.0 as usize) < k
-                    })
-                    .map(|&(_, reg)| (j as usize, reg));
+                let earlier = visible.visible_at(k, j).map(|reg| (j as usize, reg));
                 Op::Load { slot, earlier }
             }
             (op, _) => op,
@@ -249,6 +243,53 @@ fn plan_block(
         ops.push(op);
     }
     Ok(Plan { kind, ops, stores })
+}
+
+/// Which output of a sequential block a load at instruction `k` sees: of the outputs to
+/// the same value whose register comes before `k`, the last one in output order. Loads
+/// are visited in instruction order, so the outputs become visible in register order and
+/// the whole block costs `O((insts + outputs)·log outputs)` — not a scan of the outputs
+/// per load, which made a 10,000-param chain quadratic.
+struct SequentialOutputs {
+    /// `(register, output index, value index)` of every sequential output, by register.
+    pending: Vec<(u32, usize, u32)>,
+    next: usize,
+    /// Per value index, the visible output with the greatest output index.
+    latest: std::collections::BTreeMap<u32, (usize, Reg)>,
+}
+
+impl SequentialOutputs {
+    fn new(kind: BlockKind, outputs: &[(Target, Reg)]) -> SequentialOutputs {
+        let mut pending: Vec<(u32, usize, u32)> = outputs
+            .iter()
+            .enumerate()
+            .filter_map(|(o, &(target, reg))| {
+                sequential_target(kind, target).map(|j| (reg.0, o, j))
+            })
+            .collect();
+        pending.sort_unstable();
+        SequentialOutputs {
+            pending,
+            next: 0,
+            latest: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// The register a load of value `j` at instruction `k` reads, if an output precedes
+    /// it; `k` never decreases between calls.
+    fn visible_at(&mut self, k: usize, j: u32) -> Option<Reg> {
+        while let Some(&(reg, output, value)) = self.pending.get(self.next) {
+            if reg as usize >= k {
+                break;
+            }
+            let entry = self.latest.entry(value).or_insert((output, Reg(reg)));
+            if output >= entry.0 {
+                *entry = (output, Reg(reg));
+            }
+            self.next += 1;
+        }
+        self.latest.get(&j).map(|&(_, reg)| reg)
+    }
 }
 
 #[cfg(test)]
@@ -318,5 +359,31 @@ mod tests {
             }
         );
         assert_eq!(plans[0].stores[0].mask, Some(0));
+    }
+
+    /// Of several earlier outputs to one param, a load sees the last in output order,
+    /// whatever their registers; an output after the load is not seen.
+    #[test]
+    fn sequential_loads_see_the_last_earlier_output() {
+        let mut p = ProgramBuilder::new("seq").param("a", "mV").build();
+        let mut b = BlockBuilder::new();
+        let one = b.konst(1.0); // r0
+        let two = b.konst(2.0); // r1
+        let _a = b.param(0); // r2: sees r0 only (r1 is output first, but r1 < 2 too)
+        let three = b.konst(3.0); // r3
+        let _a2 = b.param(0); // r4
+        b.output(Target::Param(0), two);
+        b.output(Target::Param(0), one);
+        b.output(Target::Param(0), three);
+        p.params = b.finish();
+        let plans = plan_program(&p).unwrap();
+        let earlier = |k: usize| match &plans[0].ops[k] {
+            Op::Load { earlier, .. } => *earlier,
+            other => panic!("{other:?}"),
+        };
+        // At r2: outputs with registers before 2 are r1 (output 0) and r0 (output 1): the
+        // later output, r0, wins. At r4 the last output, r3, is visible.
+        assert_eq!(earlier(2), Some((0, Reg(0))));
+        assert_eq!(earlier(4), Some((0, Reg(3))));
     }
 }

@@ -3,7 +3,7 @@
 //! with the file it belongs to. It reads like the pipeline; each stage is one call into its
 //! crate. The command line, a Python binding and the test suites all compile through here.
 
-use galvani_codegen::JitKernel;
+use galvani_codegen::{JitKernel, JitOptions};
 use galvani_diag::{Diagnostic, Diagnostics, FileId};
 use galvani_ir::Model;
 use galvani_sim::Simulator;
@@ -155,15 +155,22 @@ pub fn linearize(
     sources: &Sources,
     file: FileId,
 ) -> Result<(Checked, galvani_symbolic::Linearized), Diagnostics> {
-    let mut checked = check(sources, file)?;
+    linearize_checked(check(sources, file)?, sources.text(file))
+}
+
+/// The linear forms of a checked model, with the W0601 warnings (quoting `source`, the
+/// model's text) added to its warnings.
+fn linearize_checked(
+    mut checked: Checked,
+    source: &str,
+) -> Result<(Checked, galvani_symbolic::Linearized), Diagnostics> {
     let linearized = galvani_symbolic::linearize(&checked.model).map_err(symbolic_diagnostics)?;
     // A and B free of y, with the dimensions y/time and 1/time: a failure is a galvani bug
     // (exit 3), never the user's.
     linearized.verify().map_err(symbolic_diagnostics)?;
-    checked.warnings.extend(galvani_views::rewrite_warnings(
-        &linearized,
-        Some(sources.text(file)),
-    ));
+    checked
+        .warnings
+        .extend(galvani_views::rewrite_warnings(&linearized, Some(source)));
     Ok((checked, linearized))
 }
 
@@ -311,11 +318,29 @@ impl Compiled {
     }
 }
 
+/// Where a compilation is, for a caller that shows progress (the library never prints).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompileProgress {
+    /// A stage starts: `"parse and check"`, `"linear forms"`, `"discretize"`, `"JIT"`.
+    Stage(&'static str),
+    /// The JIT compiled `done` of its `total` functions.
+    Functions { done: usize, total: usize },
+}
+
 /// Reads `path` and compiles it with `method` down to a JIT kernel. On failure the
 /// sources come back too, so the diagnostics can be shown against them.
 pub fn compile_file(
     path: &Path,
     method: galvani_ir::step::Method,
+) -> Result<Compiled, (Sources, DriverError)> {
+    compile_file_reporting(path, method, &mut |_| {})
+}
+
+/// As [`compile_file`], telling `progress` where it is.
+pub fn compile_file_reporting(
+    path: &Path,
+    method: galvani_ir::step::Method,
+    progress: &mut dyn FnMut(CompileProgress),
 ) -> Result<Compiled, (Sources, DriverError)> {
     let started = Instant::now();
     let mut sources = Sources::new();
@@ -323,14 +348,33 @@ pub fn compile_file(
         Ok(file) => file,
         Err(error) => return Err((sources, error)),
     };
-    let (checked, linearized, program) = match compile_keeping_forms(&sources, file, method) {
+    progress(CompileProgress::Stage("parse and check"));
+    let checked = match check(&sources, file) {
+        Ok(checked) => checked,
+        Err(diagnostics) => return Err((sources, DriverError::Diagnostics(diagnostics))),
+    };
+    progress(CompileProgress::Stage("linear forms"));
+    let (checked, linearized) = match linearize_checked(checked, sources.text(file)) {
         Ok(ok) => ok,
         Err(diagnostics) => return Err((sources, DriverError::Diagnostics(diagnostics))),
     };
-    let kernel = match JitKernel::compile(&program) {
-        Ok(kernel) => kernel,
-        Err(error) => return Err((sources, DriverError::CodeGeneration(error))),
+    progress(CompileProgress::Stage("discretize"));
+    let program = match galvani_symbolic::discretize(&linearized, method) {
+        Ok(program) => program,
+        Err(error) => {
+            return Err((
+                sources,
+                DriverError::Diagnostics(symbolic_diagnostics(error)),
+            ))
+        }
     };
+    progress(CompileProgress::Stage("JIT"));
+    let mut functions = |done, total| progress(CompileProgress::Functions { done, total });
+    let kernel =
+        match JitKernel::compile_with(&program, JitOptions::default(), Some(&mut functions)) {
+            Ok(kernel) => kernel,
+            Err(error) => return Err((sources, DriverError::CodeGeneration(error))),
+        };
     Ok(Compiled {
         sources,
         checked,

@@ -43,6 +43,21 @@ impl BlockKind {
         kinds
     }
 
+    /// This block's index in `BlockKind::all(program)`: `O(1)`, so a kernel finds a
+    /// block's function by indexing instead of searching (10,000 events make 20,000
+    /// blocks, and the runtime calls two of them per event and step).
+    pub fn position(self) -> usize {
+        match self {
+            BlockKind::Params => 0,
+            BlockKind::InputDefaults => 1,
+            BlockKind::Init => 2,
+            BlockKind::Step => 3,
+            BlockKind::Intermediates => 4,
+            BlockKind::Condition(e) => 5 + 2 * e,
+            BlockKind::Actions(e) => 6 + 2 * e,
+        }
+    }
+
     /// A stable name: `params`, `step`, `event0_condition`, …
     pub fn name(self) -> String {
         match self {
@@ -295,6 +310,17 @@ mod tests {
                 actions: Block::default(),
                 held_states: Vec::new(),
             }],
+        }
+    }
+
+    /// Kernels index their functions by `position` (constant work per call, whatever the
+    /// number of events), so it must be the index in `all`.
+    #[test]
+    fn position_is_the_index_in_all() {
+        let mut program = program();
+        program.events = vec![program.events[0].clone(); 3];
+        for (i, kind) in BlockKind::all(&program).into_iter().enumerate() {
+            assert_eq!(kind.position(), i, "{kind:?}");
         }
     }
 

@@ -38,6 +38,9 @@ use galvani_ir::EventKind;
 use galvani_kernel::{EventArray, Kernel, Population, Shape};
 use std::time::{Duration, Instant};
 
+/// How many times, at most, the time loop reports its progress at a fixed interval.
+const PROGRESS_REPORTS: u64 = 10_000;
+
 /// What a finished run reports.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunSummary {
@@ -71,7 +74,10 @@ struct EventState {
 }
 
 /// Runs `kernel` as `config` says, streaming rows to `record` and spikes to `spikes`.
-/// `progress(done, total)` is called about a hundred times over the run and at its end.
+/// `progress(done, total)` is called after steps 1, 2, 4, 8, … (so a caller can estimate
+/// the run time from a first batch of steps), then after every `⌈steps/10,000⌉`-th step,
+/// and at the end: often enough to report every few seconds on runs of hours, and a
+/// negligible cost per step.
 pub fn run<K: Kernel + ?Sized>(
     kernel: &K,
     config: &RunConfig,
@@ -167,7 +173,7 @@ pub fn run<K: Kernel + ?Sized>(
     recorder.row(kernel, &mut pop, 0.0, dt)?;
 
     let mut step_spikes: Vec<(f64, u32, usize)> = Vec::new();
-    let report_every = (steps / 100).max(1);
+    let report_every = steps.div_ceil(PROGRESS_REPORTS).max(1);
     for k in 0..steps {
         let t = k as f64 * dt;
         let t_next = (k + 1) as f64 * dt;
@@ -220,9 +226,13 @@ pub fn run<K: Kernel + ?Sized>(
         if (k + 1) % config.record_every == 0 {
             recorder.row(kernel, &mut pop, t_next, dt)?;
         }
-        if (k + 1) % report_every == 0 || k + 1 == steps {
+        let done = k + 1;
+        if done % report_every == 0
+            || done == steps
+            || (done < report_every && done.is_power_of_two())
+        {
             if let Some(report) = progress.as_mut() {
-                report(k + 1, steps);
+                report(done, steps);
             }
         }
     }

@@ -253,9 +253,29 @@ fn sink_errors_stop_the_run_and_progress_is_reported() {
         Some(&mut progress),
     )
     .unwrap();
-    assert_eq!(reports.len(), 100);
+    // 1,000 steps: every step is reported.
+    assert_eq!(reports.len(), 1000);
     assert_eq!(reports.last(), Some(&(1000, 1000)));
     assert!(reports.windows(2).all(|w| w[0].0 < w[1].0));
+
+    // 50,000 steps: steps 1, 2, 4 (a first batch to estimate from), then every 5th step —
+    // 10,000 reports at a fixed interval, whatever the length of the run.
+    let mut config = RunConfig::new(5000.0, 0.1, 1);
+    config.inputs = vec![(0, Protocol::Constant(2.0))];
+    let mut reports = Vec::new();
+    let mut progress = |done: u64, total: u64| reports.push((done, total));
+    run(
+        &*kernel,
+        &config,
+        &mut Discard,
+        &mut Discard,
+        Some(&mut progress),
+    )
+    .unwrap();
+    let done: Vec<u64> = reports.iter().map(|r| r.0).collect();
+    assert_eq!(done[..6], [1, 2, 4, 5, 10, 15]);
+    assert_eq!(reports.len(), 3 + 10_000);
+    assert_eq!(reports.last(), Some(&(50_000, 50_000)));
 }
 
 #[test]

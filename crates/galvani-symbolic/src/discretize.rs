@@ -116,6 +116,7 @@ fn init_block(dag: &mut Dag, lin: &Linearized) -> Result<Block, SymbolicError> {
         id: 0,
         states: vec![None; lin.inits.len()],
         time,
+        load_on_use: 0,
     };
     let mut done = vec![false; lin.inits.len()];
     for (step, &state) in model.init_order.iter().enumerate() {
@@ -208,10 +209,11 @@ fn step_block(dag: &Dag, lin: &Linearized, method: Method) -> Result<Block, Symb
                 let guard = may_have_infinite_rate(dag, form, i);
                 mid.push(b.phi_step(y[i], half_dt, g, rate, guard)?);
             }
-            let env_mid = Env {
+            let mut env_mid = Env {
                 id: 1,
                 states: mid.iter().map(|r| Some(*r)).collect(),
                 time: t_half,
+                load_on_use: 0,
             };
             for (i, form) in lin.states.iter().enumerate() {
                 let (g, rate) = match form.class {
@@ -224,11 +226,15 @@ fn step_block(dag: &Dag, lin: &Linearized, method: Method) -> Result<Block, Symb
                     // of f*: the midpoint line f(y½) + B(y½)·(y½ − y) can point the wrong
                     // way on an explosive upstroke (|B|·(y½ − y) > f(y½) on EIF's exp term)
                     // and φ then amplifies the error by e^{|B|·dt}.
+                    // The midpoint environment with this state's old value, changed in
+                    // place and put back: a copy per state was quadratic in the states.
                     Class::Nonlinear { .. } => {
-                        let mut own_old = env_mid.clone();
-                        own_old.id = 2 + i as u32;
-                        own_old.states[i] = Some(y[i]);
-                        b.slope_and_rate(dag, form, &own_old, y[i])?
+                        env_mid.id = 2 + i as u32;
+                        env_mid.states[i] = Some(y[i]);
+                        let slope_and_rate = b.slope_and_rate(dag, form, &env_mid, y[i]);
+                        env_mid.id = 1;
+                        env_mid.states[i] = Some(mid[i]);
+                        slope_and_rate?
                     }
                 };
                 let guard = may_have_infinite_rate(dag, form, i);
@@ -249,7 +255,7 @@ fn event_program(
 ) -> Result<EventProgram, SymbolicError> {
     let n = lin.states.len();
     let mut condition = Builder::new(dag);
-    let env = condition.state_env(n, 0);
+    let env = condition.lazy_state_env(n, 0);
     let reg = condition.emit(dag, event.condition, &env)?;
     condition.outputs.push((Target::Condition, reg));
     // Crossing function: positive when the comparison holds (`a > b` → `a − b`).
@@ -287,7 +293,7 @@ fn event_program(
         assigned.insert(state.0);
     }
     let mut actions = Builder::new(dag);
-    let env = actions.state_env(n, 0);
+    let env = actions.lazy_state_env(n, 0);
     for &s in &assigned {
         let value = current
             .get(&Sym::State(s))
@@ -318,6 +324,10 @@ struct Env {
     /// `None` for a state that cannot be read here.
     states: Vec<Option<Reg>>,
     time: Reg,
+    /// States below this index without a register are loaded where first read (event
+    /// blocks: a block per event loading every state made 10,000 events × 10,000 states
+    /// a hundred million instructions).
+    load_on_use: u32,
 }
 
 /// The hash-consing key of an instruction (constants by their bits).
@@ -523,7 +533,12 @@ impl Builder {
             .map(|i| Some(self.push(Inst::State(i as u32))))
             .collect();
         let time = self.push(Inst::Time);
-        Env { id, states, time }
+        Env {
+            id,
+            states,
+            time,
+            load_on_use: 0,
+        }
     }
 
     /// An environment without states (params, input defaults, init).
@@ -533,6 +548,18 @@ impl Builder {
             id,
             states: Vec::new(),
             time,
+            load_on_use: 0,
+        }
+    }
+
+    /// The old state of `n` states at `t`, each loaded where first read.
+    fn lazy_state_env(&mut self, n: usize, id: u32) -> Env {
+        let time = self.push(Inst::Time);
+        Env {
+            id,
+            states: Vec::new(),
+            time,
+            load_on_use: n as u32,
         }
     }
 
@@ -543,7 +570,12 @@ impl Builder {
             .zip(k)
             .map(|(&yi, &ki)| Some(self.axpy(yi, h, ki)))
             .collect();
-        Env { id, states, time }
+        Env {
+            id,
+            states,
+            time,
+            load_on_use: 0,
+        }
     }
 
     /// `f` of every state at one stage.
@@ -565,6 +597,7 @@ impl Builder {
             Sym::Input(i) => self.push(Inst::Input(i)),
             Sym::State(i) => match env.states.get(i as usize).copied().flatten() {
                 Some(reg) => reg,
+                None if i < env.load_on_use => self.push(Inst::State(i)),
                 None => {
                     return Err(SymbolicError::Internal {
                         what: format!("state #{i} read where no state is available"),

@@ -19,6 +19,10 @@ pub const MAX_DEPTH: u32 = 600;
 pub(crate) struct Lowerer<'m> {
     model: &'m Model,
     raw: Vec<Option<NodeId>>,
+    /// Expressions on the current walk's path (cycle detection). Allocated once: a fresh
+    /// arena-sized vector per lowered expression made lowering quadratic in model size.
+    /// Every walk that succeeds leaves it all false.
+    visiting: Vec<bool>,
     /// The first arena expression each raw node came from (to place warnings).
     pub(crate) origin: HashMap<NodeId, ExprId>,
 }
@@ -28,6 +32,7 @@ impl<'m> Lowerer<'m> {
         Lowerer {
             model,
             raw: vec![None; model.exprs.len()],
+            visiting: vec![false; model.exprs.len()],
             origin: HashMap::new(),
         }
     }
@@ -45,9 +50,24 @@ impl<'m> Lowerer<'m> {
         root: ExprId,
     ) -> Result<NodeId, SymbolicError> {
         self.check_id(root)?;
-        // Post-order walk: a node is built once all its children are.
+        let mut visiting = std::mem::take(&mut self.visiting);
+        let result = self.walk(dag, root, &mut visiting);
+        if result.is_err() {
+            // A failed walk may leave marks; errors are rare, so clear them all.
+            visiting.fill(false);
+        }
+        self.visiting = visiting;
+        result
+    }
+
+    /// Post-order walk from `root`: a node is built once all its children are.
+    fn walk(
+        &mut self,
+        dag: &mut Dag,
+        root: ExprId,
+        visiting: &mut [bool],
+    ) -> Result<NodeId, SymbolicError> {
         let mut stack: Vec<(ExprId, bool)> = vec![(root, false)];
-        let mut visiting = vec![false; self.model.exprs.len()];
         while let Some((id, children_done)) = stack.pop() {
             if self.raw[id.index()].is_some() {
                 continue;

@@ -5,6 +5,7 @@
 
 use crate::cli::Exit;
 use crate::command::{self, Failure, MethodArg};
+use crate::scaling::{generate, Family};
 use clap::Args;
 use galvani_codegen::{Interpreter, JitKernel};
 use galvani_diag::Diagnostic;
@@ -28,8 +29,14 @@ const THROUGHPUT_DT: f64 = 0.025;
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// The model file.
-    pub file: PathBuf,
+    /// The model file (not needed with --scaling).
+    #[arg(required_unless_present = "scaling")]
+    pub file: Option<PathBuf>,
+    /// Instead of FILE: compile generated models of 1,000, 3,000 and 10,000 states, gates,
+    /// chained params, intermediates and events, and print each compile time with its
+    /// ratio to the smallest (near-linear: about 3× and 10×).
+    #[arg(long)]
+    pub scaling: bool,
     /// Integration method.
     #[arg(long, value_enum, default_value_t = MethodArg::ExpEuler2)]
     pub method: MethodArg,
@@ -46,9 +53,74 @@ pub struct BenchArgs {
 
 /// `galvani bench`
 pub fn cmd_bench(args: &BenchArgs, out: &mut dyn Write) -> Exit {
-    command::compile_then(&args.file, args.method, |compiled| {
+    if args.scaling {
+        return match scaling_report(args.method.into(), out) {
+            Ok(exit) => exit,
+            Err(failure) => command::report_failure(&Sources::new(), failure),
+        };
+    }
+    command::compile_then(model_file(args), args.method, |compiled| {
         bench_compiled(args, compiled, out)
     })
+}
+
+/// The model file; clap requires it unless `--scaling` is given.
+fn model_file(args: &BenchArgs) -> &Path {
+    args.file.as_deref().unwrap_or(Path::new(""))
+}
+
+/// Sizes of the generated models of `--scaling`.
+const SCALING_SIZES: [usize; 3] = [1_000, 3_000, 10_000];
+
+/// `bench --scaling`: parse → JIT wall time of each generated family at each size, and the
+/// ratios to the smallest size (10× the model in ≲ 12× the time is near-linear).
+fn scaling_report(method: Method, out: &mut dyn Write) -> Result<Exit, Failure> {
+    let mut report = format!(
+        "compile scaling — {}, parse → JIT in process, generated models
+  {:<14}",
+        method.name(),
+        "family"
+    );
+    for n in SCALING_SIZES {
+        report.push_str(&format!("{:>11}", n));
+    }
+    for n in &SCALING_SIZES[1..] {
+        report.push_str(&format!("{:>10}", format!("×{}", n / SCALING_SIZES[0])));
+    }
+    report.push('\n');
+    for family in Family::ALL {
+        let times = SCALING_SIZES
+            .iter()
+            .map(|&n| compile_generated(family, n, method))
+            .collect::<Result<Vec<_>, _>>()?;
+        report.push_str(&format!("  {:<14}", family.name()));
+        for t in &times {
+            report.push_str(&format!("{:>11}", millis(*t)));
+        }
+        for t in &times[1..] {
+            report.push_str(&format!("{:>9.1}×", ratio(*t, times[0])));
+        }
+        report.push('\n');
+        // Shown as each family finishes: the whole report takes a while.
+        let _ = out.write_all(report.as_bytes());
+        report.clear();
+    }
+    Ok(Exit::Success)
+}
+
+/// Wall time of parse → check → linear forms → discretize → JIT of a generated model.
+fn compile_generated(family: Family, n: usize, method: Method) -> Result<Duration, Failure> {
+    let started = Instant::now();
+    let mut sources = Sources::new();
+    let file = sources.add(format!("{}-{n}.gal", family.name()), generate(family, n));
+    let (_, program) = driver::compile(&sources, file, method).map_err(|_| {
+        Failure::internal(format!(
+            "the generated {} model does not compile",
+            family.name()
+        ))
+    })?;
+    JitKernel::compile(&program).map_err(|e| Failure::internal(e.to_string()))?;
+    Ok(started.elapsed())
 }
 
 fn failure(message: String) -> Failure {
@@ -134,8 +206,9 @@ struct EditTimes {
 fn edit_to_first_result(args: &BenchArgs) -> Result<EditTimes, Failure> {
     let exe = std::env::current_exe()
         .map_err(|e| failure(format!("cannot find the galvani executable: {e}")))?;
-    let text = std::fs::read_to_string(&args.file)
-        .map_err(|e| failure(format!("cannot read `{}`: {e}", args.file.display())))?;
+    let path = model_file(args);
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| failure(format!("cannot read `{}`: {e}", path.display())))?;
     // A private directory, created exclusively (mode 0700, a fresh random name) and removed
     // when dropped: never one that exists already, where a link could redirect the writes.
     let dir = tempfile::Builder::new()
@@ -208,9 +281,12 @@ fn compile_stages(
     for _ in 0..args.repeat {
         let mut lap = Lap::new();
         let mut sources = Sources::new();
-        let file = sources
-            .load(&args.file)
-            .map_err(|e| failure(format!("cannot read `{}`: {e:?}", args.file.display())))?;
+        let file = sources.load(model_file(args)).map_err(|e| {
+            failure(format!(
+                "cannot read `{}`: {e:?}",
+                model_file(args).display()
+            ))
+        })?;
         times[0].push(lap.next());
         let checked = driver::check(&sources, file)
             .map_err(|_| failure("the model no longer checks".to_string()))?;

@@ -273,7 +273,7 @@ fn compile_failure(error: DriverError) -> Failure {
     }
 }
 
-fn report_failure(sources: &Sources, failure: Failure) -> Exit {
+pub(crate) fn report_failure(sources: &Sources, failure: Failure) -> Exit {
     render::emit_stderr(sources, &failure.diagnostics);
     failure.exit
 }
@@ -285,10 +285,12 @@ pub(crate) fn compile_then(
     method: MethodArg,
     then: impl FnOnce(&Compiled) -> Result<Exit, Failure>,
 ) -> Exit {
-    let compiled = match driver::compile_file(file, method.into()) {
-        Ok(c) => c,
-        Err((sources, error)) => return report_failure(&sources, compile_failure(error)),
-    };
+    let mut lines = crate::progress::CompileLines::new(file);
+    let compiled =
+        match driver::compile_file_reporting(file, method.into(), &mut |p| lines.update(p)) {
+            Ok(c) => c,
+            Err((sources, error)) => return report_failure(&sources, compile_failure(error)),
+        };
     match then(&compiled) {
         Ok(exit) => exit,
         Err(failure) => report_failure(&compiled.sources, failure),

@@ -6,6 +6,8 @@ pub mod bench_cmd;
 pub mod cli;
 pub mod command;
 pub mod fi_cmd;
+pub mod progress;
 pub mod render;
 pub mod run_cmd;
+pub mod scaling;
 pub mod stats_cmd;

@@ -18,7 +18,6 @@ use galvani_sim::values::{self, InputContext};
 use galvani_sim::{PreparedRun, RunRequest, RunResult, Series, Sinks};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 /// Traces drawn per recorded variable in a plot of a population (the raster shows every
 /// neuron).
@@ -216,7 +215,7 @@ fn run_to_files(
         }
         None => None,
     };
-    let mut progress = Progress::new();
+    let mut progress = crate::progress::RunProgress::new();
     let mut report_progress = |done: u64, total: u64| progress.update(done, total);
     let mut sinks = Sinks {
         progress: Some(&mut report_progress),
@@ -439,44 +438,5 @@ fn summary_text(
             text.push_str(&format!("spikes per neuron: {}\n", counts.join(" ")));
         }
         text
-    }
-}
-
-/// A progress bar on stderr for runs longer than a second, when stderr is a terminal.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    started: Instant,
-}
-
-impl Progress {
-    fn new() -> Progress {
-        Progress {
-            bar: None,
-            started: Instant::now(),
-        }
-    }
-
-    fn update(&mut self, done: u64, total: u64) {
-        if self.bar.is_none()
-            && self.started.elapsed() > Duration::from_secs(1)
-            && std::io::stderr().is_terminal()
-        {
-            let bar = indicatif::ProgressBar::new(total);
-            if let Ok(style) =
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} steps, {eta} left")
-            {
-                bar.set_style(style);
-            }
-            self.bar = Some(bar);
-        }
-        if let Some(bar) = &self.bar {
-            bar.set_position(done);
-        }
-    }
-
-    fn finish(self) {
-        if let Some(bar) = self.bar {
-            bar.finish_and_clear();
-        }
     }
 }
