@@ -9,6 +9,7 @@
 //! the file system. What runs a network (connectivity, delivery) comes later; see
 //! `docs/design-blocks.md`.
 
+pub mod connectivity;
 mod quantity;
 
 use std::collections::HashMap;
