@@ -197,6 +197,15 @@ impl ParseError {
                     Some(_) => "expected `model` here",
                     None => "no declaration in this file",
                 };
+                if found.as_deref() == Some("network") {
+                    // A network file where a model file is needed (`run`, `explain`).
+                    return diagnostic
+                        .with_primary(*span, "this is a network file")
+                        .with_note(
+                            "`galvani check` checks network files; running and explaining \
+                             networks is not built yet, so this command takes a model file",
+                        );
+                }
                 diagnostic
                     .with_primary(*span, label)
                     .with_hint("a model file starts with `model NAME \"description\"`")

@@ -75,3 +75,19 @@ fn a_failing_model_file_is_shown_with_the_network_line_that_uses_it() {
     assert!(stderr.contains("net.gal:3:13"), "{stderr}");
     assert!(!stderr.contains("no population"), "{stderr}");
 }
+
+/// `run` and `explain` take model files for now: a network file given to them says what
+/// it is and which command takes it, with exit status 1.
+#[test]
+fn run_and_explain_say_a_network_is_not_a_model() {
+    for command in ["run", "explain"] {
+        let out = galvani(&[command, "networks/brunel.gal"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("this is a network file"), "{stderr}");
+        assert!(
+            stderr.contains("`galvani check` checks network files"),
+            "{stderr}"
+        );
+    }
+}
