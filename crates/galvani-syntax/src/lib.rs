@@ -83,6 +83,40 @@ pub fn parse(source: &str, file: FileId) -> Result<ast::Model, ParseError> {
 /// block, a line nested too deeply, text that is not ASCII outside strings and comments),
 /// stops at that error. The error list is never empty.
 pub fn parse_all(source: &str, file: FileId) -> Result<ast::Model, Vec<ParseError>> {
+    let parsed = parse_declarations(source, file, FileKind::Model, |builder, pair, header| {
+        builder.item(pair, header)
+    })?;
+    Ok(ast::Model {
+        name: parsed.name,
+        description: parsed.description,
+        items: parsed.items,
+        header_span: parsed.header_span,
+    })
+}
+
+/// Which kind of file [`parse_declarations`] reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    Model,
+    Network,
+}
+
+/// The first line and the declarations of a file, before they become an AST.
+struct Parsed<T> {
+    name: ast::Ident,
+    description: Option<(String, Span)>,
+    header_span: Span,
+    items: Vec<T>,
+}
+
+/// Reads a file of `kind` declaration by declaration, each built with `item` (given the
+/// span of the first line); recovers at declaration boundaries as [`parse_all`] says.
+fn parse_declarations<T>(
+    source: &str,
+    file: FileId,
+    kind: FileKind,
+    item: impl Fn(&build::Builder, pest::iterators::Pair<'_, Rule>, Span) -> Result<T, ParseError>,
+) -> Result<Parsed<T>, Vec<ParseError>> {
     if u32::try_from(source.len()).is_err() {
         return Err(vec![ParseError::Syntax(Box::new(SyntaxError {
             message: "the file is larger than 4 GiB".to_string(),
@@ -92,26 +126,33 @@ pub fn parse_all(source: &str, file: FileId) -> Result<ast::Model, Vec<ParseErro
             hints: Vec::new(),
         }))]);
     }
+    let (header_rule, item_rule, first_line) = match kind {
+        FileKind::Model => (Rule::header_chunk, Rule::item_chunk, "model line"),
+        FileKind::Network => (
+            Rule::network_header_chunk,
+            Rule::network_item_chunk,
+            "network line",
+        ),
+    };
     let mut chunks = prescan::Chunks::new(source, file);
     let header_range = chunks
         .next()
         .unwrap_or_else(|| {
             Err(ParseError::Internal {
                 span: Span::new(file, 0, 0),
-                what: "model line",
+                what: first_line,
             })
         })
         .map_err(|e| vec![e])?;
     let base = header_range.start;
-    if is_network(source, &header_range) {
+    if kind == FileKind::Model && is_network(source, &header_range) {
         let keyword = Span::new(file, base, base + "network".len());
         return Err(vec![ParseError::MissingModel {
             span: keyword,
             found: Some("network".to_string()),
         }]);
     }
-    let header =
-        parse_chunk(source, file, header_range, Rule::header_chunk).map_err(|e| vec![e])?;
+    let header = parse_chunk(source, file, header_range, header_rule).map_err(|e| vec![e])?;
     let (name, description, header_span) = build::Builder::new(file, base)
         .header(header)
         .map_err(|e| vec![e])?;
@@ -127,10 +168,10 @@ pub fn parse_all(source: &str, file: FileId) -> Result<ast::Model, Vec<ParseErro
             }
         };
         let base = range.start;
-        let item = parse_chunk(source, file, range, Rule::item_chunk)
-            .and_then(|pair| build::Builder::new(file, base).item(pair, header_span));
-        match item {
-            Ok(item) => items.push(item),
+        let built = parse_chunk(source, file, range, item_rule)
+            .and_then(|pair| item(&build::Builder::new(file, base), pair, header_span));
+        match built {
+            Ok(built) => items.push(built),
             Err(error) => {
                 errors.push(error);
                 if errors.len() == MAX_PARSE_ERRORS {
@@ -142,11 +183,11 @@ pub fn parse_all(source: &str, file: FileId) -> Result<ast::Model, Vec<ParseErro
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(ast::Model {
+    Ok(Parsed {
         name,
         description,
-        items,
         header_span,
+        items,
     })
 }
 
@@ -214,52 +255,13 @@ pub fn parse_file_all(source: &str, file: FileId) -> Result<SourceFile, Vec<Pars
 
 /// Parses a network file, declaration by declaration, recovering as [`parse_all`] does.
 pub fn parse_network_all(source: &str, file: FileId) -> Result<ast::Network, Vec<ParseError>> {
-    let mut chunks = prescan::Chunks::new(source, file);
-    let header_range = chunks
-        .next()
-        .unwrap_or_else(|| {
-            Err(ParseError::Internal {
-                span: Span::new(file, 0, 0),
-                what: "network line",
-            })
-        })
-        .map_err(|e| vec![e])?;
-    let base = header_range.start;
-    let header =
-        parse_chunk(source, file, header_range, Rule::network_header_chunk).map_err(|e| vec![e])?;
-    let (name, description, header_span) = build::Builder::new(file, base)
-        .header(header)
-        .map_err(|e| vec![e])?;
-    let mut items = Vec::new();
-    let mut errors = Vec::new();
-    for range in chunks {
-        let range = match range {
-            Ok(range) => range,
-            Err(error) => {
-                errors.push(error);
-                break;
-            }
-        };
-        let base = range.start;
-        let item = parse_chunk(source, file, range, Rule::network_item_chunk)
-            .and_then(|pair| build::Builder::new(file, base).network_item(pair));
-        match item {
-            Ok(item) => items.push(item),
-            Err(error) => {
-                errors.push(error);
-                if errors.len() == MAX_PARSE_ERRORS {
-                    break;
-                }
-            }
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+    let parsed = parse_declarations(source, file, FileKind::Network, |builder, pair, _| {
+        builder.network_item(pair)
+    })?;
     Ok(ast::Network {
-        name,
-        description,
-        items,
-        header_span,
+        name: parsed.name,
+        description: parsed.description,
+        items: parsed.items,
+        header_span: parsed.header_span,
     })
 }
