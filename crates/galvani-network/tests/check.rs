@@ -37,6 +37,7 @@ impl ModelLoader for Files {
 fn files() -> Files {
     Files(HashMap::from([
         ("lif_delta.gal", LIF_DELTA),
+        ("../models/lif_delta.gal", LIF_DELTA),
         ("lif_cond.gal", LIF_COND),
         ("broken.gal", "model broken\nstate V = 0\ndV/dt = W\n"),
     ]))
@@ -60,40 +61,15 @@ fn error(source: &str) -> (String, &'static str, String) {
     )
 }
 
-const BRUNEL: &str = r#"network brunel "Brunel (2000) model A"
-param J     = 0.1 mV
-param g     = 5
-param nu_x  = 20 Hz
-param delay = 1.5 ms
-population E {
-    model = "lif_delta.gal"
-    size  = 10000
-    init V = uniform(0 mV, 20 mV)
+/// The library's Brunel network (`networks/brunel.gal`).
+fn brunel() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../networks/brunel.gal");
+    std::fs::read_to_string(path).unwrap()
 }
-population I {
-    model = "lif_delta.gal"
-    size  = 2500
-    init V = uniform(0 mV, 20 mV)
-}
-connect E -> E, I {
-    rule  = fixed_indegree(800)
-    delay = delay
-    on pre { V += J }
-}
-connect I -> E, I {
-    rule  = fixed_indegree(200)
-    delay = delay
-    on pre { V -= g * J }
-}
-drive E, I {
-    poisson = 800 * nu_x
-    on pre { V += J }
-}
-"#;
 
 #[test]
 fn brunel_checks_to_its_numbers() {
-    let network = checked(BRUNEL);
+    let network = checked(&brunel());
     assert_eq!(network.populations.len(), 2);
     assert_eq!(network.neurons(), 12_500);
     assert_eq!(
@@ -111,8 +87,8 @@ fn brunel_checks_to_its_numbers() {
     assert_eq!((inhibitory.pre, inhibitory.posts.clone()), (1, vec![0, 1]));
     assert_eq!(excitatory.delay, Some(Distribution::Constant(1.5)));
     assert!(matches!(excitatory.on_pre[0].target, Target::PostState(_)));
-    // 800 · 20 Hz = 16 kHz = 16 per ms.
-    assert!((network.drives[0].rate - 16.0).abs() < 1e-12);
+    // 800 · 25 Hz = 20 kHz = 20 per ms.
+    assert!((network.drives[0].rate - 20.0).abs() < 1e-12);
     assert_eq!(network.drives[0].targets, [0, 1]);
 }
 

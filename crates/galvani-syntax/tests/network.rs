@@ -5,40 +5,11 @@ use galvani_diag::FileId;
 use galvani_syntax::ast::{FieldKind, FieldValue, NetworkItemKind};
 use galvani_syntax::{parse_all, parse_file_all, parse_network_all, SourceFile};
 
-const BRUNEL: &str = r#"network brunel "Brunel (2000) model A: sparse random E–I network of LIF neurons"
-
-param J     = 0.1 mV
-param g     = 5
-param nu_x  = 20 Hz
-param delay = 1.5 ms
-
-population E {
-    model = "lif_delta.gal"
-    size  = 10000
-    init V = uniform(0 mV, 20 mV)
+/// The library's Brunel network (`networks/brunel.gal`).
+fn brunel() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../networks/brunel.gal");
+    std::fs::read_to_string(path).unwrap()
 }
-population I {
-    model = "lif_delta.gal"
-    size  = 2500
-    init V = uniform(0 mV, 20 mV)
-}
-
-connect E -> E, I {
-    rule  = fixed_indegree(800)
-    delay = delay
-    on pre { V += J }
-}
-connect I -> E, I {
-    rule  = fixed_indegree(200)
-    delay = delay
-    on pre { V -= g * J }
-}
-
-drive E, I {
-    poisson = 800 * nu_x
-    on pre { V += J }
-}
-"#;
 
 const DEPRESSION: &str = r#"network stp "Short-term depression (Dayan & Abbott)"
 population X {
@@ -72,7 +43,7 @@ connect X -> E {
 
 #[test]
 fn brunel_parses_to_its_blocks() {
-    let network = parse_network_all(BRUNEL, FileId(0)).unwrap();
+    let network = parse_network_all(&brunel(), FileId(0)).unwrap();
     assert_eq!(network.name.name, "brunel");
     let kinds: Vec<&str> = network
         .items
@@ -111,7 +82,7 @@ fn brunel_parses_to_its_blocks() {
     assert_eq!(body.len(), 1);
     // Spans point into the file.
     assert_eq!(
-        &BRUNEL[fields[0].span.range()],
+        &brunel()[fields[0].span.range()],
         "rule  = fixed_indegree(200)"
     );
     let NetworkItemKind::Drive { targets, fields } = &network.items[8].kind else {
@@ -166,7 +137,7 @@ fn synapse_states_params_and_overrides() {
 #[test]
 fn either_kind_of_file_is_told_apart_by_its_first_line() {
     assert!(matches!(
-        parse_file_all(BRUNEL, FileId(0)),
+        parse_file_all(&brunel(), FileId(0)),
         Ok(SourceFile::Network(_))
     ));
     let model = "model m\nstate V = 0\ndV/dt = -V / 1 ms\n";
@@ -175,7 +146,7 @@ fn either_kind_of_file_is_told_apart_by_its_first_line() {
         Ok(SourceFile::Model(_))
     ));
     // A network given where a model is expected says what it found.
-    let errors = parse_all(BRUNEL, FileId(0)).unwrap_err();
+    let errors = parse_all(&brunel(), FileId(0)).unwrap_err();
     assert!(
         errors[0].to_string().contains("found `network`"),
         "{}",
