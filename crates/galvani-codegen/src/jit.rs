@@ -249,11 +249,11 @@ impl JitKernel {
         pop: &mut Population,
         args: &BlockArgs<'_>,
     ) {
-        let n = pop.len();
+        let stride = pop.stride();
         let count = if block.is_indexed() {
             args.neurons.len()
         } else {
-            n
+            pop.len()
         };
         let data = pop.raw_mut();
         // `bool` is one byte holding 0 or 1, so the flags can be read as bytes.
@@ -263,16 +263,24 @@ impl JitKernel {
         // compiled from `lower_plan` with exactly the `GeneratedFn` signature in the
         // platform's default calling convention (that of `extern "C"`). `check_call`
         // succeeded before this call, which establishes every bound the code relies on:
-        // the population has the program's `Shape`, so `data` holds `slot_count × n`
-        // values and every slot the plan reads or writes is `< slot_count` (planning
-        // validated all indices against the same shape); the loop runs `count` times with
-        // neuron index `< n` (dense: `k < n`; indexed: every listed neuron was checked
-        // `< n`); `mask` has one byte per param/state where the block reads it (length
+        // the population has the program's `Shape`, so `data` holds `slot_count × stride`
+        // values (the generated code steps `stride` values from one slot to the next) and
+        // every slot the plan reads or writes is `< slot_count` (planning validated all
+        // indices against the same shape); the loop runs `count` times with neuron index
+        // `< n ≤ stride` (dense: `k < n`; indexed: every listed neuron was checked `< n`); `mask` has one byte per param/state where the block reads it (length
         // checked); `neurons` has `count` entries. Nothing else aliases `data` during the
         // call (`&mut Population`).
         unsafe {
             let function = std::mem::transmute::<*const u8, GeneratedFn>(code);
-            function(data.as_mut_ptr(), n, mask, neurons, count, args.t, args.dt);
+            function(
+                data.as_mut_ptr(),
+                stride,
+                mask,
+                neurons,
+                count,
+                args.t,
+                args.dt,
+            );
         }
     }
 }

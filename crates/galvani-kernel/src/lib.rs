@@ -15,4 +15,4 @@ mod kernel;
 mod population;
 
 pub use kernel::{check_call, BlockArgs, BlockKind, Kernel, KernelError};
-pub use population::{EventArray, Population, Shape};
+pub use population::{stride_of, EventArray, Population, Shape, BLOCK};

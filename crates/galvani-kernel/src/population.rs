@@ -2,13 +2,24 @@
 //! interpreter) reads and writes, and `Shape`, the mapping from a `StepProgram`'s layout to
 //! array ("slot") numbers inside one contiguous buffer.
 //!
-//! All arrays live in one `Vec<f64>` of `slots × n` values; slot `s` of neuron `i` is at
-//! `s·n + i`. Slots are numbered states, params, inputs, intermediates, then three per
-//! event (condition, crossing, refractory duration). The generated code computes the same
+//! All arrays live in one `Vec<f64>` of `slots × stride` values; slot `s` of neuron `i` is
+//! at `s·stride + i`, where the stride is `n` rounded up to a whole number of
+//! [`BLOCK`]-neuron blocks (see `docs/design-blocks.md`: blocked kernels will process whole
+//! blocks; the padding lanes `n ≤ i < stride` stay 0.0 and no kernel reads or writes them
+//! yet). Slots are numbered states, params, inputs, intermediates, then three per event
+//! (condition, crossing, refractory duration). The generated code computes the same
 //! address, so the buffer layout is the ABI between this file and `galvani-codegen`'s
 //! `lower.rs`.
 
 use galvani_ir::step::{StepProgram, Target};
+
+/// Neurons per block: every array's length (the stride) is a multiple of it.
+pub const BLOCK: usize = 64;
+
+/// `n` rounded up to a whole number of blocks; `None` on overflow.
+pub fn stride_of(n: usize) -> Option<usize> {
+    n.checked_next_multiple_of(BLOCK)
+}
 
 /// How many arrays of each kind a program needs (one f64 per neuron each).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,9 +108,10 @@ impl Shape {
     }
 }
 
-/// The buffers of `n` neurons of one program, structure of arrays. The length of every
-/// array is `n` by construction (the storage is private and never resized), which is what
-/// makes the kernels' raw-pointer loops safe once the shape is checked.
+/// The buffers of `n` neurons of one program, structure of arrays. Every array holds
+/// `stride ≥ n` values by construction (the storage is private and never resized), which
+/// is what makes the kernels' raw-pointer loops safe once the shape is checked; the
+/// accessors show the first `n`.
 ///
 /// Accessors panic on an index outside the program's layout, like slice indexing: indices
 /// come from the layout (resolved names), never directly from user input.
@@ -107,6 +119,8 @@ impl Shape {
 pub struct Population {
     shape: Shape,
     n: usize,
+    /// The length of every array: `n` rounded up to whole blocks.
+    stride: usize,
     data: Vec<f64>,
 }
 
@@ -116,23 +130,37 @@ impl Population {
         Population::with_shape(Shape::of(program), n)
     }
 
-    /// Like `new`, but `None` instead of aborting when `slots × n` values cannot be
+    /// Like `new`, but `None` instead of aborting when `slots × stride` values cannot be
     /// allocated (a population size from the command line).
     pub fn try_new(program: &StepProgram, n: usize) -> Option<Population> {
         let shape = Shape::of(program);
-        let len = shape.slot_count().checked_mul(n)?;
+        let stride = stride_of(n)?;
+        let len = shape.slot_count().checked_mul(stride)?;
         let mut data = Vec::new();
         data.try_reserve_exact(len).ok()?;
         data.resize(len, 0.0);
-        Some(Population { shape, n, data })
+        Some(Population {
+            shape,
+            n,
+            stride,
+            data,
+        })
     }
 
     pub fn with_shape(shape: Shape, n: usize) -> Population {
+        let stride = stride_of(n).expect("a population size that fits in memory");
         Population {
             shape,
             n,
-            data: vec![0.0; shape.slot_count() * n],
+            stride,
+            data: vec![0.0; shape.slot_count() * stride],
         }
+    }
+
+    /// The length of every array (`n` rounded up to whole [`BLOCK`]s): the distance between
+    /// one slot's values and the next in [`raw_mut`](Self::raw_mut).
+    pub fn stride(&self) -> usize {
+        self.stride
     }
 
     pub fn shape(&self) -> Shape {
@@ -149,11 +177,13 @@ impl Population {
     }
 
     fn slot(&self, slot: usize) -> &[f64] {
-        &self.data[slot * self.n..(slot + 1) * self.n]
+        let start = slot * self.stride;
+        &self.data[start..start + self.n]
     }
 
     fn slot_mut(&mut self, slot: usize) -> &mut [f64] {
-        &mut self.data[slot * self.n..(slot + 1) * self.n]
+        let start = slot * self.stride;
+        &mut self.data[start..start + self.n]
     }
 
     fn check(index: usize, len: usize, what: &str) {
@@ -204,16 +234,19 @@ impl Population {
     /// The value of `slot` for neuron `i`: access by slot number, for a kernel that
     /// executes resolved slots (the interpreter). Panics outside the buffer.
     pub fn get(&self, slot: usize, i: usize) -> f64 {
-        self.data[slot * self.n + i]
+        assert!(i < self.n, "neuron {i} out of range ({})", self.n);
+        self.data[slot * self.stride + i]
     }
 
     /// Writes `value` into `slot` for neuron `i` (the counterpart of `get`).
     pub fn set(&mut self, slot: usize, i: usize, value: f64) {
-        self.data[slot * self.n + i] = value;
+        assert!(i < self.n, "neuron {i} out of range ({})", self.n);
+        self.data[slot * self.stride + i] = value;
     }
 
-    /// The whole buffer, for the JIT call (`slot_count × n` values, slot `s` of neuron `i`
-    /// at `s·n + i`). A slice cannot be resized, so the length invariant still holds.
+    /// The whole buffer, for the JIT call (`slot_count × stride` values, slot `s` of
+    /// neuron `i` at `s·stride + i`). A slice cannot be resized, so the length invariant
+    /// still holds.
     pub fn raw_mut(&mut self) -> &mut [f64] {
         &mut self.data
     }
@@ -259,6 +292,31 @@ mod tests {
         pop.set(shape.event_slot(0, EventArray::Crossing), 1, -1.5);
         assert_eq!(pop.get(shape.param_slot(0), 1), 5.0);
         assert_eq!(pop.event(0, EventArray::Crossing), &[0.0, -1.5]);
-        assert_eq!(pop.raw_mut().len(), shape.slot_count() * 2);
+        // Two neurons, padded to one block per array; slot 1 starts one stride in.
+        assert_eq!(pop.stride(), BLOCK);
+        assert_eq!(pop.raw_mut().len(), shape.slot_count() * BLOCK);
+        assert_eq!(pop.raw_mut()[shape.param_slot(0) * BLOCK + 1], 5.0);
+    }
+
+    #[test]
+    fn strides_are_whole_blocks() {
+        assert_eq!(stride_of(1), Some(BLOCK));
+        assert_eq!(stride_of(BLOCK), Some(BLOCK));
+        assert_eq!(stride_of(BLOCK + 1), Some(2 * BLOCK));
+        assert_eq!(stride_of(10_000), Some(10_048));
+        assert_eq!(stride_of(usize::MAX), None);
+        // The accessors show n values; the padding is not part of any array's view.
+        let shape = Shape {
+            states: 2,
+            params: 0,
+            inputs: 0,
+            intermediates: 0,
+            events: 0,
+        };
+        let mut pop = Population::with_shape(shape, 65);
+        assert_eq!(pop.stride(), 128);
+        assert_eq!(pop.state(1).len(), 65);
+        pop.state_mut(1)[64] = 7.0;
+        assert_eq!(pop.raw_mut()[128 + 64], 7.0);
     }
 }

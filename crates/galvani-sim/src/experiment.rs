@@ -332,7 +332,9 @@ impl<'a, K: Kernel + ?Sized> Simulator<'a, K> {
             + 2 * layout.intermediates.len()
             + 6 * self.program.events.len()
             + 2;
-        (n as u64)
+        // Arrays are padded to whole blocks of neurons (`galvani_kernel::BLOCK`).
+        let stride = galvani_kernel::stride_of(n).map_or(u64::MAX, |s| s as u64);
+        stride
             .saturating_mul(per_neuron_arrays as u64)
             .saturating_mul(8)
     }
