@@ -52,6 +52,17 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    /// Whether the protocol gives every neuron the same value at every time (a constant,
+    /// per-neuron constants, or a sum of them): the runtime then samples it once instead
+    /// of every step.
+    pub fn is_time_invariant(&self) -> bool {
+        match self {
+            Protocol::Constant(_) | Protocol::PerNeuron(_) => true,
+            Protocol::Sum(terms) => terms.iter().all(Protocol::is_time_invariant),
+            _ => false,
+        }
+    }
+
     /// Checks the protocol's numbers for a population of `n` (before a run starts).
     pub fn validate(&self, n: usize) -> Result<(), ConfigError> {
         let bad = |defect| Err(ConfigError::Protocol(defect));
@@ -219,6 +230,12 @@ pub(crate) struct Driver {
 }
 
 impl Driver {
+    /// Whether the input's values never change during a run (see
+    /// [`Protocol::is_time_invariant`]); nothing writes input arrays but the drivers.
+    pub fn is_time_invariant(&self) -> bool {
+        self.protocol.is_time_invariant()
+    }
+
     /// The input's index keys its random streams (with the term and the neuron).
     pub fn new(input: usize, protocol: Protocol, n: usize, dt: f64, seed: u64) -> Driver {
         let mut parameters = Vec::new();
@@ -281,6 +298,28 @@ impl Driver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn constants_are_time_invariant_and_the_rest_is_not() {
+        use Protocol::*;
+        assert!(Constant(1.0).is_time_invariant());
+        assert!(PerNeuron(vec![1.0, 2.0]).is_time_invariant());
+        assert!(Sum(vec![Constant(1.0), PerNeuron(vec![2.0])]).is_time_invariant());
+        let step = Step {
+            t0: 1.0,
+            t1: 2.0,
+            amp: 3.0,
+        };
+        assert!(!step.is_time_invariant());
+        assert!(!Sum(vec![Constant(1.0), step]).is_time_invariant());
+        assert!(!Ou {
+            mean: 0.0,
+            sigma: 1.0,
+            tau: 5.0
+        }
+        .is_time_invariant());
+        assert!(!Samples(vec![(0.0, 1.0)]).is_time_invariant());
+    }
 
     /// The values of `protocol` on the grid `k·dt`, `k < steps`, with fallback `d`.
     fn on_grid(protocol: Protocol, dt: f64, steps: usize, d: f64) -> Vec<f64> {

@@ -182,7 +182,8 @@ pub fn run<K: Kernel + ?Sized>(
             hold(event, &mut pop);
         }
         check_states(&pop, program, t_next)?;
-        for d in &mut drivers {
+        // A constant input keeps the values sampled at t = 0 (nothing else writes inputs).
+        for d in drivers.iter_mut().filter(|d| !d.is_time_invariant()) {
             d.advance();
             d.sample(t_next, &defaults[d.input], pop.input_mut(d.input));
         }
