@@ -688,6 +688,12 @@ impl Checker {
                                 "declare it with `state` in this block",
                             )
                         })?;
+                    // Linearity first: it says more than a dimension would.
+                    let states: Vec<&str> =
+                        synapse_states.iter().map(|s| s.name.as_str()).collect();
+                    let post_states: Vec<&str> =
+                        model.states.iter().map(|s| s.name.as_str()).collect();
+                    synapse_degree(value, &states, &post_states)?;
                     let mut scope_names = names.clone();
                     scope_names.extend(model_names(&model));
                     let dim = evaluate_dim(value, &self.scope(&scope_names))?;
@@ -886,6 +892,64 @@ impl Checker {
             span,
         })
     }
+}
+
+/// The degree of `expr` in the synapse states (0 or 1): a synapse state's equation must be
+/// linear with constant coefficients, `dP/dt = A − B·P` with A and B made of params, so
+/// that it can be solved exactly between spikes. Refuses, naming the term: a product or
+/// quotient of states, a state in a denominator, a power or a function of a state, and a
+/// post-model state (it changes between spikes).
+fn synapse_degree(expr: &Expr, states: &[&str], post_states: &[&str]) -> Checked<u32> {
+    use galvani_syntax::ast::{BinaryOp, UnaryOp};
+    let not_linear = |span: Span, why: &str| {
+        Box::new(
+            Diagnostic::error("a synapse state's equation must be linear with constant coefficients")
+                .with_code(codes::NETWORK_FIELD)
+                .with_primary(span, why.to_string())
+                .with_note("synapse states are solved exactly between spikes, as dy/dt = A − B·y with A and B made of params"),
+        )
+    };
+    Ok(match &expr.kind {
+        ExprKind::Number { .. } | ExprKind::Quantity { .. } => 0,
+        ExprKind::Name(name) if states.contains(&name.as_str()) => 1,
+        ExprKind::Name(name) if post_states.contains(&name.as_str()) => {
+            return Err(not_linear(
+                expr.span,
+                "a state of the post model, which changes between spikes",
+            ))
+        }
+        ExprKind::Name(_) => 0,
+        ExprKind::Unary {
+            op: UnaryOp::Neg,
+            operand,
+        } => synapse_degree(operand, states, post_states)?,
+        ExprKind::Binary { op, lhs, rhs } => {
+            let left = synapse_degree(lhs, states, post_states)?;
+            let right = synapse_degree(rhs, states, post_states)?;
+            match op {
+                BinaryOp::Add | BinaryOp::Sub => left.max(right),
+                BinaryOp::Mul if left + right <= 1 => left + right,
+                BinaryOp::Mul => return Err(not_linear(expr.span, "a product of synapse states")),
+                BinaryOp::Div if right == 0 => left,
+                BinaryOp::Div => {
+                    return Err(not_linear(rhs.span, "a synapse state in a denominator"))
+                }
+                BinaryOp::Pow if left == 0 && right == 0 => 0,
+                _ => return Err(not_linear(expr.span, "not linear in the synapse states")),
+            }
+        }
+        ExprKind::Call { args, .. } => {
+            for arg in args {
+                if synapse_degree(arg, states, post_states)? > 0 {
+                    return Err(not_linear(expr.span, "a function of a synapse state"));
+                }
+            }
+            0
+        }
+        ExprKind::Unary { .. } | ExprKind::If { .. } => {
+            return Err(not_linear(expr.span, "not linear in the synapse states"))
+        }
+    })
 }
 
 /// The dimension of an expression that may read per-synapse values and post states.

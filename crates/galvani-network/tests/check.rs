@@ -195,6 +195,33 @@ fn each_error_points_at_its_cause() {
             "E0702",
             "E",
         ),
+        (
+            format!(
+                "{}connect E -> E {{\n    rule = all_to_all\n    param tau = 5 ms\n    state P = 1\n    dP/dt = -P * P / tau\n}}\n",
+                population(lif)
+            ),
+            "a synapse state's equation must be linear with constant coefficients",
+            "E0702",
+            "-P * P",
+        ),
+        (
+            format!(
+                "{}connect E -> E {{\n    rule = all_to_all\n    param tau = 5 ms\n    state P = 1\n    dP/dt = (V / 1 mV - P) / tau\n}}\n",
+                population(lif)
+            ),
+            "a synapse state's equation must be linear with constant coefficients",
+            "E0702",
+            "V",
+        ),
+        (
+            format!(
+                "{}connect E -> E {{\n    rule = all_to_all\n    param tau = 5 ms\n    state P = 1\n    dP/dt = exp(P) / tau\n}}\n",
+                population(lif)
+            ),
+            "a synapse state's equation must be linear with constant coefficients",
+            "E0702",
+            "exp(P)",
+        ),
     ];
     for (source, message, code, covered) in cases {
         let (got, got_code, got_covered) = error(&source);
