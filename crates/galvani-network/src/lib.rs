@@ -148,6 +148,17 @@ pub struct SynapseState {
     /// the network runs).
     pub init: Expr,
     pub derivative: Option<Expr>,
+    /// `dy/dt = A − B·y` with A and B known numbers (internal units), when the equation
+    /// reads no other synapse state and no per-synapse distribution: the exact update
+    /// between spikes is `y(t + Δ) = A/B + (y − A/B)·e^(−B·Δ)` (`y + A·Δ` for B = 0).
+    pub relaxation: Option<Relaxation>,
+}
+
+/// `dy/dt = A − B·y` with constant A and B (internal units: y's unit per ms, 1/ms).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Relaxation {
+    pub a: f64,
+    pub b: f64,
 }
 
 /// What an arriving spike changes.
@@ -646,6 +657,7 @@ impl Checker {
                         dim,
                         init: value.clone(),
                         derivative: None,
+                        relaxation: None,
                     });
                     names.insert(name.name.clone(), dim);
                 }
@@ -702,6 +714,8 @@ impl Checker {
                         return Err(wrong_dimension(value.span, "this derivative", want, dim));
                     }
                     synapse_states[index].derivative = Some(value.clone());
+                    synapse_states[index].relaxation =
+                        self.relaxation(value, index, &synapse_states, &synapse_params);
                 }
                 FieldKind::OnPre { body } => {
                     on_pre = self.on_pre(body, &names, &synapse_states, &model)?;
@@ -740,6 +754,72 @@ impl Checker {
             on_pre,
             span,
         })
+    }
+
+    /// A and B of state `index`'s linear equation `value`, evaluated with the state at 0
+    /// and at 1 (`A = f(0)`, `B = f(0) − f(1)`), when every name it reads is a constant.
+    fn relaxation(
+        &self,
+        value: &Expr,
+        index: usize,
+        states: &[SynapseState],
+        params: &[SynapseValue],
+    ) -> Option<Relaxation> {
+        struct Constants<'a> {
+            network: &'a [NetworkParam],
+            block: HashMap<&'a str, Quantity>,
+        }
+        impl Scope for Constants<'_> {
+            fn lookup(&self, name: &str) -> Option<Meaning> {
+                self.block
+                    .get(name)
+                    .copied()
+                    .or_else(|| {
+                        self.network
+                            .iter()
+                            .find(|p| p.name == name)
+                            .map(|p| p.value)
+                    })
+                    .map(Meaning::Constant)
+            }
+            fn names(&self) -> Vec<String> {
+                Vec::new()
+            }
+        }
+        let mut block: HashMap<&str, Quantity> = HashMap::new();
+        for param in params {
+            if let Distribution::Constant(v) = param.value {
+                block.insert(
+                    &param.name,
+                    Quantity {
+                        value: v,
+                        dim: param.dim,
+                    },
+                );
+            }
+        }
+        let state = &states[index];
+        let at = |y: f64| {
+            let mut block = block.clone();
+            block.insert(
+                &state.name,
+                Quantity {
+                    value: y,
+                    dim: state.dim,
+                },
+            );
+            let scope = Constants {
+                network: &self.params,
+                block,
+            };
+            match evaluate(value, &scope) {
+                Ok(Value::Constant(q)) => Some(q.value),
+                _ => None,
+            }
+        };
+        let a = at(0.0)?;
+        let b = a - at(1.0)?;
+        (a.is_finite() && b.is_finite()).then_some(Relaxation { a, b })
     }
 
     fn rule(&self, value: &FieldValue, key: &Ident) -> Checked<Rule> {

@@ -129,6 +129,9 @@ connect X -> E {
     assert_eq!(connection.rule, Rule::Probability(0.1));
     assert_eq!(connection.synapse_params.len(), 4);
     assert_eq!(connection.synapse_states[0].name, "P");
+    // dP/dt = (P_0 − P)/tau_P: A = P_0/tau_P = 0.001/ms, B = 1/tau_P = 0.002/ms.
+    let relaxation = connection.synapse_states[0].relaxation.unwrap();
+    assert!((relaxation.a - 0.001).abs() < 1e-15 && (relaxation.b - 0.002).abs() < 1e-15);
     let targets: Vec<Target> = connection.on_pre.iter().map(|a| a.target).collect();
     assert!(matches!(
         targets[..],

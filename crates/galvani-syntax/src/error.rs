@@ -202,7 +202,7 @@ impl ParseError {
                     return diagnostic
                         .with_primary(*span, "this is a network file")
                         .with_note(
-                            "`galvani check` checks network files; running and explaining \
+                            "`galvani check` and `galvani explain` take network files; running \
                              networks is not built yet, so this command takes a model file",
                         );
                 }

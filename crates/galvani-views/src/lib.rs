@@ -12,6 +12,7 @@
 
 mod events;
 mod explain;
+mod network;
 mod print;
 mod rewrite;
 
@@ -19,5 +20,6 @@ mod rewrite;
 mod tests;
 
 pub use explain::{explain, explain_in, linear_text, Format};
+pub use network::explain_network;
 pub use print::{Printer, Style};
 pub use rewrite::rewrite_warnings;

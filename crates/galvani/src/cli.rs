@@ -334,6 +334,31 @@ pub fn summary_line(model: &galvani_ir::Model) -> String {
 }
 
 /// `galvani explain FILE [--stage S] [--method M] [--format F]`
+/// `galvani explain NET.gal`: the network's text view (no stages or other formats yet).
+fn explain_network(
+    sources: &mut Sources,
+    file: galvani_diag::FileId,
+    stage: Option<StageArg>,
+    format: FormatArg,
+    out: &mut dyn Write,
+) -> Exit {
+    if stage.is_some() || !matches!(format, FormatArg::Text) {
+        eprintln!(
+            "error: a network file has one explain view for now, as text (no --stage, no --format)"
+        );
+        return Exit::UserError;
+    }
+    match driver::check_network(sources, file) {
+        Ok(checked) => {
+            render::emit_stderr(sources, &checked.warnings);
+            let text = galvani_views::explain_network(&checked.network, sources.text(file));
+            let _ = out.write_all(text.as_bytes());
+            Exit::Success
+        }
+        Err(diagnostics) => report(sources, &DriverError::from(diagnostics)),
+    }
+}
+
 fn cmd_explain(
     path: &std::path::Path,
     stage: Option<StageArg>,
@@ -346,6 +371,9 @@ fn cmd_explain(
         Ok(file) => file,
         Err(error) => return report(&sources, &error),
     };
+    if driver::is_network(&sources, file) {
+        return explain_network(&mut sources, file, stage, format, out);
+    }
     let text: Result<String, Exit> = match stage {
         Some(StageArg::Ast) => driver::parse(&sources, file)
             .map(|ast| galvani_syntax::print_ast(&ast))

@@ -76,18 +76,47 @@ fn a_failing_model_file_is_shown_with_the_network_line_that_uses_it() {
     assert!(!stderr.contains("no population"), "{stderr}");
 }
 
-/// `run` and `explain` take model files for now: a network file given to them says what
-/// it is and which command takes it, with exit status 1.
+/// `run` takes model files for now: a network file given to it says what it is and which
+/// command takes it, with exit status 1.
 #[test]
-fn run_and_explain_say_a_network_is_not_a_model() {
-    for command in ["run", "explain"] {
-        let out = galvani(&[command, "networks/brunel.gal"]);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
-        assert!(stderr.contains("this is a network file"), "{stderr}");
-        assert!(
-            stderr.contains("`galvani check` checks network files"),
-            "{stderr}"
-        );
+fn run_says_a_network_is_not_a_model() {
+    let out = galvani(&["run", "networks/brunel.gal"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("this is a network file"), "{stderr}");
+    assert!(
+        stderr.contains("`galvani check` and `galvani explain` take network files"),
+        "{stderr}"
+    );
+}
+
+/// `explain` shows a network: populations, each rule with the synapses it makes, and
+/// each synapse state's exact update between spikes.
+#[test]
+fn explain_shows_a_network() {
+    let out = galvani(&["explain", "networks/brunel.gal"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in [
+        "E: 10000 neurons of model lif_delta (../models/lif_delta.gal)",
+        "init V = uniform(0 mV, 20 mV)",
+        "fixed_indegree(800): each post neuron draws 800 distinct pre neurons; 10000000 synapses",
+        "on pre    V -= g * J",
+        "E, I: each neuron its own Poisson train at 20000 Hz",
+    ] {
+        assert!(text.contains(line), "no `{line}` in\n{text}");
     }
+    let out = galvani(&["explain", "networks/stp_depression.gal"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("P(t + Δ) = 0.5 + (P − 0.5)·exp(−Δ/500 ms)"),
+        "{text}"
+    );
+    let out = galvani(&["explain", "networks/brunel.gal", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
 }
