@@ -561,6 +561,22 @@ impl Figure for TraceFigure<'_> {
     }
 }
 
+/// The axes' look shared by every chart: label fonts, white minor lines, grey major grid.
+pub(crate) fn house_style<'a, 'b, X, Y, DB>(
+    mesh: &mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB>,
+    label_size: u32,
+    description_size: u32,
+) where
+    X: plotters::coord::ranged1d::Ranged,
+    Y: plotters::coord::ranged1d::Ranged,
+    DB: DrawingBackend,
+{
+    mesh.label_style((FONT, label_size))
+        .axis_desc_style((FONT, description_size))
+        .light_line_style(WHITE)
+        .bold_line_style(GRID);
+}
+
 pub(crate) fn draw_title<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
@@ -597,14 +613,11 @@ fn draw_panel<DB: DrawingBackend>(
     if panel.stimulus {
         mesh.y_labels(4);
     }
+    house_style(&mut mesh, 15, 17);
     mesh.x_desc("t [ms]")
         .y_desc(panel.y_description.as_str())
         .x_label_formatter(&tick_label)
         .y_label_formatter(&tick_label)
-        .label_style((FONT, 15))
-        .axis_desc_style((FONT, 17))
-        .light_line_style(WHITE)
-        .bold_line_style(GRID)
         .draw()?;
 
     // A stimulus strip's lines have the colours of the traces above, which carry the legend.
@@ -696,17 +709,13 @@ fn draw_raster<DB: DrawingBackend>(
         .x_label_area_size(44)
         .y_label_area_size(78)
         .build_cartesian_2d(x_range.0..x_range.1, -0.5..(rows as f64 - 0.5))?;
-    chart
-        .configure_mesh()
-        .x_desc("t [ms]")
+    let mut mesh = chart.configure_mesh();
+    house_style(&mut mesh, 15, 17);
+    mesh.x_desc("t [ms]")
         .y_desc("neuron")
         .y_labels(rows.min(10))
         .x_label_formatter(&tick_label)
         .y_label_formatter(&neuron_label)
-        .label_style((FONT, 15))
-        .axis_desc_style((FONT, 17))
-        .light_line_style(WHITE)
-        .bold_line_style(GRID)
         .draw()?;
     let coloured = rows <= PALETTE.len();
     let width = if rows <= 50 { 2 } else { 1 };
@@ -762,16 +771,12 @@ impl Figure for XyFigure<'_> {
             .x_label_area_size(44)
             .y_label_area_size(78)
             .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)?;
-        chart
-            .configure_mesh()
-            .x_desc(self.x_label)
+        let mut mesh = chart.configure_mesh();
+        house_style(&mut mesh, 15, 17);
+        mesh.x_desc(self.x_label)
             .y_desc(self.y_label)
             .x_label_formatter(&tick_label)
             .y_label_formatter(&tick_label)
-            .label_style((FONT, 15))
-            .axis_desc_style((FONT, 17))
-            .light_line_style(WHITE)
-            .bold_line_style(GRID)
             .draw()?;
         let color = PALETTE[0];
         draw_line(&mut chart, &self.points, color.stroke_width(2), target)?;

@@ -8,8 +8,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::plot::{
-    draw_title, tick_label, write_figure, DrawResult, Figure, ImageFormat, PlotError, Target, FONT,
-    GRID, PALETTE, TITLE_HEIGHT, WIDTH,
+    draw_title, house_style, tick_label, write_figure, DrawResult, Figure, ImageFormat, PlotError,
+    Target, PALETTE, TITLE_HEIGHT, WIDTH,
 };
 
 /// One population's row.
@@ -108,18 +108,14 @@ fn draw_bars<DB: DrawingBackend>(
         .x_label_area_size(40)
         .y_label_area_size(64)
         .build_cartesian_2d(x_start..x_end, 0.0..y_end)?;
-    chart
-        .configure_mesh()
-        .x_desc(x_description)
+    let mut mesh = chart.configure_mesh();
+    house_style(&mut mesh, 13, 15);
+    mesh.x_desc(x_description)
         .y_desc(y_description)
         .x_label_formatter(&tick_label)
         .y_label_formatter(&tick_label)
         .x_labels(6)
         .y_labels(5)
-        .label_style((FONT, 13))
-        .axis_desc_style((FONT, 15))
-        .light_line_style(WHITE)
-        .bold_line_style(GRID)
         .draw()?;
     chart.draw_series(
         bars.iter()
