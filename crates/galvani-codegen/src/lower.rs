@@ -25,8 +25,9 @@ use crate::plan::{Op, Plan, Store};
 use crate::CodegenError;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    types, AbiParam, BlockArg, ExtFuncData, ExternalName, FuncRef, Function, InstBuilder,
-    MemFlagsData, Signature, StackSlotData, StackSlotKind, UserExternalName, UserFuncName, Value,
+    types, AbiParam, Block, BlockArg, ExtFuncData, ExternalName, FuncRef, Function, InstBuilder,
+    MemFlagsData, Signature, StackSlotData, StackSlotKind, Type, UserExternalName, UserFuncName,
+    Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -64,6 +65,87 @@ pub(crate) struct Target<'a> {
     pub runtime_index: &'a dyn Fn(Func) -> u32,
 }
 
+/// The loop over neurons every block function runs: its parameters (`GeneratedFn`'s
+/// order) and the blocks `entry → header(k) → body → header(k + 1) … → exit`.
+struct NeuronLoop {
+    data: Value,
+    n: Value,
+    mask: Value,
+    neurons: Value,
+    count: Value,
+    t: Value,
+    dt: Value,
+    header: Block,
+    body: Block,
+    exit: Block,
+}
+
+impl NeuronLoop {
+    /// Creates the blocks and leaves the builder in the entry block, where the caller
+    /// emits what runs once (slot bases, flags, imports).
+    fn open(b: &mut FunctionBuilder) -> NeuronLoop {
+        let entry = b.create_block();
+        let header = b.create_block();
+        let body = b.create_block();
+        let exit = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let params = b.block_params(entry).to_vec();
+        NeuronLoop {
+            data: params[0],
+            n: params[1],
+            mask: params[2],
+            neurons: params[3],
+            count: params[4],
+            t: params[5],
+            dt: params[6],
+            header,
+            body,
+            exit,
+        }
+    }
+
+    /// Ends the entry block, emits `header(k): k < count ? body : exit`, and leaves the
+    /// builder in the body. Returns `k` and the neuron of iteration k (`neurons[k]` for an
+    /// indexed block; `uload32` zero-extends the u32 index to i64).
+    fn enter_body(
+        &self,
+        b: &mut FunctionBuilder,
+        indexed: bool,
+        pointer: Type,
+        flags: MemFlagsData,
+    ) -> (Value, Value) {
+        let zero_index = b.ins().iconst(pointer, 0);
+        b.ins().jump(self.header, &[BlockArg::Value(zero_index)]);
+        let k = b.append_block_param(self.header, pointer);
+        b.switch_to_block(self.header);
+        let more = b.ins().icmp(IntCC::UnsignedLessThan, k, self.count);
+        b.ins().brif(more, self.body, &[], self.exit, &[]);
+        b.switch_to_block(self.body);
+        let neuron = if indexed {
+            let index_offset = b.ins().ishl_imm_u(k, 2);
+            let index_addr = b.ins().iadd(self.neurons, index_offset);
+            if pointer == types::I32 {
+                b.ins().load(types::I32, flags, index_addr, 0)
+            } else {
+                b.ins().uload32(flags, index_addr, 0)
+            }
+        } else {
+            k
+        };
+        (k, neuron)
+    }
+
+    /// Ends the body (on to iteration k + 1) and returns from the exit block.
+    fn close(&self, b: &mut FunctionBuilder, k: Value) {
+        let next = b.ins().iadd_imm_u(k, 1);
+        b.ins().jump(self.header, &[BlockArg::Value(next)]);
+        b.switch_to_block(self.exit);
+        b.ins().return_(&[]);
+        b.seal_all_blocks();
+    }
+}
+
 /// Builds the function of one planned block. `name_index` is its `u0:N` name.
 pub(crate) fn lower_plan(
     plan: &Plan,
@@ -80,16 +162,8 @@ pub(crate) fn lower_plan(
     let mut b = FunctionBuilder::new(&mut func, &mut fb_ctx);
     let flags = MemFlagsData::trusted();
 
-    let entry = b.create_block();
-    let header = b.create_block();
-    let body = b.create_block();
-    let exit = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    let params = b.block_params(entry).to_vec();
-    let (data, n, mask, neurons, count, t, dt) = (
-        params[0], params[1], params[2], params[3], params[4], params[5], params[6],
-    );
+    let l = NeuronLoop::open(&mut b);
+    let (data, n, mask, t, dt) = (l.data, l.n, l.mask, l.t, l.dt);
 
     // Base address of every slot used: data + slot·n·8 (sorted: deterministic text).
     let mut slots: Vec<usize> = plan
@@ -133,28 +207,7 @@ pub(crate) fn lower_plan(
 
     let imports = import_runtime(&mut b, &plan.ops, target);
 
-    let zero_index = b.ins().iconst(pointer, 0);
-    b.ins().jump(header, &[BlockArg::Value(zero_index)]);
-
-    // header(k): k < count ? body : exit
-    let k = b.append_block_param(header, pointer);
-    b.switch_to_block(header);
-    let more = b.ins().icmp(IntCC::UnsignedLessThan, k, count);
-    b.ins().brif(more, body, &[], exit, &[]);
-
-    b.switch_to_block(body);
-    let neuron = if plan.kind.is_indexed() {
-        let index_offset = b.ins().ishl_imm_u(k, 2);
-        let index_addr = b.ins().iadd(neurons, index_offset);
-        // `uload32` zero-extends the u32 index to i64.
-        if pointer == types::I32 {
-            b.ins().load(types::I32, flags, index_addr, 0)
-        } else {
-            b.ins().uload32(flags, index_addr, 0)
-        }
-    } else {
-        k
-    };
+    let (k, neuron) = l.enter_body(&mut b, plan.kind.is_indexed(), pointer, flags);
     let offset = b.ins().ishl_imm_u(neuron, 3);
     let address = |b: &mut FunctionBuilder, slot: usize| b.ins().iadd(bases[&slot], offset);
 
@@ -186,12 +239,7 @@ pub(crate) fn lower_plan(
         }
         b.ins().store(flags, value, addr, 0);
     }
-    let next = b.ins().iadd_imm_u(k, 1);
-    b.ins().jump(header, &[BlockArg::Value(next)]);
-
-    b.switch_to_block(exit);
-    b.ins().return_(&[]);
-    b.seal_all_blocks();
+    l.close(&mut b, k);
     b.finalize(target.config);
     Ok(func)
 }
@@ -516,16 +564,8 @@ fn lower_entry(
     let mut b = FunctionBuilder::new(&mut func, &mut fb_ctx);
     let flags = MemFlagsData::trusted();
 
-    let entry = b.create_block();
-    let header = b.create_block();
-    let body = b.create_block();
-    let exit = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    let params = b.block_params(entry).to_vec();
-    let (data, n, mask, neurons, count, t, dt) = (
-        params[0], params[1], params[2], params[3], params[4], params[5], params[6],
-    );
+    let l = NeuronLoop::open(&mut b);
+    let (data, n, mask, t, dt) = (l.data, l.n, l.mask, l.t, l.dt);
     let scratch = if split.scratch_len > 0 {
         let bytes = u32::try_from(split.scratch_len * 8).unwrap_or(u32::MAX);
         let slot =
@@ -551,36 +591,12 @@ fn lower_entry(
             })
         })
         .collect();
-    let zero_index = b.ins().iconst(pointer, 0);
-    b.ins().jump(header, &[BlockArg::Value(zero_index)]);
-
-    let k = b.append_block_param(header, pointer);
-    b.switch_to_block(header);
-    let more = b.ins().icmp(IntCC::UnsignedLessThan, k, count);
-    b.ins().brif(more, body, &[], exit, &[]);
-
-    b.switch_to_block(body);
-    let neuron = if plan.kind.is_indexed() {
-        let index_offset = b.ins().ishl_imm_u(k, 2);
-        let index_addr = b.ins().iadd(neurons, index_offset);
-        if pointer == types::I32 {
-            b.ins().load(types::I32, flags, index_addr, 0)
-        } else {
-            b.ins().uload32(flags, index_addr, 0)
-        }
-    } else {
-        k
-    };
+    let (k, neuron) = l.enter_body(&mut b, plan.kind.is_indexed(), pointer, flags);
     for &helper in &helpers {
         b.ins()
             .call(helper, &[data, n, mask, neuron, t, dt, scratch]);
     }
-    let next = b.ins().iadd_imm_u(k, 1);
-    b.ins().jump(header, &[BlockArg::Value(next)]);
-
-    b.switch_to_block(exit);
-    b.ins().return_(&[]);
-    b.seal_all_blocks();
+    l.close(&mut b, k);
     b.finalize(target.config);
     func
 }
