@@ -12,11 +12,13 @@ mod protocol;
 pub mod rng;
 mod run;
 mod sink;
+mod stepper;
 
 pub use config::{steps_of, Recorded, RunConfig, Values};
 pub use protocol::Protocol;
 pub use run::{run, RunSummary};
 pub use sink::{Column, Discard, RecordSink, SinkError, Spike, SpikeList, SpikeSink, Trace};
+pub use stepper::{Firing, Stepper};
 
 use galvani_ir::step::Layout;
 use galvani_kernel::KernelError;

@@ -1,0 +1,471 @@
+//! `Stepper`: one population of one compiled model, advanced one grid step at a time —
+//! the phases of a step (integrate, fire and reset, and, in a network, fire again after
+//! arrivals) as separate calls, so that the single-model time loop (`run`) and the network
+//! runtime share one implementation of events, refractoriness, held states, inputs and the
+//! NaN/±∞ check.
+//!
+//! Refractoriness, aligned to the grid (as NEST does with `t_ref/h` steps, and as Brian2
+//! does for `t_ref` a multiple of dt): an event that fires in step `k` with duration
+//! `t_ref` makes the neuron refractory for the next `r = steps_of(t_ref, dt)` steps,
+//! `k+1 … k+r`. In those steps the event cannot fire (its condition counts as false at
+//! their ends, so the first free step `k+r+1` fires if the condition is true at its end)
+//! and every held state is put back to its post-reset value after each step: it stays at
+//! the reset value on the `r + 1` grid points `t_{k+1} … t_{k+r+1}`, i.e. for exactly
+//! `t_ref` from the reset. A LIF with `t_ref = 2 ms` at `dt = 0.1 ms` is held 20 steps.
+//! In a network the same neuron's held states ignore arrivals at `t_{k+1} … t_{k+1+r}`
+//! (steps `k … k+r`), and it cannot fire on an arrival in those steps.
+
+use crate::config::{steps_of, RunConfig};
+use crate::protocol::Driver;
+use crate::Variable;
+use crate::{ConfigError, RunError};
+use galvani_ir::step::{StepProgram, Target};
+use galvani_ir::EventKind;
+use galvani_kernel::{EventArray, Kernel, Population, Shape};
+
+/// A firing found in a step: `(time, neuron, event)`.
+pub type Firing = (f64, u32, usize);
+
+/// The runtime's per-event state.
+struct EventState {
+    /// A spike event: its firings go to the spike sink and the counts (a silent one only
+    /// runs its actions).
+    spike: bool,
+    has_crossing: bool,
+    has_refractory: bool,
+    /// Held states (indices into the layout).
+    held: Vec<usize>,
+    /// The condition at the start of the current step ("false at t_k").
+    previous: Vec<bool>,
+    /// The crossing function at the start of the current step.
+    previous_crossing: Vec<f64>,
+    /// Refractory steps left per neuron.
+    refractory_left: Vec<u64>,
+    /// `k + 1 + r` for a neuron that fired in step `k` with `r` refractory steps: in steps
+    /// before it, arrivals do not change held states and the neuron cannot fire on an
+    /// arrival. 0 for a neuron that never fired (and for events without `refractory`).
+    quiet_until: Vec<u64>,
+    /// `hold_values[h][i]`: post-reset value of held state `h` of neuron `i`.
+    hold_values: Vec<Vec<f64>>,
+    /// Neurons that fired in the current phase.
+    fired: Vec<u32>,
+}
+
+/// One population being simulated.
+pub struct Stepper<'k, K: Kernel + ?Sized> {
+    kernel: &'k K,
+    pop: Population,
+    dt: f64,
+    events: Vec<EventState>,
+    drivers: Vec<Driver>,
+    /// Each input's default per neuron (the value where its protocol does not act).
+    defaults: Vec<Vec<f64>>,
+    /// Spikes per neuron (firings of spike events).
+    spike_counts: Vec<u64>,
+    /// `holders[s]`: the events (with `refractory`) that hold state `s`.
+    holders: Vec<Vec<usize>>,
+}
+
+impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
+    /// Sets a population up as `config` says (its `t_end`, `record` and `record_every`
+    /// are not used here): params (overrides kept, derived params follow them), input
+    /// defaults, initial states (overrides kept), inputs sampled at `t_0 = 0`, every
+    /// event's condition at `t_0`.
+    pub fn new(kernel: &'k K, config: &RunConfig) -> Result<Stepper<'k, K>, RunError> {
+        let program = kernel.program();
+        let shape = Shape::of(program);
+        validate_overrides(&shape, config)?;
+        let (n, dt) = (config.n, config.dt);
+        let mut pop = Population::try_new(program, n).ok_or(ConfigError::PopulationTooLarge(n))?;
+        // Also allocated before anything else of size n: fails cleanly for absurd n even
+        // when the program has no arrays.
+        let mut spike_counts: Vec<u64> = Vec::new();
+        spike_counts
+            .try_reserve_exact(n)
+            .map_err(|_| ConfigError::PopulationTooLarge(n))?;
+        spike_counts.resize(n, 0);
+
+        // Params: overrides first, then every derived param from them.
+        let mut param_mask = vec![false; shape.params];
+        for (i, values) in &config.params {
+            values.fill(pop.param_mut(*i), &program.layout.params[*i].name)?;
+            param_mask[*i] = true;
+        }
+        kernel.eval_params(&mut pop, &param_mask)?;
+        for p in 0..shape.params {
+            check_finite(pop.param(p), Variable::Param(p), 0.0)?;
+        }
+
+        kernel.eval_input_defaults(&mut pop)?;
+        let defaults: Vec<Vec<f64>> = (0..shape.inputs).map(|j| pop.input(j).to_vec()).collect();
+        for (j, d) in defaults.iter().enumerate() {
+            check_finite(d, Variable::Input(j), 0.0)?;
+        }
+
+        // Initial states see the inputs' defaults (the arrays hold them now).
+        let mut state_mask = vec![false; shape.states];
+        for (i, values) in &config.inits {
+            values.fill(pop.state_mut(*i), &program.layout.states[*i].name)?;
+            state_mask[*i] = true;
+        }
+        kernel.eval_init(&mut pop, &state_mask)?;
+        check_states(&pop, program, 0.0)?;
+
+        let mut drivers = Vec::with_capacity(config.inputs.len());
+        for (j, protocol) in &config.inputs {
+            if drivers.iter().any(|d: &Driver| d.input == *j) {
+                return Err(
+                    ConfigError::DuplicateInput(program.layout.inputs[*j].name.clone()).into(),
+                );
+            }
+            protocol.validate(n)?;
+            drivers.push(Driver::new(*j, protocol.clone(), n, dt, config.seed));
+        }
+        for d in &mut drivers {
+            d.sample(0.0, &defaults[d.input], pop.input_mut(d.input));
+        }
+
+        let mut events: Vec<EventState> = program
+            .events
+            .iter()
+            .map(|e| EventState {
+                spike: e.kind == EventKind::Spike,
+                has_crossing: e
+                    .condition
+                    .outputs
+                    .iter()
+                    .any(|(t, _)| *t == Target::Crossing),
+                has_refractory: e
+                    .actions
+                    .outputs
+                    .iter()
+                    .any(|(t, _)| *t == Target::Refractory),
+                held: e.held_states.iter().map(|&s| s as usize).collect(),
+                previous: vec![false; n],
+                previous_crossing: vec![0.0; n],
+                refractory_left: vec![0; n],
+                quiet_until: vec![0; n],
+                hold_values: vec![vec![0.0; n]; e.held_states.len()],
+                fired: Vec::new(),
+            })
+            .collect();
+        for (e, event) in events.iter_mut().enumerate() {
+            kernel.eval_condition(e, &mut pop, 0.0, dt)?;
+            baseline(event, &pop, e, None);
+        }
+        let mut holders = vec![Vec::new(); shape.states];
+        for (e, event) in events.iter().enumerate() {
+            if event.has_refractory {
+                for &s in &event.held {
+                    holders[s].push(e);
+                }
+            }
+        }
+        Ok(Stepper {
+            kernel,
+            pop,
+            dt,
+            events,
+            drivers,
+            defaults,
+            spike_counts,
+            holders,
+        })
+    }
+
+    pub fn kernel(&self) -> &'k K {
+        self.kernel
+    }
+
+    pub fn population(&self) -> &Population {
+        &self.pop
+    }
+
+    /// The population's arrays, to apply arrivals (see [`Stepper::accepts`]) or to
+    /// evaluate intermediates for a record.
+    pub fn population_mut(&mut self) -> &mut Population {
+        &mut self.pop
+    }
+
+    /// Spikes per neuron so far.
+    pub fn spike_counts(&self) -> &[u64] {
+        &self.spike_counts
+    }
+
+    pub fn into_spike_counts(self) -> Vec<u64> {
+        self.spike_counts
+    }
+
+    /// Whether event `e` is a spike event (its firings are spikes; a silent event only
+    /// acts).
+    pub fn is_spike_event(&self, e: usize) -> bool {
+        self.events[e].spike
+    }
+
+    /// Step 1 of step `k`: integrates every neuron from `t_k` to `t_{k+1}`, puts held
+    /// states of refractory neurons back, checks every state for NaN/±∞, and samples the
+    /// inputs at `t_{k+1}` (OU processes advance one step).
+    pub fn integrate(&mut self, k: u64) -> Result<(), RunError> {
+        let (t, t_next) = (k as f64 * self.dt, (k + 1) as f64 * self.dt);
+        self.kernel.step(&mut self.pop, t, self.dt)?;
+        for event in &self.events {
+            hold(event, &mut self.pop);
+        }
+        check_states(&self.pop, self.kernel.program(), t_next)?;
+        // A constant input keeps the values sampled at t = 0 (nothing else writes inputs).
+        for d in self.drivers.iter_mut().filter(|d| !d.is_time_invariant()) {
+            d.advance();
+            d.sample(t_next, &self.defaults[d.input], self.pop.input_mut(d.input));
+        }
+        Ok(())
+    }
+
+    /// Steps 2–3 of step `k`: every event's condition at `t_{k+1}`; an event fires when
+    /// false at `t_k` and true at `t_{k+1}`, at `t_k + dt·c₀/(c₀ − c₁)` from the crossing
+    /// function (`t_{k+1}` without one), clamped to the step. Then the actions of the
+    /// neurons that fired, event by event in program order, at `t_{k+1}`, their
+    /// refractory periods, and the conditions re-evaluated on the reset state, which
+    /// becomes the "before" of the next step. Firings (of every event, unsorted) are
+    /// appended to `out`; spike counts are updated.
+    pub fn fire(&mut self, k: u64, out: &mut Vec<Firing>) -> Result<(), RunError> {
+        let (t, t_next) = (k as f64 * self.dt, (k + 1) as f64 * self.dt);
+        let first = out.len();
+        for (e, event) in self.events.iter_mut().enumerate() {
+            self.kernel
+                .eval_condition(e, &mut self.pop, t_next, self.dt)?;
+            detect(event, &self.pop, e, t, self.dt, out);
+        }
+        if out.len() > first {
+            self.reset(k)?;
+            for (e, event) in self.events.iter_mut().enumerate() {
+                self.kernel
+                    .eval_condition(e, &mut self.pop, t_next, self.dt)?;
+                baseline(event, &self.pop, e, None);
+            }
+            self.count(&out[first..]);
+        }
+        Ok(())
+    }
+
+    /// Step 5 of a network step `k`, after arrivals changed states: a neuron whose event
+    /// condition was false before the arrivals and is true after them fires at exactly
+    /// `t_{k+1}` and is reset at once (not while quiet after a firing, see the module
+    /// notes). The conditions after this are the "before" of the next step. Firings are
+    /// appended to `out`.
+    pub fn fire_after_arrivals(&mut self, k: u64, out: &mut Vec<Firing>) -> Result<(), RunError> {
+        let t_next = (k + 1) as f64 * self.dt;
+        let first = out.len();
+        for (e, event) in self.events.iter_mut().enumerate() {
+            self.kernel
+                .eval_condition(e, &mut self.pop, t_next, self.dt)?;
+            event.fired.clear();
+            let condition = self.pop.event(e, EventArray::Condition);
+            for (i, &c) in condition.iter().enumerate().take(self.pop.len()) {
+                let quiet = event.refractory_left[i] > 0 || event.quiet_until[i] > k;
+                if !quiet && c != 0.0 && !event.previous[i] {
+                    event.fired.push(i as u32);
+                    out.push((t_next, i as u32, e));
+                }
+            }
+        }
+        if out.len() > first {
+            self.reset(k)?;
+            for e in 0..self.events.len() {
+                self.kernel
+                    .eval_condition(e, &mut self.pop, t_next, self.dt)?;
+            }
+            self.count(&out[first..]);
+        }
+        for (e, event) in self.events.iter_mut().enumerate() {
+            baseline(event, &self.pop, e, Some(k));
+        }
+        Ok(())
+    }
+
+    /// Whether an arrival in step `k` (at `t_{k+1}`) may change state `s` of `neuron`:
+    /// not while the state is held by an event the neuron fired within its refractory
+    /// window.
+    pub fn accepts(&self, s: usize, neuron: usize, k: u64) -> bool {
+        self.holders[s]
+            .iter()
+            .all(|&e| self.events[e].quiet_until[neuron] <= k)
+    }
+
+    /// Actions, refractory periods and the finiteness check of the neurons in each
+    /// event's `fired` list, event by event.
+    fn reset(&mut self, k: u64) -> Result<(), RunError> {
+        let t_next = (k + 1) as f64 * self.dt;
+        let states = self.kernel.program().layout.states.len();
+        for (e, event) in self.events.iter_mut().enumerate() {
+            if event.fired.is_empty() {
+                continue;
+            }
+            self.kernel
+                .apply_actions(e, &mut self.pop, &event.fired, t_next, self.dt)?;
+            start_refractory(event, &self.pop, e, self.dt, k)?;
+            for &i in &event.fired {
+                for s in 0..states {
+                    let v = self.pop.state(s)[i as usize];
+                    if !v.is_finite() {
+                        return Err(non_finite(Variable::State(s), i as usize, t_next));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, firings: &[Firing]) {
+        for &(_, neuron, e) in firings {
+            if self.events[e].spike {
+                self.spike_counts[neuron as usize] += 1;
+            }
+        }
+    }
+}
+
+pub(crate) fn non_finite(variable: Variable, neuron: usize, t: f64) -> RunError {
+    RunError::NonFinite {
+        variable,
+        neuron,
+        t,
+    }
+}
+
+pub(crate) fn check_finite(values: &[f64], variable: Variable, t: f64) -> Result<(), RunError> {
+    match values.iter().position(|v| !v.is_finite()) {
+        Some(i) => Err(non_finite(variable, i, t)),
+        None => Ok(()),
+    }
+}
+
+/// The first non-finite state in layout order, lowest neuron first.
+fn check_states(pop: &Population, program: &StepProgram, t: f64) -> Result<(), RunError> {
+    for s in 0..program.layout.states.len() {
+        check_finite(pop.state(s), Variable::State(s), t)?;
+    }
+    Ok(())
+}
+
+fn validate_overrides(shape: &Shape, config: &RunConfig) -> Result<(), ConfigError> {
+    if let Some((i, _)) = config.params.iter().find(|(i, _)| *i >= shape.params) {
+        return Err(ConfigError::NoSuchParam(*i));
+    }
+    if let Some((i, _)) = config.inits.iter().find(|(i, _)| *i >= shape.states) {
+        return Err(ConfigError::NoSuchState(*i));
+    }
+    if let Some((i, _)) = config.inputs.iter().find(|(i, _)| *i >= shape.inputs) {
+        return Err(ConfigError::NoSuchInput(*i));
+    }
+    Ok(())
+}
+
+/// Takes the condition arrays as the new "before" of every neuron that is not refractory;
+/// refractory neurons keep "false" — and, after arrivals in step `k` (`quiet_after`),
+/// so do neurons still quiet after a firing.
+fn baseline(event: &mut EventState, pop: &Population, e: usize, quiet_after: Option<u64>) {
+    let condition = pop.event(e, EventArray::Condition);
+    let crossing = pop.event(e, EventArray::Crossing);
+    for i in 0..pop.len() {
+        let quiet =
+            event.refractory_left[i] > 0 || quiet_after.is_some_and(|k| event.quiet_until[i] > k);
+        if !quiet {
+            event.previous[i] = condition[i] != 0.0;
+        }
+        event.previous_crossing[i] = crossing[i];
+    }
+}
+
+/// Puts held states of refractory neurons back to their post-reset values.
+fn hold(event: &EventState, pop: &mut Population) {
+    if event.held.is_empty() {
+        return;
+    }
+    for (i, &left) in event.refractory_left.iter().enumerate() {
+        if left > 0 {
+            for (h, &s) in event.held.iter().enumerate() {
+                pop.state_mut(s)[i] = event.hold_values[h][i];
+            }
+        }
+    }
+}
+
+/// Finds the neurons for which event `e` fires in the step from `t` to `t + dt`, and
+/// counts down refractory periods (a step spent refractory cannot fire and ends with the
+/// condition counted as false).
+fn detect(
+    event: &mut EventState,
+    pop: &Population,
+    e: usize,
+    t: f64,
+    dt: f64,
+    spikes: &mut Vec<Firing>,
+) {
+    event.fired.clear();
+    let condition = pop.event(e, EventArray::Condition);
+    let crossing = pop.event(e, EventArray::Crossing);
+    for i in 0..pop.len() {
+        if event.refractory_left[i] > 0 {
+            event.refractory_left[i] -= 1;
+            event.previous[i] = false;
+            event.previous_crossing[i] = crossing[i];
+            continue;
+        }
+        let now = condition[i] != 0.0;
+        if now && !event.previous[i] {
+            let (c0, c1) = (event.previous_crossing[i], crossing[i]);
+            // t_k + dt·c₀/(c₀ − c₁): where the line through (t_k, c₀), (t_{k+1}, c₁) is 0.
+            let ts = if event.has_crossing && c0.is_finite() && c1.is_finite() && c0 != c1 {
+                t + dt * (c0 / (c0 - c1)).clamp(0.0, 1.0)
+            } else {
+                t + dt
+            };
+            event.fired.push(i as u32);
+            spikes.push((ts, i as u32, e));
+        }
+        event.previous[i] = now;
+        event.previous_crossing[i] = crossing[i];
+    }
+}
+
+/// After the actions of event `e` in step `k`: the refractory period of every neuron that
+/// fired, and the post-reset values its held states keep.
+fn start_refractory(
+    event: &mut EventState,
+    pop: &Population,
+    e: usize,
+    dt: f64,
+    k: u64,
+) -> Result<(), RunError> {
+    if !event.has_refractory {
+        return Ok(());
+    }
+    let t = (k + 1) as f64 * dt;
+    let durations = pop.event(e, EventArray::Refractory);
+    for &i in &event.fired {
+        let i = i as usize;
+        let duration = durations[i];
+        if !duration.is_finite() {
+            return Err(non_finite(Variable::Refractory(e), i, t));
+        }
+        // A negative period would be read as none: say so instead.
+        if duration < 0.0 {
+            return Err(RunError::NegativeRefractory {
+                event: e,
+                neuron: i,
+                t,
+                duration,
+            });
+        }
+        let steps = steps_of(duration, dt);
+        event.refractory_left[i] = steps;
+        event.quiet_until[i] = k + 1 + steps;
+        if steps > 0 {
+            event.previous[i] = false;
+            for (h, &s) in event.held.iter().enumerate() {
+                event.hold_values[h][i] = pop.state(s)[i];
+            }
+        }
+    }
+    Ok(())
+}
