@@ -290,6 +290,31 @@ impl galvani_network::ModelLoader for NetworkModels<'_> {
     }
 }
 
+/// A network population's model (checked by [`check_network`]) compiled to native code.
+pub struct CompiledModel {
+    pub linearized: galvani_symbolic::Linearized,
+    pub program: galvani_ir::step::StepProgram,
+    pub kernel: JitKernel,
+}
+
+/// Compiles a checked model with `method`: linear forms, step program, JIT kernel.
+pub fn compile_model(
+    model: &Model,
+    method: galvani_ir::step::Method,
+) -> Result<CompiledModel, DriverError> {
+    let linearized = galvani_symbolic::linearize(model).map_err(symbolic_diagnostics)?;
+    linearized.verify().map_err(symbolic_diagnostics)?;
+    let program =
+        galvani_symbolic::discretize(&linearized, method).map_err(symbolic_diagnostics)?;
+    let kernel = JitKernel::compile_with(&program, JitOptions::default(), None)
+        .map_err(DriverError::CodeGeneration)?;
+    Ok(CompiledModel {
+        linearized,
+        program,
+        kernel,
+    })
+}
+
 /// A model compiled to native code, ready to run: its sources, the checked model and its
 /// warnings, the linear forms, the step program of one method and the JIT kernel.
 pub struct Compiled {

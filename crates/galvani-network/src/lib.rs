@@ -10,6 +10,7 @@
 //! `docs/design-blocks.md`.
 
 pub mod connectivity;
+mod formula;
 mod quantity;
 
 use std::collections::HashMap;
@@ -22,6 +23,8 @@ use galvani_syntax::ast::{
     NetworkItemKind,
 };
 
+use formula::Resolved;
+pub use formula::{Formula, Leaf, Op};
 pub use quantity::Quantity;
 use quantity::{constant, evaluate, wrong_dimension, Meaning, Scope, Value};
 
@@ -148,6 +151,10 @@ pub struct SynapseState {
     /// the network runs).
     pub init: Expr,
     pub derivative: Option<Expr>,
+    /// `init` with its names resolved (synapse params and constants only).
+    pub init_formula: Formula,
+    /// `derivative` with its names resolved.
+    pub derivative_formula: Option<Formula>,
     /// `dy/dt = A − B·y` with A and B known numbers (internal units), when the equation
     /// reads no other synapse state and no per-synapse distribution: the exact update
     /// between spikes is `y(t + Δ) = A/B + (y − A/B)·e^(−B·Δ)` (`y + A·Δ` for B = 0).
@@ -174,8 +181,10 @@ pub enum Target {
 pub struct PreAction {
     pub target: Target,
     pub op: AssignOp,
-    /// Checked for names and dimension; lowered when the network is compiled.
+    /// Checked for names and dimension.
     pub value: Expr,
+    /// `value` with its names resolved.
+    pub formula: Formula,
     pub span: Span,
 }
 
@@ -652,11 +661,15 @@ impl Checker {
                 FieldKind::State { name, value } => {
                     model_name(name)?;
                     let dim = evaluate_dim(value, &self.scope(&names))?;
+                    let init_formula =
+                        self.formula(value, &synapse_params, &synapse_states, None)?;
                     synapse_states.push(SynapseState {
                         name: name.name.clone(),
                         dim,
                         init: value.clone(),
                         derivative: None,
+                        init_formula,
+                        derivative_formula: None,
                         relaxation: None,
                     });
                     names.insert(name.name.clone(), dim);
@@ -714,11 +727,17 @@ impl Checker {
                         return Err(wrong_dimension(value.span, "this derivative", want, dim));
                     }
                     synapse_states[index].derivative = Some(value.clone());
+                    synapse_states[index].derivative_formula = Some(self.formula(
+                        value,
+                        &synapse_params,
+                        &synapse_states,
+                        Some(&model),
+                    )?);
                     synapse_states[index].relaxation =
                         self.relaxation(value, index, &synapse_states, &synapse_params);
                 }
                 FieldKind::OnPre { body } => {
-                    on_pre = self.on_pre(body, &names, &synapse_states, &model)?;
+                    on_pre = self.on_pre(body, &names, &synapse_params, &synapse_states, &model)?;
                 }
                 FieldKind::Init { .. } => {
                     return Err(field_error(
@@ -822,6 +841,48 @@ impl Checker {
         (a.is_finite() && b.is_finite()).then_some(Relaxation { a, b })
     }
 
+    /// The formula of a checked expression of a connection or drive: the block's params
+    /// (folded when one value for all synapses) and states, then the post model's states
+    /// and params, then the network's params.
+    fn formula(
+        &self,
+        expr: &Expr,
+        synapse_params: &[SynapseValue],
+        synapse_states: &[SynapseState],
+        model: Option<&Model>,
+    ) -> Checked<Formula> {
+        let resolve = |name: &str| -> Option<Resolved> {
+            if let Some(i) = synapse_params.iter().position(|p| p.name == name) {
+                return Some(match synapse_params[i].value {
+                    Distribution::Constant(v) => Resolved::Const(v),
+                    _ => Resolved::Leaf(Leaf::SynapseParam(i)),
+                });
+            }
+            if let Some(i) = synapse_states.iter().position(|s| s.name == name) {
+                return Some(Resolved::Leaf(Leaf::SynapseState(i)));
+            }
+            if let Some(model) = model {
+                if let Some(id) = model.find_state(name) {
+                    return Some(Resolved::Leaf(Leaf::PostState(id)));
+                }
+                if let Some(id) = model.find_param(name) {
+                    return Some(Resolved::Leaf(Leaf::PostParam(id)));
+                }
+            }
+            self.params
+                .iter()
+                .find(|p| p.name == name)
+                .map(|p| Resolved::Const(p.value.value))
+        };
+        Formula::lower(expr, &resolve).ok_or_else(|| {
+            Box::new(
+                Diagnostic::error("internal error: a checked network expression did not lower")
+                    .with_code(codes::INTERNAL)
+                    .with_primary(expr.span, "here"),
+            )
+        })
+    }
+
     fn rule(&self, value: &FieldValue, key: &Ident) -> Checked<Rule> {
         let rules = "all_to_all, one_to_one, probability(p), fixed_indegree(K), fixed_outdegree(K), file(\"edges.csv\")";
         let bad = |span: Span, message: String| {
@@ -879,6 +940,7 @@ impl Checker {
         &self,
         body: &[galvani_syntax::ast::Item],
         names: &HashMap<String, Dim>,
+        synapse_params: &[SynapseValue],
         synapse_states: &[SynapseState],
         model: &Model,
     ) -> Checked<Vec<PreAction>> {
@@ -924,10 +986,12 @@ impl Checker {
                     got,
                 ));
             }
+            let formula = self.formula(value, synapse_params, synapse_states, Some(model))?;
             actions.push(PreAction {
                 target: resolved,
                 op: *op,
                 value: value.clone(),
+                formula,
                 span: item.span,
             });
         }
@@ -953,7 +1017,9 @@ impl Checker {
                 FieldKind::Set { key, .. } => {
                     return Err(unknown_field(key, "drive", &DRIVE_FIELDS))
                 }
-                FieldKind::OnPre { body } => on_pre = self.on_pre(body, &empty, &[], &model)?,
+                FieldKind::OnPre { body } => {
+                    on_pre = self.on_pre(body, &empty, &[], &[], &model)?
+                }
                 _ => {
                     return Err(field_error(
                         field.span,

@@ -291,6 +291,12 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
             .all(|&e| self.events[e].quiet_until[neuron] <= k)
     }
 
+    /// Whether some event with `refractory` holds state `s` (arrivals then depend on
+    /// [`Stepper::accepts`]).
+    pub fn holds(&self, s: usize) -> bool {
+        !self.holders[s].is_empty()
+    }
+
     /// Actions, refractory periods and the finiteness check of the neurons in each
     /// event's `fired` list, event by event.
     fn reset(&mut self, k: u64) -> Result<(), RunError> {

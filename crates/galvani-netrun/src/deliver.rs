@@ -1,0 +1,260 @@
+//! Applying arrivals to post neurons (step 4 of the network step): for one projection,
+//! the synapses whose spikes arrive at `t_{k+1}` in presynaptic order, each running the
+//! connection's `on pre` block — additive weights straight into the post state, or the
+//! general path: the synapse's own states advanced exactly to `t_{k+1}`
+//! (`y ← y + (A − B·y)·Δ·φ(−B·Δ)`, `φ(x) = (eˣ − 1)/x`, the closed form of
+//! `dy/dt = A − B·y` that stays exact at `B = 0`), then the statements in order. Held
+//! states of neurons in their refractory window ignore arrivals.
+
+use galvani_kernel::{Kernel, Population};
+use galvani_network::{Formula, Leaf, PreAction, SynapseState, Target};
+use galvani_runtime::Stepper;
+use galvani_syntax::ast::AssignOp;
+
+use crate::build::{Column, Effect, Projection, StateColumn};
+
+/// `φ(x) = (eˣ − 1)/x`, 1 at 0.
+fn phi(x: f64) -> f64 {
+    if x == 0.0 {
+        1.0
+    } else {
+        x.exp_m1() / x
+    }
+}
+
+/// Which post neurons accept arrivals into each state the effect writes, this step.
+pub(crate) struct Acceptance {
+    /// `(state, accepts[neuron])` for each held state written; states no event holds
+    /// accept always and are not listed.
+    masks: Vec<(usize, Vec<bool>)>,
+}
+
+impl Acceptance {
+    pub(crate) fn new() -> Acceptance {
+        Acceptance { masks: Vec::new() }
+    }
+
+    /// Recomputes the masks of `states` for step `k`.
+    fn prepare<K: Kernel + ?Sized>(&mut self, stepper: &Stepper<'_, K>, states: &[usize], k: u64) {
+        self.masks.clear();
+        for &s in states {
+            if stepper.holds(s) && !self.masks.iter().any(|(m, _)| *m == s) {
+                let n = stepper.population().len();
+                let mask = (0..n).map(|i| stepper.accepts(s, i, k)).collect();
+                self.masks.push((s, mask));
+            }
+        }
+    }
+
+    fn accepts(&self, s: usize, neuron: usize) -> bool {
+        match self.masks.iter().find(|(m, _)| *m == s) {
+            Some((_, mask)) => mask[neuron],
+            None => true,
+        }
+    }
+}
+
+/// The states an effect writes in the post population.
+fn written_states(effect: &Effect) -> Vec<usize> {
+    match effect {
+        Effect::Additive(weights) => weights.iter().map(|(s, _)| *s).collect(),
+        Effect::General(actions) => actions
+            .iter()
+            .filter_map(|a| match a.target {
+                Target::PostState(id) => Some(id.index()),
+                Target::SynapseState(_) => None,
+            })
+            .collect(),
+    }
+}
+
+/// Delivers the arrivals at `t_{k+1}` of `projection`: `synapses` lists them as synapse
+/// indices in presynaptic (and so CSR) order.
+pub(crate) fn deliver<K: Kernel + ?Sized>(
+    projection: &mut Projection,
+    synapses: &[usize],
+    stepper: &mut Stepper<'_, K>,
+    acceptance: &mut Acceptance,
+    synapse_states: &[SynapseState],
+    k: u64,
+    dt: f64,
+) {
+    acceptance.prepare(stepper, &written_states(&projection.effect), k);
+    let pop = stepper.population_mut();
+    let shape = pop.shape();
+    let Projection {
+        synapses: rows,
+        params,
+        states,
+        effect,
+        ..
+    } = projection;
+    match &*effect {
+        Effect::Additive(weights) => {
+            if let [(state, weight)] = weights.as_slice() {
+                // One statement: a scatter-add into one array.
+                let values = pop.state_mut(*state);
+                for &s in synapses {
+                    let post = rows.targets[s] as usize;
+                    if acceptance.accepts(*state, post) {
+                        values[post] += weight.get(s);
+                    }
+                }
+            } else {
+                for &s in synapses {
+                    let post = rows.targets[s] as usize;
+                    for (state, weight) in weights {
+                        if acceptance.accepts(*state, post) {
+                            let slot = shape.state_slot(*state);
+                            pop.set(slot, post, pop.get(slot, post) + weight.get(s));
+                        }
+                    }
+                }
+            }
+        }
+        Effect::General(actions) => {
+            for &s in synapses {
+                let post = rows.targets[s] as usize;
+                advance_states(params, states, synapse_states, s, k + 1, dt);
+                run_actions(actions, params, states, s, post, pop, acceptance);
+            }
+        }
+    }
+}
+
+/// Brings synapse `s`'s states from their last update to grid index `g`.
+fn advance_states(
+    params: &[Column],
+    columns: &mut [StateColumn],
+    synapse_states: &[SynapseState],
+    s: usize,
+    g: u64,
+    dt: f64,
+) {
+    for (i, state) in synapse_states.iter().enumerate() {
+        let last = columns[i].last[s];
+        if last == g {
+            continue;
+        }
+        let delta = (g - last) as f64 * dt;
+        let (a, b) = match state.relaxation {
+            Some(r) => (r.a, r.b),
+            None => {
+                let at = |y: f64| {
+                    state
+                        .derivative_formula
+                        .as_ref()
+                        .map_or(0.0, |f| eval_synapse_only(f, params, s, i, y))
+                };
+                let a = at(0.0);
+                (a, a - at(1.0))
+            }
+        };
+        let y = columns[i].values[s];
+        columns[i].values[s] = y + (a - b * y) * delta * phi(-b * delta);
+        columns[i].last[s] = g;
+    }
+}
+
+/// A synapse state's derivative with the state at `y` and per-synapse params of `s`.
+fn eval_synapse_only(formula: &Formula, params: &[Column], s: usize, own: usize, y: f64) -> f64 {
+    formula.eval(&|leaf| match leaf {
+        Leaf::SynapseParam(p) => params[p].get(s),
+        Leaf::SynapseState(j) if j == own => y,
+        // Refused when the network is built (see `build::check_solvable`).
+        _ => f64::NAN,
+    })
+}
+
+/// The statements of an `on pre` block for one arrival, in order.
+fn run_actions(
+    actions: &[PreAction],
+    params: &[Column],
+    columns: &mut [StateColumn],
+    s: usize,
+    post: usize,
+    pop: &mut Population,
+    acceptance: &Acceptance,
+) {
+    for action in actions {
+        let value = {
+            let (states, pop) = (&*columns, &*pop);
+            action.formula.eval(&|leaf| match leaf {
+                Leaf::SynapseParam(p) => params[p].get(s),
+                Leaf::SynapseState(j) => states[j].values[s],
+                Leaf::PostState(id) => pop.state(id.index())[post],
+                Leaf::PostParam(id) => pop.param(id.index())[post],
+            })
+        };
+        let update = |old: f64| match action.op {
+            AssignOp::Set => value,
+            AssignOp::Add => old + value,
+            AssignOp::Sub => old - value,
+        };
+        match action.target {
+            Target::PostState(id) => {
+                if acceptance.accepts(id.index(), post) {
+                    let values = pop.state_mut(id.index());
+                    values[post] = update(values[post]);
+                }
+            }
+            Target::SynapseState(j) => {
+                let values = &mut columns[j].values;
+                values[s] = update(values[s]);
+            }
+        }
+    }
+}
+
+/// Runs a drive's `on pre` block `count` times for one neuron (drives have no synapse
+/// params or states).
+pub(crate) fn drive_events(
+    effect: &Effect,
+    count: u32,
+    neuron: usize,
+    pop: &mut Population,
+    acceptance: &Acceptance,
+) {
+    match effect {
+        Effect::Additive(weights) => {
+            for _ in 0..count {
+                for (state, weight) in weights {
+                    if acceptance.accepts(*state, neuron) {
+                        pop.state_mut(*state)[neuron] += weight.get(0);
+                    }
+                }
+            }
+        }
+        Effect::General(actions) => {
+            for _ in 0..count {
+                for action in actions {
+                    let value = action.formula.eval(&|leaf| match leaf {
+                        Leaf::PostState(id) => pop.state(id.index())[neuron],
+                        Leaf::PostParam(id) => pop.param(id.index())[neuron],
+                        _ => f64::NAN,
+                    });
+                    if let Target::PostState(id) = action.target {
+                        if acceptance.accepts(id.index(), neuron) {
+                            let values = pop.state_mut(id.index());
+                            values[neuron] = match action.op {
+                                AssignOp::Set => value,
+                                AssignOp::Add => values[neuron] + value,
+                                AssignOp::Sub => values[neuron] - value,
+                            };
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Prepares `acceptance` for a drive's effect on `stepper`'s population in step `k`.
+pub(crate) fn prepare_drive<K: Kernel + ?Sized>(
+    acceptance: &mut Acceptance,
+    effect: &Effect,
+    stepper: &Stepper<'_, K>,
+    k: u64,
+) {
+    acceptance.prepare(stepper, &written_states(effect), k);
+}
