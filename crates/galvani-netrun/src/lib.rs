@@ -364,7 +364,8 @@ fn check_solvable(network: &CheckedNetwork) -> Result<(), NetworkRunError> {
 
 /// Runs `network` as `config` says: `kernels[p]` is population p's compiled model
 /// (`None` for source populations). Rows go to `record` (columns named `POP.NAME`),
-/// spikes to `spikes`; `progress(done, total)` as in `galvani_runtime::run`.
+/// spikes to `spikes`; `progress(done, total)` as in `galvani_runtime::run`, and once with
+/// `done = 0` when the time loop starts (after the synapses are built).
 pub fn simulate<'k>(
     network: &CheckedNetwork,
     kernels: &[Option<&'k (dyn Kernel + 'k)>],
@@ -501,6 +502,9 @@ pub fn simulate<'k>(
     }
     let build_time = started.elapsed();
     let loop_started = Instant::now();
+    if let Some(report) = progress.as_mut() {
+        report(0, steps);
+    }
 
     let mut firings: Vec<Vec<Firing>> = vec![Vec::new(); runners.len()];
     let mut touched = vec![false; runners.len()];

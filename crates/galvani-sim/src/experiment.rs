@@ -609,7 +609,7 @@ impl<'a, K: Kernel + ?Sized> Simulator<'a, K> {
 
 /// Bytes of memory available for new allocations, from `/proc/meminfo` (Linux); `None`
 /// where it cannot be read.
-fn available_memory() -> Option<u64> {
+pub fn available_memory() -> Option<u64> {
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kilobytes: u64 = line.split_whitespace().nth(1)?.parse().ok()?;

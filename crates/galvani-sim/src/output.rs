@@ -123,6 +123,40 @@ impl SpikeSink for CsvSpikes {
     }
 }
 
+/// Streams a network's spikes to a CSV file: `population,neuron,t [ms]`, ordered by time,
+/// then population in file order, then neuron (the order the network runtime emits them).
+pub struct CsvNetworkSpikes {
+    writer: BufWriter<File>,
+    names: Vec<String>,
+}
+
+impl CsvNetworkSpikes {
+    /// Spikes of the populations `names` (in file order) written to `file`.
+    pub fn new(file: File, names: Vec<String>) -> std::io::Result<CsvNetworkSpikes> {
+        let mut writer = BufWriter::new(file);
+        writeln!(writer, "population,neuron,t [ms]")?;
+        Ok(CsvNetworkSpikes { writer, names })
+    }
+
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.writer.flush()
+    }
+}
+
+impl galvani_netrun::NetworkSpikeSink for CsvNetworkSpikes {
+    fn spike(
+        &mut self,
+        population: usize,
+        neuron: u32,
+        t: f64,
+        _event: usize,
+    ) -> Result<(), SinkError> {
+        let name = self.names.get(population).map_or("?", String::as_str);
+        writeln!(self.writer, "{name},{neuron},{t}")?;
+        Ok(())
+    }
+}
+
 /// The SHA-256 of `bytes` as lowercase hex (the model's fingerprint in a sidecar).
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);

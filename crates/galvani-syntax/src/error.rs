@@ -198,12 +198,12 @@ impl ParseError {
                     None => "no declaration in this file",
                 };
                 if found.as_deref() == Some("network") {
-                    // A network file where a model file is needed (`run`, `explain`).
+                    // A network file where a model file is needed (`fi`, `bench`).
                     return diagnostic
                         .with_primary(*span, "this is a network file")
                         .with_note(
-                            "`galvani check` and `galvani explain` take network files; running \
-                             networks is not built yet, so this command takes a model file",
+                            "`galvani check`, `galvani explain` and `galvani run` take network \
+                             files; this command takes a model file",
                         );
                 }
                 diagnostic

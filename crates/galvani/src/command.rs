@@ -260,7 +260,7 @@ fn unknown(kind: NameKind, name: &str, candidates: &[String]) -> Failure {
 /// A model that did not compile, in terms of the command line: an unreadable file is the
 /// user's error, a model's diagnostics decide their own exit status, a code generator
 /// failure is galvani's.
-fn compile_failure(error: DriverError) -> Failure {
+pub(crate) fn compile_failure(error: DriverError) -> Failure {
     match error {
         DriverError::Io { path, source } => Failure::user(Diagnostic::error(format!(
             "cannot read `{}`: {source}",

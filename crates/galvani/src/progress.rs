@@ -103,6 +103,12 @@ impl RunProgress {
     /// then at a fixed interval).
     pub fn update(&mut self, done: u64, total: u64) {
         let now = Instant::now();
+        if done == 0 {
+            // The time loop starts now (a network reports this after building its
+            // synapses): estimates count from here.
+            self.started = now;
+            return;
+        }
         let elapsed = now - self.started;
         if !self.estimated && elapsed >= ESTIMATE_AFTER && done < total {
             self.estimated = true;

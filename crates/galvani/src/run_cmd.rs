@@ -29,13 +29,13 @@ const PLOTTED_SPIKES: usize = 2_000_000;
 /// `galvani run FILE [options]`
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
-    /// The model file.
+    /// The model file, or a network file (populations, connections, drives).
     pub file: PathBuf,
     #[command(flatten)]
     pub sim: SimOptions,
-    /// Neurons in the population.
-    #[arg(long, default_value_t = 1)]
-    pub n: usize,
+    /// Neurons in the population (default 1; a network file gives its own sizes).
+    #[arg(long)]
+    pub n: Option<usize>,
     /// Drive an input: NAME=PROTOCOL (repeatable).
     #[arg(long = "input", value_name = "NAME=PROTOCOL")]
     pub input: Vec<String>,
@@ -58,9 +58,20 @@ pub struct RunArgs {
     /// Add each neuron's spike count to the summary (one number per neuron).
     #[arg(long)]
     pub per_neuron: bool,
+    /// Network files: write each population's activity (Hz, in bins of --bin) to this CSV.
+    #[arg(long)]
+    pub rate: Option<PathBuf>,
+    /// Network files: the bin width of --rate.
+    #[arg(long, default_value = "1ms")]
+    pub bin: String,
 }
 
 impl RunArgs {
+    /// Neurons of a model run.
+    fn neurons(&self) -> usize {
+        self.n.unwrap_or(1)
+    }
+
     fn writes_files(&self) -> bool {
         self.out.is_some() || self.spikes.is_some() || self.plot.is_some()
     }
@@ -73,6 +84,21 @@ impl RunArgs {
 
 /// `galvani run`
 pub fn cmd_run(args: &RunArgs, out: &mut dyn Write) -> Exit {
+    let mut sources = galvani_driver::Sources::new();
+    if let Ok(file) = sources.load(&args.file) {
+        if galvani_driver::is_network(&sources, file) {
+            return crate::net_run_cmd::run_network(args, sources, file, out);
+        }
+    }
+    if args.rate.is_some() {
+        return command::report_failure(
+            &sources,
+            Failure::user(
+                Diagnostic::error("--rate is for network files")
+                    .with_hint("a model run's rates are in its summary; its spikes go to --spikes"),
+            ),
+        );
+    }
     command::compile_then(&args.file, args.sim.method, |compiled| {
         run_compiled(args, compiled, out)
     })
@@ -129,10 +155,10 @@ fn run_compiled(args: &RunArgs, compiled: &Compiled, out: &mut dyn Write) -> Res
 fn parse_run_request(args: &RunArgs, compiled: &Compiled) -> Result<RunRequest, Failure> {
     let model = compiled.model();
     let sim = compiled.simulator();
-    if args.n == 0 {
+    if args.neurons() == 0 {
         return Err(Failure::sim(model, galvani_sim::SimError::EmptyPopulation));
     }
-    let mut request = command::parse_request(&sim, &args.sim, args.n)?;
+    let mut request = command::parse_request(&sim, &args.sim, args.neurons())?;
     for text in &args.input {
         let (name, protocol_text) = command::split_assignment("--input", text)?;
         let input = sim.input(name).map_err(|e| Failure::sim(model, e))?;
@@ -143,7 +169,7 @@ fn parse_run_request(args: &RunArgs, compiled: &Compiled) -> Result<RunRequest, 
                 model.dimensionless,
             ),
             dimensionless_model: model.dimensionless,
-            n: args.n,
+            n: args.neurons(),
         };
         let protocol = values::parse_protocol(protocol_text, &context)
             .map_err(|e| Failure::value("--input", e))?;
@@ -197,7 +223,10 @@ fn run_to_files(
     let mut trace_file = match &args.out {
         Some(path) => {
             let file = StagedFile::create(path).map_err(|e| io_failure(path, e))?;
-            let trace = CsvTrace::new(file.file().map_err(|e| io_failure(path, e))?, args.n);
+            let trace = CsvTrace::new(
+                file.file().map_err(|e| io_failure(path, e))?,
+                args.neurons(),
+            );
             staged.push((file, format!("trace of {}", recorded_names(prepared))));
             Some(trace)
         }

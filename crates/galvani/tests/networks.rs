@@ -76,16 +76,23 @@ fn a_failing_model_file_is_shown_with_the_network_line_that_uses_it() {
     assert!(!stderr.contains("no population"), "{stderr}");
 }
 
-/// `run` takes model files for now: a network file given to it says what it is and which
-/// command takes it, with exit status 1.
+/// `fi` takes model files: a network file given to it says what it is and which
+/// commands take it, with exit status 1.
 #[test]
-fn run_says_a_network_is_not_a_model() {
-    let out = galvani(&["run", "networks/brunel.gal"]);
+fn fi_says_a_network_is_not_a_model() {
+    let out = galvani(&[
+        "fi",
+        "networks/brunel.gal",
+        "--input",
+        "I_e",
+        "--range",
+        "0..1nA",
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("this is a network file"), "{stderr}");
     assert!(
-        stderr.contains("`galvani check` and `galvani explain` take network files"),
+        stderr.contains("`galvani check`, `galvani explain` and `galvani run` take network files"),
         "{stderr}"
     );
 }
@@ -119,4 +126,139 @@ fn explain_shows_a_network() {
     );
     let out = galvani(&["explain", "networks/brunel.gal", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
+}
+
+/// Every library network runs (a short window) and writes the same bytes for the same
+/// seed; the spikes CSV has the network header and its rows are ordered by time, then
+/// population in file order.
+#[test]
+fn every_library_network_runs_the_same_for_the_same_seed() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = std::env::temp_dir().join(format!("galvani-network-runs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("networks"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "gal"))
+        .collect();
+    files.sort();
+    for file in files {
+        let stem = file.file_stem().unwrap().to_string_lossy().to_string();
+        let mut outputs = Vec::new();
+        for round in 0..2 {
+            let spikes = dir.join(format!("{stem}-{round}.csv"));
+            let out = galvani(&[
+                "run",
+                file.to_str().unwrap(),
+                "--t",
+                "20ms",
+                "--dt",
+                "0.1ms",
+                "--seed",
+                "3",
+                "--spikes",
+                spikes.to_str().unwrap(),
+            ]);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{stem}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            outputs.push(std::fs::read_to_string(&spikes).unwrap());
+        }
+        assert_eq!(outputs[0], outputs[1], "{stem}");
+        let mut lines = outputs[0].lines();
+        assert_eq!(lines.next(), Some("population,neuron,t [ms]"));
+        let times: Vec<f64> = lines
+            .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
+            .collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{stem}: unordered");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Options of a network run name their population; what does not fit is refused with a
+/// hint, before anything runs.
+#[test]
+fn network_run_options_name_their_population() {
+    let cases: [(&[&str], &str); 5] = [
+        (&["--n", "10"], "--n does not apply to a network file"),
+        (
+            &["--set", "tau_m=10ms"],
+            "a network run names the population first",
+        ),
+        (
+            &["--set", "Q.tau_m=10ms"],
+            "no population `Q` in the network",
+        ),
+        (&["--record", "E.V[20000]"], "invalid --record `E.V[20000]`"),
+        (
+            &["--out", "/dev/null"],
+            "--out needs --record in a network run",
+        ),
+    ];
+    for (extra, message) in cases {
+        let mut args = vec!["run", "networks/brunel.gal", "--t", "1ms"];
+        args.extend_from_slice(extra);
+        let out = galvani(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {stderr}");
+        assert!(stderr.contains(message), "{extra:?}: {stderr}");
+    }
+    let out = galvani(&["run", "models/lif.gal", "--rate", "/dev/null"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--rate is for network files"));
+}
+
+/// Population-prefixed overrides, records and the activity file.
+#[test]
+fn a_network_run_records_prefixed_columns_and_population_rates() {
+    let dir = std::env::temp_dir().join(format!("galvani-network-record-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace = dir.join("v.csv");
+    let rate = dir.join("rate.csv");
+    let out = galvani(&[
+        "run",
+        "networks/cuba.gal",
+        "--t",
+        "10ms",
+        "--dt",
+        "0.1ms",
+        "--record",
+        "E.V[0:2],I.V[5]",
+        "--every",
+        "1ms",
+        "--rate",
+        rate.to_str().unwrap(),
+        "--bin",
+        "2ms",
+        "--set",
+        "I.tau_m=10ms",
+        "--summary",
+        "json",
+        "--out",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("t [ms],E.V[0] [mV],E.V[1] [mV],I.V[5] [mV]")
+    );
+    assert_eq!(lines.count(), 11);
+    let rates = std::fs::read_to_string(&rate).unwrap();
+    assert_eq!(rates.lines().next(), Some("t [ms],E [Hz],I [Hz]"));
+    assert_eq!(rates.lines().count(), 1 + 5 + 1);
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["populations"][0]["name"], "E");
+    assert_eq!(summary["populations"][1]["neurons"], 800);
+    assert!(summary["synapses"].as_u64().unwrap() > 300_000);
+    std::fs::remove_dir_all(&dir).ok();
 }
