@@ -22,64 +22,96 @@ fn phi(x: f64) -> f64 {
     }
 }
 
-/// Which post neurons accept arrivals into each state the effect writes, this step.
+/// Which neurons of one population accept arrivals into each held state, in one step
+/// (fixed through step 4: only step 5 starts new refractory periods).
 pub(crate) struct Acceptance {
-    /// `(state, accepts[neuron])` for each held state written; states no event holds
-    /// accept always and are not listed.
+    /// `(state, accepts[neuron])` for each state some refractory event holds; other
+    /// states accept always and are not listed.
     masks: Vec<(usize, Vec<bool>)>,
+    /// The step the masks are for.
+    step: Option<u64>,
 }
 
 impl Acceptance {
     pub(crate) fn new() -> Acceptance {
-        Acceptance { masks: Vec::new() }
+        Acceptance {
+            masks: Vec::new(),
+            step: None,
+        }
     }
 
-    /// Recomputes the masks of `states` for step `k`.
-    fn prepare<K: Kernel + ?Sized>(&mut self, stepper: &Stepper<'_, K>, states: &[usize], k: u64) {
-        self.masks.clear();
-        for &s in states {
-            if stepper.holds(s) && !self.masks.iter().any(|(m, _)| *m == s) {
-                let n = stepper.population().len();
-                let mask = (0..n).map(|i| stepper.accepts(s, i, k)).collect();
-                self.masks.push((s, mask));
-            }
+    /// Computes the masks for step `k`, once per step.
+    pub(crate) fn prepare<K: Kernel + ?Sized>(&mut self, stepper: &Stepper<'_, K>, k: u64) {
+        if self.step == Some(k) {
+            return;
         }
+        self.step = Some(k);
+        let states = stepper.kernel().program().layout.states.len();
+        if self.masks.is_empty() {
+            self.masks = (0..states)
+                .filter(|&s| stepper.holds(s))
+                .map(|s| (s, Vec::new()))
+                .collect();
+        }
+        for (s, mask) in &mut self.masks {
+            stepper.accept_mask(*s, k, mask);
+        }
+    }
+
+    /// The mask of state `s`, `None` when every neuron accepts.
+    fn mask(&self, s: usize) -> Option<&[bool]> {
+        self.masks
+            .iter()
+            .find(|(m, _)| *m == s)
+            .map(|(_, mask)| mask.as_slice())
     }
 
     fn accepts(&self, s: usize, neuron: usize) -> bool {
-        match self.masks.iter().find(|(m, _)| *m == s) {
-            Some((_, mask)) => mask[neuron],
-            None => true,
+        self.mask(s).is_none_or(|mask| mask[neuron])
+    }
+}
+
+/// The arrivals of one projection in one step, in presynaptic (and so synapse) order.
+pub(crate) enum Arrivals<'a> {
+    /// Every synapse of these presynaptic neurons (ascending): a constant delay.
+    Rows(&'a [u32]),
+    /// These synapses (ascending): drawn delays.
+    Synapses(&'a [u32]),
+}
+
+impl Arrivals<'_> {
+    /// Calls `f` with every arriving synapse, in order.
+    #[inline]
+    fn each(&self, offsets: &[u64], mut f: impl FnMut(usize)) {
+        match self {
+            Arrivals::Rows(pres) => {
+                for &i in pres.iter() {
+                    let (from, to) = (offsets[i as usize], offsets[i as usize + 1]);
+                    for s in from as usize..to as usize {
+                        f(s);
+                    }
+                }
+            }
+            Arrivals::Synapses(synapses) => {
+                for &s in synapses.iter() {
+                    f(s as usize);
+                }
+            }
         }
     }
 }
 
-/// The states an effect writes in the post population.
-fn written_states(effect: &Effect) -> Vec<usize> {
-    match effect {
-        Effect::Additive(weights) => weights.iter().map(|(s, _)| *s).collect(),
-        Effect::General(actions) => actions
-            .iter()
-            .filter_map(|a| match a.target {
-                Target::PostState(id) => Some(id.index()),
-                Target::SynapseState(_) => None,
-            })
-            .collect(),
-    }
-}
-
-/// Delivers the arrivals at `t_{k+1}` of `projection`: `synapses` lists them as synapse
-/// indices in presynaptic (and so CSR) order.
+/// Delivers the arrivals at `t_{k+1}` of `projection`.
 pub(crate) fn deliver<K: Kernel + ?Sized>(
     projection: &mut Projection,
-    synapses: &[usize],
+    arrivals: Arrivals<'_>,
     stepper: &mut Stepper<'_, K>,
     acceptance: &mut Acceptance,
     synapse_states: &[SynapseState],
     k: u64,
     dt: f64,
 ) {
-    acceptance.prepare(stepper, &written_states(&projection.effect), k);
+    acceptance.prepare(stepper, k);
     let pop = stepper.population_mut();
     let shape = pop.shape();
     let Projection {
@@ -89,36 +121,46 @@ pub(crate) fn deliver<K: Kernel + ?Sized>(
         effect,
         ..
     } = projection;
+    let (offsets, targets) = (&rows.offsets, &rows.targets);
     match &*effect {
         Effect::Additive(weights) => {
             if let [(state, weight)] = weights.as_slice() {
                 // One statement: a scatter-add into one array.
                 let values = pop.state_mut(*state);
-                for &s in synapses {
-                    let post = rows.targets[s] as usize;
-                    if acceptance.accepts(*state, post) {
-                        values[post] += weight.get(s);
-                    }
+                match (weight, acceptance.mask(*state)) {
+                    (Column::Constant(w), None) => arrivals.each(offsets, |s| {
+                        values[targets[s] as usize] += w;
+                    }),
+                    (Column::Constant(w), Some(mask)) => arrivals.each(offsets, |s| {
+                        let post = targets[s] as usize;
+                        if mask[post] {
+                            values[post] += w;
+                        }
+                    }),
+                    (weight, mask) => arrivals.each(offsets, |s| {
+                        let post = targets[s] as usize;
+                        if mask.is_none_or(|m| m[post]) {
+                            values[post] += weight.get(s);
+                        }
+                    }),
                 }
             } else {
-                for &s in synapses {
-                    let post = rows.targets[s] as usize;
+                arrivals.each(offsets, |s| {
+                    let post = targets[s] as usize;
                     for (state, weight) in weights {
                         if acceptance.accepts(*state, post) {
                             let slot = shape.state_slot(*state);
                             pop.set(slot, post, pop.get(slot, post) + weight.get(s));
                         }
                     }
-                }
+                });
             }
         }
-        Effect::General(actions) => {
-            for &s in synapses {
-                let post = rows.targets[s] as usize;
-                advance_states(params, states, synapse_states, s, k + 1, dt);
-                run_actions(actions, params, states, s, post, pop, acceptance);
-            }
-        }
+        Effect::General(actions) => arrivals.each(offsets, |s| {
+            let post = targets[s] as usize;
+            advance_states(params, states, synapse_states, s, k + 1, dt);
+            run_actions(actions, params, states, s, post, pop, acceptance);
+        }),
     }
 }
 
@@ -206,6 +248,26 @@ fn run_actions(
     }
 }
 
+/// Adds `count` events of a drive whose block is one additive statement with a constant
+/// weight to every neuron: `counts[i]` events for neuron i, applied one by one.
+pub(crate) fn drive_single(
+    state: usize,
+    weight: f64,
+    counts: &[u32],
+    pop: &mut Population,
+    acceptance: &Acceptance,
+) {
+    let mask = acceptance.mask(state);
+    let values = pop.state_mut(state);
+    for (i, &count) in counts.iter().enumerate() {
+        if count > 0 && mask.is_none_or(|m| m[i]) {
+            for _ in 0..count {
+                values[i] += weight;
+            }
+        }
+    }
+}
+
 /// Runs a drive's `on pre` block `count` times for one neuron (drives have no synapse
 /// params or states).
 pub(crate) fn drive_events(
@@ -247,14 +309,4 @@ pub(crate) fn drive_events(
             }
         }
     }
-}
-
-/// Prepares `acceptance` for a drive's effect on `stepper`'s population in step `k`.
-pub(crate) fn prepare_drive<K: Kernel + ?Sized>(
-    acceptance: &mut Acceptance,
-    effect: &Effect,
-    stepper: &Stepper<'_, K>,
-    k: u64,
-) {
-    acceptance.prepare(stepper, &written_states(effect), k);
 }

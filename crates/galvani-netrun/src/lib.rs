@@ -42,7 +42,7 @@ use galvani_runtime::{
 use thiserror::Error;
 
 use build::{Delays, Effect, Projection};
-use deliver::Acceptance;
+use deliver::{Acceptance, Arrivals};
 use sources::{FileSources, PoissonCounts, PoissonSources};
 
 /// How many times, at most, the time loop reports its progress at a fixed interval.
@@ -508,8 +508,8 @@ pub fn simulate<'k>(
 
     let mut firings: Vec<Vec<Firing>> = vec![Vec::new(); runners.len()];
     let mut touched = vec![false; runners.len()];
-    let mut acceptance = Acceptance::new();
-    let mut arrivals: Vec<usize> = Vec::new();
+    let mut acceptance: Vec<Acceptance> = (0..runners.len()).map(|_| Acceptance::new()).collect();
+    let mut drive_counts: Vec<u32> = Vec::new();
     let report_every = steps.div_ceil(PROGRESS_REPORTS).max(1);
     for k in 0..steps {
         let t_next = (k + 1) as f64 * dt;
@@ -547,17 +547,11 @@ pub fn simulate<'k>(
                     if pres.is_empty() {
                         continue;
                     }
-                    arrivals.clear();
-                    let offsets = &projection.synapses.offsets;
-                    for &i in pres {
-                        arrivals
-                            .extend(offsets[i as usize] as usize..offsets[i as usize + 1] as usize);
-                    }
                     deliver::deliver(
                         projection,
-                        &arrivals,
+                        Arrivals::Rows(pres),
                         stepper,
-                        &mut acceptance,
+                        &mut acceptance[projection.post],
                         states,
                         k,
                         dt,
@@ -571,13 +565,11 @@ pub fn simulate<'k>(
                         continue;
                     }
                     bucket.sort_unstable();
-                    arrivals.clear();
-                    arrivals.extend(bucket.iter().map(|&s| s as usize));
                     deliver::deliver(
                         projection,
-                        &arrivals,
+                        Arrivals::Synapses(&bucket),
                         stepper,
-                        &mut acceptance,
+                        &mut acceptance[projection.post],
                         states,
                         k,
                         dt,
@@ -598,12 +590,28 @@ pub fn simulate<'k>(
                 let Runner::Model(stepper) = &mut runners[*p] else {
                     continue;
                 };
-                deliver::prepare_drive(&mut acceptance, effect, stepper, k);
+                let acceptance = &mut acceptance[*p];
+                acceptance.prepare(stepper, k);
+                drive_counts.clear();
+                drive_counts.extend(streams.iter_mut().map(|rng| counts.count(rng.uniform())));
                 let pop = stepper.population_mut();
-                for (i, rng) in streams.iter_mut().enumerate() {
-                    let count = counts.count(rng.uniform());
-                    if count > 0 {
-                        deliver::drive_events(effect, count, i, pop, &acceptance);
+                match effect {
+                    Effect::Additive(weights) if weights.len() == 1 => {
+                        let (state, weight) = &weights[0];
+                        deliver::drive_single(
+                            *state,
+                            weight.get(0),
+                            &drive_counts,
+                            pop,
+                            acceptance,
+                        );
+                    }
+                    _ => {
+                        for (i, &count) in drive_counts.iter().enumerate() {
+                            if count > 0 {
+                                deliver::drive_events(effect, count, i, pop, acceptance);
+                            }
+                        }
                     }
                 }
                 touched[*p] = true;

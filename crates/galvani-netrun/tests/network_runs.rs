@@ -138,8 +138,8 @@ connect A -> B {
         spikes.times_of(0, 0),
         vec![grid(10, dt), grid(10, dt), grid(60, dt)]
     );
-    // Two arrivals at t_30: the first fires A at exactly t_30, the second is ignored
-    // (refractory); the third arrival (t_80) fires it again.
+    // Two arrivals at t_30 (V jumps twice, then A fires once at exactly t_30); the third
+    // arrival (t_80) fires it again.
     assert_eq!(spikes.times_of(1, 0), vec![grid(30, dt), grid(80, dt)]);
     // A → B: 15 steps later.
     assert_eq!(spikes.times_of(2, 0), vec![grid(45, dt), grid(95, dt)]);
@@ -421,4 +421,46 @@ connect E -> E {
     config.seed = 6;
     let (c, _, _) = run(&net, &config).unwrap();
     assert_ne!(a, c);
+}
+
+/// A neuron that fires at `t_{k+1}` with `refractory 2 ms` (r = 20 steps at dt 0.1 ms)
+/// ignores arrivals at `t_{k+1} … t_{k+1+r}` in its held state, and takes the next one.
+#[test]
+fn held_states_ignore_arrivals_while_refractory() {
+    let net = load(
+        "refractory",
+        "network held \"held states\"
+population S {
+    spikes = file(\"s.csv\")
+    size = 1
+}
+population A {
+    model = \"relay.gal\"
+    size = 1
+}
+connect S -> A {
+    rule = one_to_one
+    delay = 2 ms
+    on pre { V += 25 mV }
+}
+",
+        &[("relay.gal", RELAY)],
+    );
+    let dt = 0.1;
+    let mut config = NetworkConfig::new(8.0, dt, 2);
+    // Arrivals at t_30 (fires), t_35 and t_50 (ignored: t_31 … t_50 is the window after
+    // t_30, plus t_30 itself), t_51 (fires again: the refractory period is over).
+    config.spike_files = vec![(0, vec![(0, 1.0), (0, 1.5), (0, 3.0), (0, 3.1)])];
+    config.record = vec![RecordRequest {
+        population: 1,
+        variable: Recorded::State(0),
+        neurons: vec![0],
+    }];
+    let (spikes, trace, _) = run(&net, &config).unwrap();
+    assert_eq!(spikes.times_of(1, 0), vec![grid(30, dt), grid(51, dt)]);
+    for (row, &t) in trace.times.iter().enumerate() {
+        if (3.0..=5.05).contains(&t) {
+            assert_eq!(trace.rows[row][0], 0.0, "V held at its reset value at {t}");
+        }
+    }
 }

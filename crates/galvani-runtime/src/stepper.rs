@@ -291,6 +291,18 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
             .all(|&e| self.events[e].quiet_until[neuron] <= k)
     }
 
+    /// Writes [`Stepper::accepts`] of every neuron for state `s` into `out` (resized to
+    /// the population).
+    pub fn accept_mask(&self, s: usize, k: u64, out: &mut Vec<bool>) {
+        out.clear();
+        out.resize(self.pop.len(), true);
+        for &e in &self.holders[s] {
+            for (accepts, &quiet_until) in out.iter_mut().zip(&self.events[e].quiet_until) {
+                *accepts &= quiet_until <= k;
+            }
+        }
+    }
+
     /// Whether some event with `refractory` holds state `s` (arrivals then depend on
     /// [`Stepper::accepts`]).
     pub fn holds(&self, s: usize) -> bool {
