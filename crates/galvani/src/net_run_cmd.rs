@@ -133,14 +133,14 @@ fn run(
     config.spike_files = spike_files(network, sources.path(file))?;
 
     // Everything is validated before anything is written.
-    let rate_bin = match &args.rate {
-        Some(_) => Some(command::parse_time(
+    let rate_bin = match (&args.rate, &args.plot) {
+        (None, None) => None,
+        _ => Some(command::parse_time(
             "--bin",
             "the bin width --bin",
             &args.bin,
             false,
         )?),
-        None => None,
     };
     if let Some(bin) = rate_bin {
         if !(bin > 0.0 && bin.is_finite()) {
@@ -149,14 +149,10 @@ fn run(
             )));
         }
     }
-    if args.plot.is_some() {
-        return Err(Failure::user(
-            Diagnostic::error("--plot is not drawn for network runs yet").with_hint(
-                "write --spikes FILE.csv and draw it with `galvani stats FILE.csv --plot PLOT.png`",
-            ),
-        ));
+    if let Some(path) = &args.plot {
+        galvani_plot::check_format(path).map_err(|e| crate::run_cmd::draw_failure(path, e))?;
     }
-    let outputs: Vec<&Path> = [&args.out, &args.spikes, &args.rate]
+    let outputs: Vec<&Path> = [&args.out, &args.spikes, &args.rate, &args.plot]
         .into_iter()
         .flatten()
         .map(PathBuf::as_path)
@@ -245,9 +241,23 @@ fn run(
         .collect();
     if let (Some(path), Some(bin)) = (&args.rate, rate_bin) {
         let staged_file = StagedFile::create(path).map_err(|e| io_failure(path, e))?;
-        write_rates(&staged_file, &names, &spikes, &summary, window_end, bin, dt)
+        write_rates(&staged_file, &names, &spikes, &summary, window_end, bin)
             .map_err(|e| io_failure(path, e))?;
         staged.push((staged_file, "population activity".to_string()));
+    }
+    if let Some(path) = &args.plot {
+        let staged_file = StagedFile::create(path).map_err(|e| io_failure(path, e))?;
+        draw(
+            &staged_file,
+            network,
+            &spikes,
+            &summary,
+            window_end,
+            rate_bin.unwrap_or(5.0),
+            complete,
+        )
+        .map_err(|e| crate::run_cmd::draw_failure(path, e))?;
+        staged.push((staged_file, "raster and population activity".to_string()));
     }
     let provenance = provenance(args, sources, file, network, &models, t_end, dt);
     command::commit_with_sidecars(staged, &provenance)?;
@@ -515,7 +525,6 @@ fn write_rates(
     summary: &NetworkSummary,
     t_end: f64,
     bin: f64,
-    dt: f64,
 ) -> std::io::Result<()> {
     let columns: Vec<Vec<f64>> = summary
         .populations
@@ -527,7 +536,7 @@ fn write_rates(
                 &StatsWindow {
                     neurons: population.spike_counts.len(),
                     from: 0.0,
-                    to: t_end + 0.5 * dt,
+                    to: t_end,
                     bin,
                 },
             )
@@ -551,6 +560,55 @@ fn write_rates(
         )?;
     }
     writer.flush()
+}
+
+/// The rasters of every population above their activity.
+fn draw(
+    file: &StagedFile,
+    network: &CheckedNetwork,
+    spikes: &[Vec<(u32, f64)>],
+    summary: &NetworkSummary,
+    t_end: f64,
+    bin: f64,
+    complete: bool,
+) -> Result<(), galvani_plot::PlotError> {
+    let activity: Vec<Vec<f64>> = summary
+        .populations
+        .iter()
+        .enumerate()
+        .map(|(p, population)| {
+            spike_stats::population_stats(
+                &spikes[p],
+                &StatsWindow {
+                    neurons: population.spike_counts.len(),
+                    from: 0.0,
+                    to: t_end,
+                    bin,
+                },
+            )
+            .activity_hz
+        })
+        .collect();
+    let rows: Vec<galvani_plot::NetworkRow> = summary
+        .populations
+        .iter()
+        .enumerate()
+        .map(|(p, population)| galvani_plot::NetworkRow {
+            name: &population.name,
+            neurons: population.spike_counts.len(),
+            spikes: &spikes[p],
+            activity_hz: &activity[p],
+        })
+        .collect();
+    let mut title = format!(
+        "{} — {}",
+        network.name,
+        network.description.as_deref().unwrap_or("")
+    );
+    if !complete {
+        title.push_str(&format!(" (first {KEPT_SPIKES} spikes)"));
+    }
+    galvani_plot::write_network_plot(file.path(), &title, &rows, t_end, bin)
 }
 
 fn run_failure(network: &CheckedNetwork, error: NetworkRunError) -> Failure {

@@ -218,6 +218,7 @@ fn a_network_run_records_prefixed_columns_and_population_rates() {
     std::fs::create_dir_all(&dir).unwrap();
     let trace = dir.join("v.csv");
     let rate = dir.join("rate.csv");
+    let picture = dir.join("net.svg");
     let out = galvani(&[
         "run",
         "networks/cuba.gal",
@@ -239,6 +240,8 @@ fn a_network_run_records_prefixed_columns_and_population_rates() {
         "json",
         "--out",
         trace.to_str().unwrap(),
+        "--plot",
+        picture.to_str().unwrap(),
     ]);
     assert_eq!(
         out.status.code(),
@@ -255,10 +258,13 @@ fn a_network_run_records_prefixed_columns_and_population_rates() {
     assert_eq!(lines.count(), 11);
     let rates = std::fs::read_to_string(&rate).unwrap();
     assert_eq!(rates.lines().next(), Some("t [ms],E [Hz],I [Hz]"));
-    assert_eq!(rates.lines().count(), 1 + 5 + 1);
+    assert_eq!(rates.lines().count(), 1 + 5);
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["populations"][0]["name"], "E");
     assert_eq!(summary["populations"][1]["neurons"], 800);
     assert!(summary["synapses"].as_u64().unwrap() > 300_000);
+    let svg = std::fs::read_to_string(&picture).unwrap();
+    assert!(svg.contains("E: 1 in 7 neurons") && svg.contains("I: 1 in 2 neurons"));
+    assert!(svg.contains("A(t) [Hz], bins of 2 ms"));
     std::fs::remove_dir_all(&dir).ok();
 }
