@@ -29,7 +29,7 @@ const THROUGHPUT_DT: f64 = 0.025;
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// The model file (not needed with --scaling).
+    /// The model file, or a network file (not needed with --scaling).
     #[arg(required_unless_present = "scaling")]
     pub file: Option<PathBuf>,
     /// Instead of FILE: compile generated models of 1,000, 3,000 and 10,000 states, gates,
@@ -49,6 +49,15 @@ pub struct BenchArgs {
     /// Repetitions of every measurement; medians are reported.
     #[arg(long, default_value_t = 5)]
     pub repeat: usize,
+    /// Network files: simulated time of each run.
+    #[arg(long = "t", default_value = "1000ms", value_name = "T")]
+    pub t: String,
+    /// Network files: time step.
+    #[arg(long, default_value = "0.1ms")]
+    pub dt: String,
+    /// Network files: seed of the connectivity and every random stream.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 /// `galvani bench`
@@ -58,6 +67,12 @@ pub fn cmd_bench(args: &BenchArgs, out: &mut dyn Write) -> Exit {
             Ok(exit) => exit,
             Err(failure) => command::report_failure(&Sources::new(), failure),
         };
+    }
+    let mut sources = Sources::new();
+    if let Ok(file) = sources.load(model_file(args)) {
+        if driver::is_network(&sources, file) {
+            return crate::net_bench::bench_network(args, sources, file, out);
+        }
     }
     command::compile_then(model_file(args), args.method, |compiled| {
         bench_compiled(args, compiled, out)

@@ -6,6 +6,7 @@ pub mod bench_cmd;
 pub mod cli;
 pub mod command;
 pub mod fi_cmd;
+mod net_bench;
 mod net_run_cmd;
 pub mod progress;
 pub mod render;

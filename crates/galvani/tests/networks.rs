@@ -268,3 +268,24 @@ fn a_network_run_records_prefixed_columns_and_population_rates() {
     assert!(svg.contains("A(t) [Hz], bins of 2 ms"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `galvani bench NETWORK.gal` reports the build, the simulation, the memory per synapse
+/// and the peak memory of a network.
+#[test]
+fn bench_reports_the_costs_of_a_network() {
+    let out = galvani(&["bench", "networks/cuba.gal", "--repeat", "1", "--t", "5ms"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with("bench cuba — 4000 neurons, "),
+        "{stdout}"
+    );
+    for line in ["  build ", "  simulate ", "bytes per synapse", "  spikes "] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+}
