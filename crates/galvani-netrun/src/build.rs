@@ -5,14 +5,14 @@
 //! into the additive fast path or the general per-arrival path. Also the memory estimate
 //! made before anything is built.
 
-use galvani_network::connectivity::{connect, Pairing, Synapses};
+use galvani_network::connectivity::{connect, from_edges, Pairing, Synapses};
 use galvani_network::{
     CheckedNetwork, Connection, Distribution, Formula, Leaf, PreAction, Rule, Target,
 };
 use galvani_runtime::rng::Xoshiro256;
 use galvani_syntax::ast::AssignOp;
 
-use crate::NetworkRunError;
+use crate::{EdgeFile, NetworkRunError};
 
 /// A value per synapse: one for all, or one each.
 #[derive(Clone, Debug, PartialEq)]
@@ -81,6 +81,9 @@ pub(crate) struct Projection {
     pub(crate) params: Vec<Column>,
     /// One per synapse state of the connection.
     pub(crate) states: Vec<StateColumn>,
+    /// Each synapse state's `A − B·y` constants when they are one pair for all synapses
+    /// (`None`: evaluated per synapse from its params).
+    pub(crate) relaxations: Vec<Option<galvani_network::Relaxation>>,
     pub(crate) effect: Effect,
     /// For per-synapse delays: `buckets[a % len]` holds the synapses whose spike arrives
     /// at grid index `a`.
@@ -149,9 +152,18 @@ fn bytes_per_synapse(connection: &Connection) -> f64 {
 
 /// The memory the synapses of `network` will take, in bytes, estimated from the rules
 /// before any is drawn.
-pub(crate) fn estimate_bytes(network: &CheckedNetwork, sizes: &[usize]) -> f64 {
+pub(crate) fn estimate_bytes(network: &CheckedNetwork, sizes: &[usize], edges: &[EdgeFile]) -> f64 {
     let mut total = 0.0;
-    for connection in &network.connections {
+    for (c, connection) in network.connections.iter().enumerate() {
+        if let Rule::File(_) = connection.rule {
+            let listed = edges
+                .iter()
+                .find(|e| e.connection == c)
+                .map_or(0, |e| e.edges.len());
+            total += listed as f64 * (bytes_per_synapse(connection) + 8.0)
+                + 8.0 * (sizes[connection.pre] as f64 + 1.0);
+            continue;
+        }
         for &post in &connection.posts {
             let pairing = Pairing {
                 n_pre: sizes[connection.pre],
@@ -224,6 +236,7 @@ pub(crate) fn projections(
     sizes: &[usize],
     dt: f64,
     seed: u64,
+    edge_files: &[EdgeFile],
 ) -> Result<Vec<Projection>, NetworkRunError> {
     let mut out = Vec::new();
     for (c, connection) in network.connections.iter().enumerate() {
@@ -235,13 +248,45 @@ pub(crate) fn projections(
                 autapses: connection.autapses,
             };
             let key = ((c as u64) << 32) | position as u64;
-            let synapses = connect(&connection.rule, pairing, seed, key).map_err(|error| {
-                NetworkRunError::Connect {
-                    connection: c,
-                    error,
+            let connect_error = |error| NetworkRunError::Connect {
+                connection: c,
+                error,
+            };
+            // A file's edges, with the edge of each synapse.
+            let listed = match connection.rule {
+                Rule::File(_) => {
+                    let file = edge_files
+                        .iter()
+                        .find(|e| e.connection == c)
+                        .ok_or(NetworkRunError::MissingEdges { connection: c })?;
+                    let (synapses, order) = from_edges(&file.edges, pairing.n_pre, pairing.n_post)
+                        .map_err(connect_error)?;
+                    Some((synapses, order, file))
                 }
-            })?;
+                _ => None,
+            };
+            let (synapses, listed) = match listed {
+                Some((synapses, order, file)) => (synapses, Some((order, file))),
+                None => (
+                    connect(&connection.rule, pairing, seed, key).map_err(connect_error)?,
+                    None,
+                ),
+            };
+            let file_delays = listed.as_ref().and_then(|(order, file)| {
+                file.delays
+                    .as_ref()
+                    .map(|d| order.iter().map(|&e| d[e]).collect::<Vec<f64>>())
+            });
             let delays = match connection.delay {
+                _ if file_delays.is_some() => {
+                    let values = file_delays.unwrap_or_default();
+                    Delays::PerSynapse(
+                        values
+                            .iter()
+                            .map(|&d| delay_steps(d, dt, c))
+                            .collect::<Result<Vec<u32>, _>>()?,
+                    )
+                }
                 None => Delays::Constant(1),
                 Some(Distribution::Constant(d)) => Delays::Constant(delay_steps(d, dt, c)?),
                 Some(ref distribution) => {
@@ -265,12 +310,23 @@ pub(crate) fn projections(
                 .iter()
                 .enumerate()
                 .map(|(i, p)| {
-                    synapse_column(
-                        &p.value,
-                        &synapses,
-                        seed,
-                        [c as u64, position as u64, i as u64],
-                    )
+                    // A file's column of this param wins over the block's value.
+                    let listed_column = listed.as_ref().and_then(|(order, file)| {
+                        file.params
+                            .iter()
+                            .find(|(j, _)| *j == i)
+                            .map(|(_, values)| {
+                                Column::PerSynapse(order.iter().map(|&e| values[e]).collect())
+                            })
+                    });
+                    listed_column.unwrap_or_else(|| {
+                        synapse_column(
+                            &p.value,
+                            &synapses,
+                            seed,
+                            [c as u64, position as u64, i as u64],
+                        )
+                    })
                 })
                 .collect();
             let states = connection
@@ -293,6 +349,15 @@ pub(crate) fn projections(
                 })
                 .collect();
             let effect = effect(&connection.on_pre, &params, synapses.len());
+            // Params a file gives per edge change the equations' constants per synapse.
+            let per_edge_params = listed
+                .as_ref()
+                .is_some_and(|(_, file)| !file.params.is_empty());
+            let relaxations = connection
+                .synapse_states
+                .iter()
+                .map(|state| state.relaxation.filter(|_| !per_edge_params))
+                .collect();
             let buckets = match &delays {
                 Delays::PerSynapse(_) => vec![Vec::new(); delays.max() as usize + 1],
                 Delays::Constant(_) => Vec::new(),
@@ -305,6 +370,7 @@ pub(crate) fn projections(
                 delays,
                 params,
                 states,
+                relaxations,
                 effect,
                 buckets,
             });
@@ -334,13 +400,18 @@ pub(crate) fn effect(actions: &[PreAction], params: &[Column], synapses: usize) 
                 unreachable!("checked above")
             };
             let sign = if a.op == AssignOp::Sub { -1.0 } else { 1.0 };
-            let column = match a.formula.constant() {
-                Some(w) => Column::Constant(sign * w),
-                None => Column::PerSynapse(
+            // One weight for all when every param it reads is one value for all.
+            let constant = !a.formula.reads(&|leaf| {
+                matches!(leaf, Leaf::SynapseParam(i) if matches!(params[i], Column::PerSynapse(_)))
+            });
+            let column = if constant {
+                Column::Constant(sign * weight_of(&a.formula, params, 0))
+            } else {
+                Column::PerSynapse(
                     (0..synapses)
                         .map(|s| sign * weight_of(&a.formula, params, s))
                         .collect(),
-                ),
+                )
             };
             (state.index(), column)
         })

@@ -118,6 +118,7 @@ pub(crate) fn deliver<K: Kernel + ?Sized>(
         synapses: rows,
         params,
         states,
+        relaxations,
         effect,
         ..
     } = projection;
@@ -158,7 +159,7 @@ pub(crate) fn deliver<K: Kernel + ?Sized>(
         }
         Effect::General(actions) => arrivals.each(offsets, |s| {
             let post = targets[s] as usize;
-            advance_states(params, states, synapse_states, s, k + 1, dt);
+            advance_states(params, states, relaxations, synapse_states, s, k + 1, dt);
             run_actions(actions, params, states, s, post, pop, acceptance);
         }),
     }
@@ -168,6 +169,7 @@ pub(crate) fn deliver<K: Kernel + ?Sized>(
 fn advance_states(
     params: &[Column],
     columns: &mut [StateColumn],
+    relaxations: &[Option<galvani_network::Relaxation>],
     synapse_states: &[SynapseState],
     s: usize,
     g: u64,
@@ -179,7 +181,7 @@ fn advance_states(
             continue;
         }
         let delta = (g - last) as f64 * dt;
-        let (a, b) = match state.relaxation {
+        let (a, b) = match relaxations[i] {
             Some(r) => (r.a, r.b),
             None => {
                 let at = |y: f64| {

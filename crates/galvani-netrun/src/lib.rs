@@ -64,6 +64,21 @@ pub struct PopulationOptions {
     pub inputs: Vec<(usize, Protocol)>,
 }
 
+/// The edges of a `rule = file(…)` connection, read by the caller: one entry per edge in
+/// every list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EdgeFile {
+    /// Index of the connection in the network file.
+    pub connection: usize,
+    /// `(pre, post)` neuron indices.
+    pub edges: Vec<(u32, u32)>,
+    /// Columns named after the block's params: `(param index, value per edge)`, internal
+    /// units; they replace the block's own value of that param.
+    pub params: Vec<(usize, Vec<f64>)>,
+    /// A `delay` column, ms per edge; it replaces the block's `delay`.
+    pub delays: Option<Vec<f64>>,
+}
+
 /// A recorded variable of some neurons of one population.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecordRequest {
@@ -85,6 +100,8 @@ pub struct NetworkConfig {
     /// The spikes `(neuron, t in ms)` of each `spikes = file(…)` population, read by the
     /// caller: `(population, spikes)`.
     pub spike_files: Vec<(usize, Vec<(u32, f64)>)>,
+    /// The edges of each `rule = file(…)` connection.
+    pub edge_files: Vec<EdgeFile>,
     /// Refuse to build synapses estimated to need more than this many bytes.
     pub memory_limit: Option<u64>,
 }
@@ -99,6 +116,7 @@ impl NetworkConfig {
             record: Vec::new(),
             record_every: 1,
             spike_files: Vec::new(),
+            edge_files: Vec::new(),
             memory_limit: None,
         }
     }
@@ -215,6 +233,8 @@ pub enum NetworkRunError {
         t: f64,
         size: usize,
     },
+    #[error("connection {}: its `rule = file(…)` edges were not given (a bug)", .connection + 1)]
+    MissingEdges { connection: usize },
     #[error("population {population} has no size (a spike file population needs its spikes)")]
     NoSize { population: usize },
     #[error("population {population} is a model population but no kernel was given (a bug)")]
@@ -384,7 +404,7 @@ pub fn simulate<'k>(
     let sizes = sizes(network, config)?;
     check_solvable(network)?;
     if let Some(limit) = config.memory_limit {
-        let bytes = build::estimate_bytes(network, &sizes);
+        let bytes = build::estimate_bytes(network, &sizes, &config.edge_files);
         if bytes > limit as f64 {
             return Err(NetworkRunError::TooLarge {
                 bytes: bytes as u64,
@@ -427,7 +447,7 @@ pub fn simulate<'k>(
         });
     }
 
-    let mut projections = build::projections(network, &sizes, dt, config.seed)?;
+    let mut projections = build::projections(network, &sizes, dt, config.seed, &config.edge_files)?;
     // Spike history per population: emissions at grid index g in slot g mod len.
     let mut history: Vec<Vec<Vec<u32>>> = (0..runners.len())
         .map(|p| {

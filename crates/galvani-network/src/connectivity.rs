@@ -13,6 +13,7 @@
 //!   cost is that of the synapses made, not of the pairs tried;
 //! - `fixed_indegree(K)`: each post neuron draws K distinct pre neurons;
 //! - `fixed_outdegree(K)`: each pre neuron draws K distinct post neurons;
+//! - `file(…)`: the edges a file lists ([`from_edges`]; the caller reads the file);
 //!   distinct draws by Floyd's algorithm (K draws for K of n, every K-subset equally
 //!   likely).
 
@@ -81,6 +82,14 @@ pub enum ConnectError {
     OutOfMemory { made: usize },
     #[error("connections from a file are read by the network builder, not drawn")]
     FromFile,
+    #[error("edge {edge}: {pre} → {post} is outside the populations ({n_pre} → {n_post} neurons)")]
+    EdgeOutOfRange {
+        edge: usize,
+        pre: u32,
+        post: u32,
+        n_pre: usize,
+        n_post: usize,
+    },
 }
 
 /// What one connection joins.
@@ -200,6 +209,50 @@ pub fn connect(
 }
 
 /// Rows of targets, appended one pre neuron at a time, with fallible growth.
+/// The synapses listed as `(pre, post)` edges (a `file(…)` rule), and for each synapse the
+/// index of its edge in the list: rows by presynaptic neuron, targets ascending (edges of
+/// one pair in list order), so per-edge values follow their synapse. An edge may repeat
+/// (two synapses of one pair).
+pub fn from_edges(
+    edges: &[(u32, u32)],
+    n_pre: usize,
+    n_post: usize,
+) -> Result<(Synapses, Vec<usize>), ConnectError> {
+    if let Some((edge, &(pre, post))) = edges
+        .iter()
+        .enumerate()
+        .find(|(_, &(pre, post))| pre as usize >= n_pre || post as usize >= n_post)
+    {
+        return Err(ConnectError::EdgeOutOfRange {
+            edge,
+            pre,
+            post,
+            n_pre,
+            n_post,
+        });
+    }
+    let mut order: Vec<usize> = (0..edges.len()).collect();
+    // Stable: edges of one pair keep the file's order.
+    order.sort_by_key(|&e| edges[e]);
+    let mut offsets = vec![0u64; n_pre + 1];
+    for &(pre, _) in edges {
+        offsets[pre as usize + 1] += 1;
+    }
+    for i in 0..n_pre {
+        offsets[i + 1] += offsets[i];
+    }
+    let targets = order.iter().map(|&e| edges[e].1).collect();
+    Ok((
+        Synapses {
+            n_pre,
+            n_post,
+            offsets,
+            targets,
+        },
+        order,
+    ))
+}
+
 struct Rows {
     offsets: Vec<u64>,
     targets: Vec<u32>,

@@ -1,8 +1,7 @@
 //! `Formula`: a checked network expression (an `on pre` value, a synapse state's initial
 //! value or equation) with every name resolved to what the network runtime reads — a
 //! per-synapse param or state, a state or param of the post neuron — and every constant
-//! (numbers with units, network params, synapse params that are one value for all
-//! synapses) folded to a number in internal units, in the order the checker's evaluator
+//! (numbers with units, network params) folded to a number in internal units, in the order the checker's evaluator
 //! folds them (so a folded value is the same bits as the checked constant).
 
 use galvani_ir::units;

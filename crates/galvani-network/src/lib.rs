@@ -141,6 +141,40 @@ pub struct SynapseValue {
     pub name: String,
     pub value: Distribution,
     pub dim: Dim,
+    /// The unit the value is written in (`2 nS` → `nS`), when the expression names one of
+    /// its dimension: a `file(…)` edge column of this param is read in it, and views show
+    /// the value in it.
+    pub unit: Option<WrittenUnit>,
+}
+
+/// A unit as written in the network file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WrittenUnit {
+    pub text: String,
+    pub unit: galvani_ir::units::Unit,
+}
+
+/// The first unit of dimension `dim` written in `expr` (`uniform(1 nS, 2 nS)` → `nS`).
+fn written_unit(expr: &Expr, dim: Dim) -> Option<WrittenUnit> {
+    match &expr.kind {
+        ExprKind::Quantity { unit, .. } => {
+            let resolved = galvani_ir::units::lookup(&unit.name)?.powi(unit.exponent)?;
+            (resolved.dim == dim).then(|| WrittenUnit {
+                text: if unit.exponent == 1 {
+                    unit.name.clone()
+                } else {
+                    format!("{}^{}", unit.name, unit.exponent)
+                },
+                unit: resolved,
+            })
+        }
+        ExprKind::Unary { operand, .. } => written_unit(operand, dim),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            written_unit(lhs, dim).or_else(|| written_unit(rhs, dim))
+        }
+        ExprKind::Call { args, .. } => args.iter().find_map(|a| written_unit(a, dim)),
+        _ => None,
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -650,11 +684,13 @@ impl Checker {
                 FieldKind::Param { name, value } => {
                     model_name(name)?;
                     let dim = evaluate_dim(value, &self.scope(&names))?;
+                    let unit = written_unit(value, dim);
                     let value = self.distribution(value, &names, dim, "a synapse param")?;
                     synapse_params.push(SynapseValue {
                         name: name.name.clone(),
                         value,
                         dim,
+                        unit,
                     });
                     names.insert(name.name.clone(), dim);
                 }
@@ -762,6 +798,14 @@ impl Checker {
         let rule = rule.ok_or_else(|| {
             field_error(pre.span, "a connection needs a `rule`", "add `rule = …`")
         })?;
+        if matches!(rule, Rule::File(_)) && posts.len() > 1 {
+            return Err(Box::new(
+                Diagnostic::error("a file of edges connects one pre and one post population")
+                    .with_code(codes::CONNECTION_RULE)
+                    .with_primary(posts[1].span, "a second post population")
+                    .with_hint("write one `connect` block per post population, each with its file"),
+            ));
+        }
         Ok(Connection {
             pre: pre_index,
             posts: post_indices,
@@ -842,7 +886,7 @@ impl Checker {
     }
 
     /// The formula of a checked expression of a connection or drive: the block's params
-    /// (folded when one value for all synapses) and states, then the post model's states
+    /// and states, then the post model's states
     /// and params, then the network's params.
     fn formula(
         &self,
@@ -852,11 +896,10 @@ impl Checker {
         model: Option<&Model>,
     ) -> Checked<Formula> {
         let resolve = |name: &str| -> Option<Resolved> {
+            // Not folded even when one value for all: a `file(…)` of edges may give each
+            // synapse its own (the runtime folds what stays constant).
             if let Some(i) = synapse_params.iter().position(|p| p.name == name) {
-                return Some(match synapse_params[i].value {
-                    Distribution::Constant(v) => Resolved::Const(v),
-                    _ => Resolved::Leaf(Leaf::SynapseParam(i)),
-                });
+                return Some(Resolved::Leaf(Leaf::SynapseParam(i)));
             }
             if let Some(i) = synapse_states.iter().position(|s| s.name == name) {
                 return Some(Resolved::Leaf(Leaf::SynapseState(i)));

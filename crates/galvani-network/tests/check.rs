@@ -193,6 +193,15 @@ fn each_error_points_at_its_cause() {
             "sparse",
         ),
         (
+            format!(
+                "{}population I {{\n{lif}\n}}\nconnect E -> E, I {{\n    rule = file(\"e.csv\")\n}}\n",
+                population(lif)
+            ),
+            "a file of edges connects one pre and one post population",
+            "E0703",
+            "I",
+        ),
+        (
             format!("{}connect E -> E {{\n    delay = 1 ms\n}}\n", population(lif)),
             "a connection needs a `rule`",
             "E0702",

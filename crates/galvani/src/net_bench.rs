@@ -127,6 +127,7 @@ fn bench(
     let mut config = NetworkConfig::new(t_end, dt, network.populations.len());
     config.seed = args.seed;
     config.memory_limit = galvani_sim::experiment::available_memory();
+    config.edge_files = crate::net_run_cmd::edge_files(network, sources.path(file))?;
 
     let mut builds = Vec::new();
     let mut simulates = Vec::new();

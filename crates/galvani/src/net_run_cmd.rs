@@ -131,6 +131,7 @@ fn run(
         }
     }
     config.spike_files = spike_files(network, sources.path(file))?;
+    config.edge_files = edge_files(network, sources.path(file))?;
 
     // Everything is validated before anything is written.
     let rate_bin = match (&args.rate, &args.plot) {
@@ -490,6 +491,136 @@ fn spike_files(network: &CheckedNetwork, network_path: &Path) -> Result<Vec<Spik
     Ok(files)
 }
 
+/// The edges of every `rule = file(…)` connection, read relative to the network file: a
+/// CSV with the header `pre,post`, then optionally columns named after the block's params
+/// (each in the unit the block writes that param in) and `delay` (ms).
+pub(crate) fn edge_files(
+    network: &CheckedNetwork,
+    network_path: &Path,
+) -> Result<Vec<galvani_netrun::EdgeFile>, Failure> {
+    use std::io::BufRead;
+    let directory = network_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut files = Vec::new();
+    for (c, connection) in network.connections.iter().enumerate() {
+        let galvani_network::Rule::File(path) = &connection.rule else {
+            continue;
+        };
+        let full = directory.join(path);
+        let failed = |line: usize, why: String| {
+            let place = if line > 0 {
+                format!("{}:{line}", full.display())
+            } else {
+                full.display().to_string()
+            };
+            Failure::user(
+                Diagnostic::error(format!("cannot read the edges of `{place}`: {why}"))
+                    .with_primary(connection.span, "this connection reads it")
+                    .with_hint(
+                        "an edges file is a CSV with the header `pre,post`, then optional columns named after the block's params and `delay` (ms)",
+                    ),
+            )
+        };
+        let reader = std::fs::File::open(&full).map_err(|e| failed(0, e.to_string()))?;
+        let mut lines = std::io::BufReader::new(reader).lines();
+        let header = match lines.next() {
+            Some(line) => line.map_err(|e| failed(1, e.to_string()))?,
+            None => return Err(failed(0, "the file is empty".to_string())),
+        };
+        let columns: Vec<&str> = header
+            .trim_end_matches('\r')
+            .split(',')
+            .map(str::trim)
+            .collect();
+        if columns.len() < 2 || columns[0] != "pre" || columns[1] != "post" {
+            return Err(failed(
+                1,
+                format!("the header is `{header}`, not `pre,post,…`"),
+            ));
+        }
+        // What each further column sets: a param (its index and unit) or the delay.
+        let mut kinds: Vec<Option<usize>> = Vec::new();
+        for name in &columns[2..] {
+            if *name == "delay" {
+                kinds.push(None);
+                continue;
+            }
+            match connection
+                .synapse_params
+                .iter()
+                .position(|p| p.name == *name)
+            {
+                Some(i) => kinds.push(Some(i)),
+                None => {
+                    let known: Vec<&str> = connection
+                        .synapse_params
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .chain(["delay"])
+                        .collect();
+                    return Err(failed(
+                        1,
+                        format!("the column `{name}` is neither a param of the block nor `delay` (it has: {})", known.join(", ")),
+                    ));
+                }
+            }
+        }
+        let mut edges = Vec::new();
+        let mut values: Vec<Vec<f64>> = vec![Vec::new(); kinds.len()];
+        for (index, line) in lines.enumerate() {
+            let number = index + 2;
+            let line = line.map_err(|e| failed(number, e.to_string()))?;
+            let line = line.trim_end_matches('\r');
+            if line.trim().is_empty() {
+                continue;
+            }
+            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+            if fields.len() != columns.len() {
+                return Err(failed(
+                    number,
+                    format!("{} fields, the header has {}", fields.len(), columns.len()),
+                ));
+            }
+            let neuron = |text: &str| {
+                text.parse::<u32>()
+                    .map_err(|_| failed(number, format!("`{text}` is not a neuron index")))
+            };
+            edges.push((neuron(fields[0])?, neuron(fields[1])?));
+            for (k, kind) in kinds.iter().enumerate() {
+                let text = fields[2 + k];
+                let value: f64 = text
+                    .parse()
+                    .ok()
+                    .filter(|v: &f64| v.is_finite())
+                    .ok_or_else(|| failed(number, format!("`{text}` is not a finite number")))?;
+                values[k].push(match kind {
+                    Some(i) => match &connection.synapse_params[*i].unit {
+                        Some(written) => written.unit.to_internal(value),
+                        None => value,
+                    },
+                    None => value,
+                });
+            }
+        }
+        let mut file = galvani_netrun::EdgeFile {
+            connection: c,
+            edges,
+            params: Vec::new(),
+            delays: None,
+        };
+        for (kind, column) in kinds.into_iter().zip(values) {
+            match kind {
+                Some(i) => file.params.push((i, column)),
+                None => file.delays = Some(column),
+            }
+        }
+        files.push(file);
+    }
+    Ok(files)
+}
+
 /// Keeps the spikes for the summary while passing them to the CSV writer.
 struct KeptNetworkSpikes<'a> {
     spikes: Vec<Vec<(u32, f64)>>,
@@ -641,6 +772,7 @@ fn run_failure(network: &CheckedNetwork, error: NetworkRunError) -> Failure {
             .with_hint("use fewer neurons or sparser connections"),
         ),
         NetworkRunError::Connect { connection, .. }
+        | NetworkRunError::MissingEdges { connection }
         | NetworkRunError::DelayTooShort { connection, .. }
         | NetworkRunError::DelayTooLong { connection, .. }
         | NetworkRunError::CoupledSynapseStates { connection } => {

@@ -289,3 +289,68 @@ fn bench_reports_the_costs_of_a_network() {
         assert!(stdout.contains(line), "{line}: {stdout}");
     }
 }
+
+/// `rule = file("edges.csv")`: the synapses a file lists, with per-edge params (in the
+/// unit the block writes the param in) and delays (ms); a bad row is refused with its line.
+#[test]
+fn edges_from_a_file_carry_their_weights_and_delays() {
+    let dir = std::env::temp_dir().join(format!("galvani-edges-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("relay.gal"),
+        "model relay \"fires on a jump\"\nparam theta = 20 mV\nstate V = 0 mV\n\
+         dV/dt = -V / (1000 ms)\non V > theta {\n    V = 0 mV\n}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("s.csv"), "neuron,t [ms]\n0,1\n").unwrap();
+    std::fs::write(
+        dir.join("edges.csv"),
+        "pre,post,w,delay\n0,2,25,3.5\n0,0,25,2\n0,1,10,1\n",
+    )
+    .unwrap();
+    let network = dir.join("net.gal");
+    std::fs::write(
+        &network,
+        "network edges \"edges from a file\"\npopulation S {\n    spikes = file(\"s.csv\")\n    size = 1\n}\n\
+         population A {\n    model = \"relay.gal\"\n    size = 3\n}\n\
+         connect S -> A {\n    rule = file(\"edges.csv\")\n    param w = 1 mV\n    on pre { V += w }\n}\n",
+    )
+    .unwrap();
+    let spikes = dir.join("out.csv");
+    let out = galvani(&[
+        "run",
+        network.to_str().unwrap(),
+        "--t",
+        "10ms",
+        "--dt",
+        "0.1ms",
+        "--spikes",
+        spikes.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&spikes).unwrap(),
+        "population,neuron,t [ms]\nS,0,1\nA,0,3\nA,2,4.5\n"
+    );
+    std::fs::write(dir.join("edges.csv"), "pre,post,w\n0,2,25\n0,7,25\n").unwrap();
+    let out = galvani(&["run", network.to_str().unwrap(), "--t", "10ms"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("0 → 7 is outside the populations"),
+        "{stderr}"
+    );
+    std::fs::write(dir.join("edges.csv"), "pre,post,weight\n0,2,25\n").unwrap();
+    let out = galvani(&["run", network.to_str().unwrap(), "--t", "10ms"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the column `weight` is neither a param of the block nor `delay`"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
