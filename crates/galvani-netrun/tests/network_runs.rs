@@ -464,3 +464,76 @@ connect S -> A {
         }
     }
 }
+
+/// Poisson sources on the grid: each spikes in a step with probability `p = 1 − e^{−ν·dt}`,
+/// so interspike intervals are geometric (in steps) with CV `√(1 − p)`, and spike counts
+/// in a window of m steps are binomial with Fano factor `1 − p` (→ 1, the Poisson values,
+/// as dt → 0). Checked within five standard errors of the sample sizes, over a window long
+/// enough (2,000 mean intervals) that intervals cut by its ends bias the mean by 0.05 %.
+#[test]
+fn poisson_sources_have_geometric_intervals_and_binomial_counts() {
+    let net = load(
+        "poisson",
+        "network sources \"poisson sources\"
+population X {
+    poisson = 20 Hz
+    size = 200
+}
+",
+        &[],
+    );
+    let dt = 0.1;
+    let mut config = NetworkConfig::new(100_000.0, dt, 1);
+    config.seed = 4;
+    let (spikes, _, summary) = run(&net, &config).unwrap();
+    let p = -(-0.02f64 * dt).exp_m1();
+    let mut trains: Vec<Vec<f64>> = vec![Vec::new(); 200];
+    for s in &spikes.spikes {
+        // Every spike is at a grid time t_{k+1}.
+        let k = (s.t / dt).round();
+        assert!((s.t - k * dt).abs() < 1e-9 && k >= 1.0);
+        trains[s.neuron as usize].push(s.t);
+    }
+    let intervals: Vec<f64> = trains
+        .iter()
+        .flat_map(|t| t.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>())
+        .collect();
+    let n = intervals.len() as f64;
+    let mean = intervals.iter().sum::<f64>() / n;
+    let sd = (intervals.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    // Mean interval dt/p; the CV's standard error is about CV/√n for near-exponential
+    // intervals (√((1 + CV²)/(2n))·CV ≤ CV/√n).
+    assert!(
+        ((mean - dt / p) / (dt / p)).abs() < 5.0 / n.sqrt(),
+        "mean {mean}"
+    );
+    let cv = sd / mean;
+    assert!((cv - (1.0 - p).sqrt()).abs() < 5.0 / n.sqrt(), "CV {cv}");
+    // Counts in 100 ms windows (1000 steps): binomial(1000, p).
+    let windows = 1000;
+    let mut counts = Vec::new();
+    for train in &trains {
+        let mut c = vec![0.0; windows];
+        for &t in train {
+            let w = ((t - 1e-9) / 100.0) as usize;
+            if w < windows {
+                c[w] += 1.0;
+            }
+        }
+        counts.extend(c);
+    }
+    let m = counts.len() as f64;
+    let mean_count = counts.iter().sum::<f64>() / m;
+    let var = counts.iter().map(|x| (x - mean_count).powi(2)).sum::<f64>() / (m - 1.0);
+    let fano = var / mean_count;
+    // Standard error of a variance ratio from m counts: about √(2/m).
+    assert!(
+        (fano - (1.0 - p)).abs() < 5.0 * (2.0 / m).sqrt(),
+        "Fano {fano}"
+    );
+    assert!((mean_count - 1000.0 * p).abs() < 5.0 * (1000.0 * p / m).sqrt());
+    assert_eq!(
+        summary.populations[0].spike_counts.iter().sum::<u64>(),
+        spikes.spikes.len() as u64
+    );
+}
