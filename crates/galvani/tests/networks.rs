@@ -354,3 +354,36 @@ fn edges_from_a_file_carry_their_weights_and_delays() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A network whose synapses would not fit in memory is refused before any is drawn, with
+/// the estimate.
+#[test]
+fn a_network_too_large_for_memory_is_refused_with_the_estimate() {
+    let dir = std::env::temp_dir().join(format!("galvani-huge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let model = root.join("models/lif_delta.gal");
+    let network = dir.join("huge.gal");
+    std::fs::write(
+        &network,
+        format!(
+            "network huge \"all to all, 10^6 × 10^6\"\npopulation E {{\n    model = \"{}\"\n    size = 1000000\n}}\n\
+             connect E -> E {{\n    rule = all_to_all\n    on pre {{ V += 0.1 mV }}\n}}\n",
+            model.display()
+        ),
+    )
+    .unwrap();
+    let out = galvani(&["run", network.to_str().unwrap(), "--t", "1ms"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the network is too large for this machine"),
+        "{stderr}"
+    );
+    // 10^12 synapses of 4 bytes: the estimate, made before any synapse is drawn.
+    assert!(
+        stderr.contains("the synapses would need about 40000"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
