@@ -129,6 +129,8 @@ pub struct Connection {
     pub rule: Rule,
     /// Conduction delay in ms; `None`: one step.
     pub delay: Option<Distribution>,
+    /// Where the delay is written.
+    pub delay_span: Option<Span>,
     pub autapses: bool,
     pub synapse_params: Vec<SynapseValue>,
     pub synapse_states: Vec<SynapseState>,
@@ -663,6 +665,7 @@ impl Checker {
         let (post_indices, model) = self.post_models(posts)?;
         let mut rule = None;
         let mut delay = None;
+        let mut delay_span = None;
         let mut autapses = false;
         let mut names: HashMap<String, Dim> = HashMap::new();
         let mut synapse_params = Vec::new();
@@ -722,6 +725,7 @@ impl Checker {
                         let expr = expr_of(value, key)?;
                         delay =
                             Some(self.distribution(expr, &HashMap::new(), Dim::TIME, "a delay")?);
+                        delay_span = Some(expr.span);
                     }
                     "autapses" => {
                         autapses = match expr_of(value, key)?.kind {
@@ -811,6 +815,7 @@ impl Checker {
             posts: post_indices,
             rule,
             delay,
+            delay_span,
             autapses,
             synapse_params,
             synapse_states,

@@ -776,10 +776,13 @@ fn run_failure(network: &CheckedNetwork, error: NetworkRunError) -> Failure {
         | NetworkRunError::DelayTooShort { connection, .. }
         | NetworkRunError::DelayTooLong { connection, .. }
         | NetworkRunError::CoupledSynapseStates { connection } => {
-            let span = network.connections.get(connection).map(|c| c.span);
+            let delay_error = matches!(error, NetworkRunError::DelayTooShort { .. });
             let mut d = Diagnostic::error(error.to_string());
-            if let Some(span) = span {
-                d = d.with_primary(span, "this connection");
+            if let Some(c) = network.connections.get(connection) {
+                d = match c.delay_span {
+                    Some(span) if delay_error => d.with_primary(span, "shorter than one step"),
+                    _ => d.with_primary(c.span, "this connection"),
+                };
             }
             if matches!(error, NetworkRunError::DelayTooShort { .. }) {
                 d = d.with_hint(

@@ -387,3 +387,28 @@ fn a_network_too_large_for_memory_is_refused_with_the_estimate() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Every file in `tests/network_diagnostics/` fails — when checked, or (for what depends
+/// on the grid, such as a delay below `--dt`) when run at `--dt 0.1ms` — with status 1 and
+/// a diagnostic at its file, line and span; the rendered output is snapshotted. Adding a
+/// failing case is adding a file.
+#[test]
+fn every_network_diagnostics_case_fails_with_its_snapshot() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = root.canonicalize().unwrap();
+    insta::glob!("../../../tests/network_diagnostics", "*.gal", |path| {
+        let relative = path
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        let out = galvani(&["run", &relative, "--t", "1ms", "--dt", "0.1ms"]);
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(1), "{relative}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{relative}:")),
+            "{relative}: no span in {stderr}"
+        );
+        insta::assert_snapshot!("network_diagnostic", stderr);
+    });
+}
