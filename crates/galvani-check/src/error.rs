@@ -92,6 +92,8 @@ pub enum ReservedReason {
     Keyword,
     /// The name of a built-in function.
     Builtin,
+    /// `xi`, `xi_NAME` (white noise) or `hazard` (escape noise).
+    Noise,
 }
 
 /// One side of a dimension mismatch.
@@ -311,6 +313,35 @@ pub enum CheckError {
         state: String,
         span: Span,
     },
+    /// `xi` or `xi_NAME` outside a `dX/dt` equation (a param, an intermediate, an event,
+    /// a gate field, a function body).
+    NoiseOutsideEquation {
+        name: String,
+        span: Span,
+    },
+    /// Noise in a `dX/dt` equation that is not a factor of one additive term.
+    NoiseNotAdditive {
+        name: String,
+        span: Span,
+        /// The term it is in.
+        term: Span,
+    },
+    /// The factor `g` of `g·xi` reads a state (multiplicative noise).
+    NoiseFactorReadsState {
+        name: String,
+        /// The term.
+        span: Span,
+        state: String,
+    },
+    /// A noise term `g·xi` whose dimension is not the state's per time.
+    NoiseDimension {
+        name: String,
+        state: String,
+        /// The term.
+        span: Span,
+        found: Dim,
+        expected: Dim,
+    },
     OdeWithoutState {
         name: String,
         span: Span,
@@ -446,6 +477,10 @@ impl CheckError {
             | NumberOverflow { span }
             | ConditionType { span, .. }
             | MissingOde { span, .. }
+            | NoiseOutsideEquation { span, .. }
+            | NoiseNotAdditive { span, .. }
+            | NoiseFactorReadsState { span, .. }
+            | NoiseDimension { span, .. }
             | OdeWithoutState { span, .. }
             | OdeForGate { span, .. }
             | DuplicateOde { span, .. }
@@ -497,6 +532,12 @@ impl CheckError {
             | AssignNotState { .. }
             | DuplicateRefractory { .. } => self.event_diagnostic(),
             TooLarge { .. } | TooManyErrors { .. } | Internal { .. } => self.limit_diagnostic(),
+            NoiseOutsideEquation { .. }
+            | NoiseNotAdditive { .. }
+            | NoiseFactorReadsState { .. }
+            | NoiseDimension { .. } => {
+                crate::noise::diagnostic(self).unwrap_or_else(|| self.misrouted())
+            }
         }
     }
 
@@ -565,6 +606,12 @@ impl CheckError {
                         format!("`{name}` is reserved: it is the simulation time")
                     }
                     ReservedReason::Keyword => format!("`{name}` is a keyword"),
+                    ReservedReason::Noise if name == "hazard" => {
+                        "`hazard` is reserved: it is escape noise, `on hazard(RATE)`".to_string()
+                    }
+                    ReservedReason::Noise => {
+                        format!("`{name}` is reserved: it names a white noise")
+                    }
                     ReservedReason::Builtin => {
                         format!("`{name}` is a built-in function and cannot be redefined")
                     }

@@ -33,8 +33,25 @@ impl Method {
         Method::ExpEuler,
         Method::ExpEuler2,
     ];
-    /// The default of `galvani run`.
+    /// The default of `galvani run` for a model without noise.
     pub const DEFAULT: Method = Method::ExpEuler2;
+
+    /// The default method for `model`: `expeuler` when it has white noise (exact for
+    /// linear equations with additive noise; `expeuler2` and `rk4` cannot integrate
+    /// noise), [`Method::DEFAULT`] otherwise.
+    pub fn default_for(model: &crate::model::Model) -> Method {
+        if model.has_noise() {
+            Method::ExpEuler
+        } else {
+            Method::DEFAULT
+        }
+    }
+
+    /// Whether the method integrates white noise (`euler` as Euler–Maruyama, `expeuler`
+    /// with the exact Ornstein–Uhlenbeck update for linear equations).
+    pub fn handles_noise(self) -> bool {
+        matches!(self, Method::Euler | Method::ExpEuler)
+    }
 
     pub fn name(self) -> &'static str {
         match self {

@@ -121,6 +121,10 @@ pub fn model_to_text(model: &Model) -> String {
         }
         out.push('\n');
         let _ = writeln!(out, "    d{}/dt = {}", s.name, printer.print(s.derivative));
+        for term in &s.noise {
+            let noise = &model.noises[term.noise.index()].name;
+            let _ = writeln!(out, "    noise {} · {}", printer.print(term.scale), noise);
+        }
     }
 
     let _ = writeln!(
@@ -623,6 +627,7 @@ mod tests {
             intermediates: vec![],
             events: vec![],
             init_order: vec![],
+            noises: vec![],
         }
     }
 

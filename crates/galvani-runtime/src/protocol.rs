@@ -49,6 +49,12 @@ pub enum Protocol {
     Samples(Vec<(f64, f64)>),
     /// `P1 + P2 + …`
     Sum(Vec<Protocol>),
+    /// The slot of a white noise `xi_NAME` of the model (never written by users, and only
+    /// alone, not in a sum): a fresh standard normal draw per neuron at every grid time,
+    /// independent across steps, neurons and slots. Each neuron's draws come from its
+    /// own stream, keyed by the run's seed, the slot and the neuron. The step program
+    /// scales them (by `√dt` or the Ornstein–Uhlenbeck standard deviation).
+    WhiteNoise,
 }
 
 impl Protocol {
@@ -100,16 +106,25 @@ impl Protocol {
             }
             Protocol::Samples(_) => Ok(()),
             Protocol::Sum(terms) => terms.iter().try_for_each(|p| p.validate(n)),
+            Protocol::WhiteNoise => Ok(()),
         }
     }
 
     /// The value at `t` for `neuron` when the protocol has no `ou` term (`None` if it has):
     /// for plots and previews.
     pub fn deterministic_value(&self, t: f64, neuron: usize, fallback: f64) -> Option<f64> {
-        if self.ou_terms() > 0 {
+        if self.ou_terms() > 0 || self.has_white_noise() {
             return None;
         }
         Some(self.value(t, t, neuron, fallback, &[], &mut 0))
+    }
+
+    fn has_white_noise(&self) -> bool {
+        match self {
+            Protocol::WhiteNoise => true,
+            Protocol::Sum(terms) => terms.iter().any(Protocol::has_white_noise),
+            _ => false,
+        }
     }
 
     /// The number of `ou` terms, in evaluation order.
@@ -192,6 +207,8 @@ impl Protocol {
                 .iter()
                 .map(|p| p.value(t, t_edge, neuron, 0.0, ou, next_ou))
                 .sum(),
+            // The driver writes the draws itself (see `Driver::sample`).
+            Protocol::WhiteNoise => fallback,
         }
     }
 
@@ -217,12 +234,24 @@ struct OuProcesses {
     streams: Vec<Xoshiro256>,
 }
 
+/// The first key of a white-noise slot's streams: distinct from every `ou` stream, whose
+/// first key is an input index.
+const WHITE_NOISE_KEY: u64 = u64::MAX;
+
+/// The current draws of a white-noise slot for the whole population.
+#[derive(Clone, Debug)]
+struct WhiteNoise {
+    values: Vec<f64>,
+    streams: Vec<Xoshiro256>,
+}
+
 /// A protocol driving one input of a population.
 #[derive(Clone, Debug)]
 pub(crate) struct Driver {
     pub input: usize,
     protocol: Protocol,
     ou: Vec<OuProcesses>,
+    white: Option<WhiteNoise>,
     /// The nudge of interval edges, `1e-9·dt`.
     edge_tolerance: f64,
     /// Scratch: the OU values of one neuron.
@@ -263,8 +292,16 @@ impl Driver {
                 }
             })
             .collect::<Vec<_>>();
+        let white = matches!(protocol, Protocol::WhiteNoise).then(|| {
+            let mut streams: Vec<Xoshiro256> = (0..n)
+                .map(|i| Xoshiro256::for_stream(seed, &[WHITE_NOISE_KEY, input as u64, i as u64]))
+                .collect();
+            let values = streams.iter_mut().map(Xoshiro256::normal).collect();
+            WhiteNoise { values, streams }
+        });
         Driver {
             input,
+            white,
             ou_values: vec![0.0; ou.len()],
             edge_tolerance: 1e-9 * dt,
             protocol,
@@ -272,8 +309,14 @@ impl Driver {
         }
     }
 
-    /// Moves every OU process one step forward (from `t_k` to `t_{k+1}`).
+    /// Moves every OU process one step forward (from `t_k` to `t_{k+1}`); draws the next
+    /// white-noise values.
     pub fn advance(&mut self) {
+        if let Some(w) = &mut self.white {
+            for (x, g) in w.values.iter_mut().zip(&mut w.streams) {
+                *x = g.normal();
+            }
+        }
         for p in &mut self.ou {
             for (x, g) in p.values.iter_mut().zip(&mut p.streams) {
                 *x = p.mean + (*x - p.mean) * p.decay + p.kick * g.normal();
@@ -283,6 +326,12 @@ impl Driver {
 
     /// Writes the value at `t` for every neuron into `out`, with per-neuron `defaults`.
     pub fn sample(&mut self, t: f64, defaults: &[f64], out: &mut [f64]) {
+        if let Some(w) = &self.white {
+            for (x, v) in out.iter_mut().zip(&w.values) {
+                *x = *v;
+            }
+            return;
+        }
         for (i, (x, &default)) in out.iter_mut().zip(defaults).enumerate() {
             for (v, p) in self.ou_values.iter_mut().zip(&self.ou) {
                 *v = p.values[i];

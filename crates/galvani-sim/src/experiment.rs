@@ -418,6 +418,11 @@ impl<'a, K: Kernel + ?Sized> Simulator<'a, K> {
             }
             config.inputs.push((slot, protocol.clone()));
         }
+        // Every white noise of the model: a fresh N(0,1) draw per neuron and step.
+        for noise in &self.model.noises {
+            let slot = self.slot(&layout.inputs, &noise.name)?;
+            config.inputs.push((slot, Protocol::WhiteNoise));
+        }
         config.record = request.record.clone();
         if let Some(interval) = request.record_every {
             config.record_every = whole_steps(interval, request.dt)?;

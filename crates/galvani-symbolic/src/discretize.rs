@@ -27,6 +27,12 @@ use std::collections::{BTreeSet, HashMap};
 /// Builds one integration method's `StepProgram`.
 pub fn discretize(lin: &Linearized, method: Method) -> Result<StepProgram, SymbolicError> {
     let model = &lin.model;
+    if let (Some(first), Method::Rk4 | Method::ExpEuler2) = (model.noises.first(), method) {
+        return Err(SymbolicError::NoiseMethod {
+            method,
+            span: first.span,
+        });
+    }
     let mut dag = lin.dag.clone();
     let slot = |name: &str, unit: &galvani_ir::DisplayUnit| Slot {
         name: name.to_string(),
@@ -43,10 +49,16 @@ pub fn discretize(lin: &Linearized, method: Method) -> Result<StepProgram, Symbo
             .iter()
             .map(|p| slot(&p.name, &p.unit))
             .collect(),
+        // The model's inputs, then one slot per white noise: the runtime writes a fresh
+        // N(0,1) draw per neuron into it before every step.
         inputs: model
             .inputs
             .iter()
             .map(|i| slot(&i.name, &i.unit))
+            .chain(model.noises.iter().map(|n| Slot {
+                name: n.name.clone(),
+                unit: galvani_ir::units::internal_display_unit(galvani_ir::Dim::NONE),
+            }))
             .collect(),
         intermediates: model
             .intermediates
@@ -155,7 +167,11 @@ fn step_block(dag: &Dag, lin: &Linearized, method: Method) -> Result<Block, Symb
             // y' = y + dt·f(t, y)
             for (i, form) in lin.states.iter().enumerate() {
                 let k = b.emit(dag, form.f, &env0)?;
-                new_values.push(b.axpy(y[i], dt, k));
+                let deterministic = b.axpy(y[i], dt, k);
+                // Euler–Maruyama: + g·√dt·N(0,1) per noise term
+                let sd = b.sqrt(dt);
+                let new = b.add_noise(dag, lin, form, &env0, deterministic, sd)?;
+                new_values.push(new);
             }
         }
         Method::Rk4 => {
@@ -189,13 +205,29 @@ fn step_block(dag: &Dag, lin: &Linearized, method: Method) -> Result<Block, Symb
         Method::ExpEuler => {
             for (i, form) in lin.states.iter().enumerate() {
                 let (g, rate) = b.slope_and_rate(dag, form, &env0, y[i])?;
-                new_values.push(b.phi_step(
-                    y[i],
-                    dt,
-                    g,
-                    rate,
-                    may_have_infinite_rate(dag, form, i),
-                )?);
+                let deterministic =
+                    b.phi_step(y[i], dt, g, rate, may_have_infinite_rate(dag, form, i))?;
+                if form.noise.is_empty() {
+                    new_values.push(deterministic);
+                    continue;
+                }
+                let sd = match (&form.class, rate) {
+                    // The exact Ornstein–Uhlenbeck step: the noise accumulated over the
+                    // step, ∫₀^dt e^{−B(dt−s)} dW, has variance (1 − e^{−2B·dt})/(2B)
+                    // = dt·φ(−2B·dt), which is dt in the limit B → 0.
+                    (Class::Linear, Some(rate)) => {
+                        let two = b.constant(-2.0);
+                        let scaled = b.bin(BinOp::Mul, two, rate);
+                        let argument = b.bin(BinOp::Mul, scaled, dt);
+                        let weight = b.push(Inst::Call(Func::Phi, vec![argument]));
+                        let variance = b.bin(BinOp::Mul, dt, weight);
+                        b.sqrt(variance)
+                    }
+                    // B ≡ 0 (a pure diffusion), or a nonlinear equation: Euler–Maruyama.
+                    _ => b.sqrt(dt),
+                };
+                let new = b.add_noise(dag, lin, form, &env0, deterministic, sd)?;
+                new_values.push(new);
             }
         }
         Method::ExpEuler2 => {
@@ -463,6 +495,37 @@ impl Builder {
     fn axpy(&mut self, y: Reg, h: Reg, k: Reg) -> Reg {
         let step = self.bin(BinOp::Mul, h, k);
         self.bin(BinOp::Add, y, step)
+    }
+
+    /// `√x`
+    fn sqrt(&mut self, x: Reg) -> Reg {
+        self.push(Inst::Call(
+            Func::Builtin(galvani_ir::Builtin::Sqrt),
+            vec![x],
+        ))
+    }
+
+    /// `y + Σ g·sd·N` over the noise terms of `form`: `g` at the step's start (it reads
+    /// no state), `N` the noise's slot, after the model's inputs.
+    fn add_noise(
+        &mut self,
+        dag: &Dag,
+        lin: &Linearized,
+        form: &crate::linear::StateForm,
+        env: &Env,
+        y: Reg,
+        sd: Reg,
+    ) -> Result<Reg, SymbolicError> {
+        let mut y = y;
+        for term in &form.noise {
+            let g = self.emit(dag, term.scale, env)?;
+            let slot = lin.model.inputs.len() + term.noise.index();
+            let draw = self.push(Inst::Input(slot as u32));
+            let kick = self.bin(BinOp::Mul, g, sd);
+            let kick = self.bin(BinOp::Mul, kick, draw);
+            y = self.bin(BinOp::Add, y, kick);
+        }
+        Ok(y)
     }
 
     /// `A − B·y`

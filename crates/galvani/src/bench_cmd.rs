@@ -59,7 +59,7 @@ pub fn cmd_bench(args: &BenchArgs, out: &mut dyn Write) -> Exit {
             Err(failure) => command::report_failure(&Sources::new(), failure),
         };
     }
-    command::compile_then(model_file(args), args.method, |compiled| {
+    command::compile_then(model_file(args), Some(args.method), |compiled| {
         bench_compiled(args, compiled, out)
     })
 }
