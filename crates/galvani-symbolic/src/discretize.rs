@@ -11,6 +11,13 @@
 //! | `expeuler` | linear: `y' = y + dt·(A − B·y)·φ(−B·dt)`; nonlinear: `y' = y + dt·f(y)·φ(−B(y)·dt)` (Rosenbrock–Euler) |
 //! | `expeuler2` | `y½ = y + dt/2·g·φ(−B·dt/2)` (an `expeuler` half step), then linear: `A*`, `B*` at `(t + dt/2, y½)` and `y' = y + dt·(A* − B*·y)·φ(−B*·dt)` (Rush–Larsen 2); nonlinear: `f*`, `B*` at `t + dt/2` with the other states at `y½` and this one at `y`, `y' = y + dt·f*·φ(−B*·dt)` |
 //!
+//! White noise (`dy/dt = f + Σ g·ξ`, `f` the deterministic part the table applies to):
+//! each noise is an input slot after the model's inputs, holding a fresh N(0,1) draw per
+//! neuron and step (the runtime's `Protocol::WhiteNoise`), added as `g·sd·N` with `g` at
+//! the step's start and `sd = √dt` (Euler–Maruyama) under `euler`, under `expeuler` for a
+//! nonlinear equation or `B ≡ 0`, and `sd = √(dt·φ(−2B·dt))` (the exact Ornstein–Uhlenbeck
+//! step) for a linear one; `rk4` and `expeuler2` refuse a model with noise.
+//!
 //! Every stage reads the old state; outputs are written after the whole block, so all new
 //! values come from the old state. Instructions are hash-consed per block, which is
 //! common-subexpression elimination across every equation of the step.
