@@ -568,4 +568,42 @@ mod tests {
         );
         assert_eq!(v, [3.0; 5]);
     }
+
+    #[test]
+    fn white_noise_draws_a_fresh_standard_normal_per_neuron_and_step() {
+        let (n, steps) = (100, 400);
+        let draws = |seed: u64, slot: usize| -> Vec<f64> {
+            let mut driver = Driver::new(slot, Protocol::WhiteNoise, n, 0.1, seed);
+            let mut out = vec![0.0; n];
+            let mut all = Vec::with_capacity(n * steps);
+            for k in 0..steps {
+                if k > 0 {
+                    driver.advance();
+                }
+                driver.sample(k as f64 * 0.1, &vec![5.0; n], &mut out);
+                all.extend_from_slice(&out);
+            }
+            all
+        };
+        let x = draws(3, 0);
+        // Mean 0 and variance 1 within 5 standard errors of 40,000 draws.
+        let m = x.len() as f64;
+        let mean = x.iter().sum::<f64>() / m;
+        let variance = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (m - 1.0);
+        assert!(mean.abs() < 5.0 / m.sqrt(), "mean {mean}");
+        assert!(
+            (variance - 1.0).abs() < 5.0 * (2.0 / m).sqrt(),
+            "variance {variance}"
+        );
+        // Not the default, not repeated across neurons or steps.
+        assert!(x.iter().all(|&v| v != 5.0));
+        assert_ne!(x[..n], x[n..2 * n]);
+        assert_ne!(x[0], x[1]);
+        // Same seed and slot, same draws; another seed or slot, other draws.
+        assert_eq!(x, draws(3, 0));
+        assert_ne!(x, draws(4, 0));
+        assert_ne!(x, draws(3, 1));
+        assert_eq!(Protocol::WhiteNoise.deterministic_value(0.0, 0, 1.0), None);
+        assert!(!Protocol::WhiteNoise.is_time_invariant());
+    }
 }

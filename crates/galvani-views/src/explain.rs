@@ -320,7 +320,7 @@ fn human(lin: &Linearized, method: Method, markdown: bool, source: Option<&str>)
             .enumerate()
         {
             let label = if k == 0 { "noise" } else { "" };
-            rows.push((label.to_string(), code(format!("+ {term}"))));
+            rows.push((label.to_string(), code(term)));
         }
         let (steady_name, tau_name) = steady_names(form, Style::Unicode);
         if let Some(steady) = s.steady_state {
@@ -523,7 +523,9 @@ fn latex(lin: &Linearized, method: Method, source: Option<&str>) -> String {
         lines.push(format!("B &= {}", p.print(s.b)));
         let noise = crate::noise::terms(lin, form, &p, "\\,", true);
         if !noise.is_empty() {
-            lines.push(format!("\\text{{noise}} &= {}", noise.join(" + ")));
+            let joined = noise.join(" ");
+            let joined = joined.strip_prefix("+ ").unwrap_or(&joined);
+            lines.push(format!("\\text{{noise}} &= {joined}"));
         }
         let (steady_name, tau_name) = steady_names(form, Style::Latex);
         if let Some(steady) = s.steady_state {
@@ -734,7 +736,7 @@ pub fn linear_text(lin: &Linearized) -> String {
         let _ = writeln!(out, "  A = {}", p.print(s.a));
         let _ = writeln!(out, "  B = {}", p.print(s.b));
         for term in crate::noise::terms(lin, form, &p, " * ", false) {
-            let _ = writeln!(out, "  noise + {term}");
+            let _ = writeln!(out, "  noise {term}");
         }
         let (steady_name, tau_name) = steady_names(form, Style::Lang);
         if let Some(steady) = s.steady_state {

@@ -12,8 +12,9 @@ use crate::print::{latex_name, Printer};
 use galvani_ir::step::Method;
 use galvani_symbolic::{Linearized, StateForm};
 
-/// Each noise term `g · xi_NAME` of `form`, its factor printed by `p`; `times` joins
-/// them; in LaTeX the noise is `\xi_{NAME}`.
+/// Each noise term of `form` with its sign, `+ g · xi_NAME` or `- g · xi_NAME` (a factor
+/// printed with a leading minus gives `-`), the factor printed by `p`; `times` joins
+/// factor and noise; in LaTeX the noise is `\xi_{NAME}`.
 pub fn terms(
     lin: &Linearized,
     form: &StateForm,
@@ -31,9 +32,41 @@ pub fn terms(
             } else {
                 name.clone()
             };
-            format!("{}{times}{}", p.print(term.scale), name)
+            let factor = p.print(term.scale);
+            let negated = factor
+                .strip_prefix('-')
+                .or_else(|| factor.strip_prefix('−'))
+                .filter(|rest| !is_sum(rest));
+            let (sign, factor) = match negated {
+                Some(rest) => ("-", rest.trim_start().to_string()),
+                None => ("+", factor.clone()),
+            };
+            format!("{sign} {factor}{times}{name}")
         })
         .collect()
+}
+
+/// Whether printed `text` has a `+` or `-` outside parentheses (after its first
+/// character, and not in a number's exponent such as `1e-3`): then a leading minus
+/// belongs to its first term only.
+fn is_sum(text: &str) -> bool {
+    let mut depth = 0i32;
+    let mut previous: [char; 2] = [' ', ' '];
+    for (k, c) in text.chars().enumerate() {
+        match c {
+            '(' | '{' | '[' => depth += 1,
+            ')' | '}' | ']' => depth -= 1,
+            '+' | '-' | '−' if depth == 0 && k > 0 => {
+                let exponent = matches!(previous[1], 'e' | 'E') && previous[0].is_ascii_digit();
+                if !exponent {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        previous = [previous[1], c];
+    }
+    false
 }
 
 /// The names of the noises of `form` with their factors, for JSON.
@@ -71,5 +104,17 @@ pub fn latex_update(method: Method, y: &str, linear: bool, rate_is_zero: bool) -
         format!(
             "{y}' \\mathrel{{+}}= g\\,\\sqrt{{\\Delta t}}\\,N, \\quad N \\sim \\mathcal{{N}}(0, 1)"
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sums_are_told_from_products() {
+        assert!(!super::is_sum("0.5·sigma"));
+        assert!(!super::is_sum("1e-3·sigma"));
+        assert!(!super::is_sum("(a - b)·s"));
+        assert!(super::is_sum("a + b"));
+        assert!(super::is_sum("a·b - c"));
     }
 }
