@@ -66,10 +66,16 @@ fn simulate(kernel: &dyn Kernel, config: &RunConfig) -> (Trace, SpikeList) {
 fn config(program: &StepProgram, model: &Model, dt: f64, amplitude: f64) -> RunConfig {
     let mut config = RunConfig::new(STEPS as f64 * dt, dt, NEURONS);
     let layout = &program.layout;
-    // Neuron i gets amplitude·(0.8 + 0.2·i) on every input; the slots of white noises
-    // (after the model's inputs) their draws, the same for both back ends by the seed.
+    // Neuron i gets amplitude·(0.8 + 0.2·i) on every input; the slots of white noises and
+    // escape-noise events (after the model's inputs) their draws, the same for both back
+    // ends by the seed.
     for input in model.inputs.len()..layout.inputs.len() {
-        config.inputs.push((input, Protocol::WhiteNoise));
+        let draws = if layout.inputs[input].name.starts_with("hazard#") {
+            Protocol::Uniform
+        } else {
+            Protocol::WhiteNoise
+        };
+        config.inputs.push((input, draws));
     }
     for input in 0..model.inputs.len() {
         let per_neuron: Vec<f64> = (0..NEURONS)

@@ -293,3 +293,135 @@ fn methods_that_cannot_integrate_noise_are_refused_with_the_ones_that_can() {
     let (checked, _) = driver::compile(&sources, file, Method::ExpEuler).expect("expeuler");
     assert_eq!(Method::default_for(&checked.model), Method::ExpEuler);
 }
+
+/// Escape noise at a constant rate with dead time.
+const ESCAPE: &str = "model escape \"Escape noise at a constant rate\"
+param rho   = 50 Hz
+param t_ref = 2 ms
+state V = 0 mV
+dV/dt = -V / 10 ms
+on hazard(rho) {
+    V = 0 mV
+    refractory t_ref
+}
+";
+
+/// Spike times per neuron of `source` run for `t_end` with `dt` under expeuler.
+fn spike_trains(source: &str, set: &[(&str, f64)], dt: f64, n: usize, t_end: f64) -> Vec<Vec<f64>> {
+    let mut sources = Sources::new();
+    let file = sources.add("escape.gal", source.to_string());
+    let (_, linearized, program) =
+        driver::compile_keeping_forms(&sources, file, Method::ExpEuler).expect("compiles");
+    let kernel = JitKernel::compile(&program).expect("JIT");
+    let simulator = Simulator::new(&linearized, &program, &kernel);
+    let mut request = RunRequest::new(t_end, dt, n);
+    request.seed = 11;
+    for (name, value) in set {
+        let param = simulator.param(name).expect("a param");
+        request.params.push((param, vec![*value]));
+    }
+    let prepared = simulator.prepare(&request).expect("valid");
+    let mut trace = Trace::default();
+    let mut spikes = SpikeList::default();
+    simulator
+        .run(
+            &prepared,
+            Sinks {
+                record: vec![&mut trace],
+                spikes: vec![&mut spikes],
+                progress: None,
+            },
+        )
+        .expect("runs");
+    (0..n as u32).map(|i| spikes.times_of(i).to_vec()).collect()
+}
+
+#[test]
+fn escape_noise_fires_at_its_rate_after_the_dead_time() {
+    // A free step fires with probability p = 1 − e^(−rho·dt); after a firing the neuron
+    // is refractory for r = t_ref/dt steps, so an interval is (r + G)·dt with G geometric
+    // on {1, 2, …}: mean (r + 1/p)·dt ≈ t_ref + 1/rho + dt/2, standard deviation
+    // √(1 − p)/p·dt ≈ 1/rho.
+    //
+    // Only intervals that start before 2 s of a 3 s run count: the interval after a spike
+    // is independent of everything before it, and one longer than 1 s has probability
+    // e^(−48), so none is cut off. (Taking every interval inside the window would be biased
+    // short: the window's two ends cut one partial interval each, about −0.2 ms here.)
+    let (dt, rho, t_ref) = (0.1, 0.05, 2.0);
+    let trains = spike_trains(ESCAPE, &[], dt, 1000, 3000.0);
+    let isis: Vec<f64> = trains
+        .iter()
+        .flat_map(|train| {
+            train
+                .windows(2)
+                .filter(|w| w[0] < 2000.0)
+                .map(|w| w[1] - w[0])
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let p = -(-rho * dt).exp_m1();
+    let r = (t_ref / dt).round();
+    let expected = (r + 1.0 / p) * dt;
+    let sd = (1.0 - p).sqrt() / p * dt;
+    let tolerance = 5.0 * sd / (isis.len() as f64).sqrt();
+    let measured = mean(&isis);
+    eprintln!(
+        "escape noise: {} intervals, mean {measured:.4} ms (expected {expected:.4} ± {tolerance:.4}; t_ref + 1/rho = {})",
+        isis.len(),
+        t_ref + 1.0 / rho
+    );
+    assert!((measured - expected).abs() <= tolerance);
+    // The standard deviation of the interval: that of the geometric part, 5 standard
+    // errors of a standard deviation estimate (about sd/√(2M) for this near-exponential
+    // law with excess kurtosis 6: √((κ + 2)/(4M))·sd = sd·√(2/M)).
+    let measured_sd = variance(&isis).sqrt();
+    let sd_tolerance = 5.0 * sd * (2.0 / isis.len() as f64).sqrt();
+    assert!(
+        (measured_sd - sd).abs() <= sd_tolerance,
+        "sd {measured_sd} vs {sd} ± {sd_tolerance}"
+    );
+    // Every interval lasts at least the dead time plus one step, and every spike is at the
+    // end of a step.
+    assert!(isis.iter().all(|&isi| isi >= (r + 1.0) * dt - 1e-9));
+    for &t in trains.iter().flatten().take(1000) {
+        assert!(
+            ((t / dt) - (t / dt).round()).abs() < 1e-6,
+            "{t} is not on the grid"
+        );
+    }
+}
+
+#[test]
+fn escape_noise_at_rate_zero_never_fires_and_at_a_huge_rate_fires_every_free_step() {
+    let trains = spike_trains(ESCAPE, &[("rho", 0.0)], 0.1, 20, 500.0);
+    assert!(trains.iter().all(Vec::is_empty));
+    // p = 1 − e^(−10⁶): every step that is not refractory fires, so the intervals are
+    // exactly t_ref + dt (21 steps) and the first spike ends the first step.
+    let trains = spike_trains(ESCAPE, &[("rho", 1e6)], 0.1, 5, 100.0);
+    for train in &trains {
+        assert!((train[0] - 0.1).abs() < 1e-12, "{}", train[0]);
+        for w in train.windows(2) {
+            assert!((w[1] - w[0] - 2.1).abs() < 1e-9, "{w:?}");
+        }
+    }
+}
+
+#[test]
+fn the_escape_rate_is_taken_with_the_states_at_the_end_of_the_step() {
+    // V rises by exactly 0.1 mV per step; the rate is huge once V > 1.05 mV and 0 before.
+    // At the end of step 10 (t = 1.1 ms) V = 1.1 mV: the event fires there. Read at the
+    // step's start (V = 1.0 mV) it would fire a step later.
+    let source = "model ramp \"A state-dependent escape rate\"
+param slope = 1 mV/ms
+state V = 0 mV
+dV/dt = slope
+on hazard(if V > 1.05 mV then 1e6 Hz else 0 Hz) {
+    V = 0 mV
+}
+";
+    let trains = spike_trains(source, &[], 0.1, 3, 5.0);
+    for train in &trains {
+        assert!((train[0] - 1.1).abs() < 1e-9, "{train:?}");
+        assert!((train[1] - 2.2).abs() < 1e-9, "{train:?}");
+    }
+}

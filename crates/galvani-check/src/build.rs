@@ -150,11 +150,7 @@ fn event_kinds(model: &mut Model, decls: &Decls) {
         .events
         .iter()
         .zip(&decls.events)
-        .map(|(event, decl)| {
-            decl.marker
-                .is_none()
-                .then(|| EventKind::default_for(model, event.condition))
-        })
+        .map(|(event, decl)| decl.marker.is_none().then(|| event.default_kind(model)))
         .collect();
     for (event, kind) in model.events.iter_mut().zip(defaults) {
         if let Some(kind) = kind {
@@ -435,9 +431,27 @@ fn expand_gate(
 fn lower_events(lw: &mut Lowerer, decls: &Decls) -> Vec<Event> {
     let mut events = Vec::with_capacity(decls.events.len());
     for event in &decls.events {
-        let c = lw.lower_root(event.condition);
-        lw.expect_bool(&c);
-        let condition = lw.node(c);
+        let (condition, hazard) = match crate::noise::hazard_rate(event.condition) {
+            // Escape noise: the rate, 1/time, and the condition `RATE > 0`.
+            Some(Ok(rate)) => {
+                let t = lw.lower_root(rate);
+                let expected = lw.rate();
+                require(lw, &t, expected, DimContext::HazardRate, rate);
+                let rate = lw.node(t);
+                let span = event.condition.span;
+                let dim = lw.arena.dim(rate);
+                let zero = lw.add(IrKind::Const(0.0), span, dim);
+                let positive = lw.add(IrKind::Binary(BinOp::Gt, rate, zero), span, Dim::NONE);
+                (positive, Some(rate))
+            }
+            // Reported when names were resolved.
+            Some(Err(_)) => continue,
+            None => {
+                let c = lw.lower_root(event.condition);
+                lw.expect_bool(&c);
+                (lw.node(c), None)
+            }
+        };
         let mut actions = Vec::with_capacity(event.actions.len());
         for a in &event.actions {
             let target = action_target(decls, a.target, lw.sink);
@@ -489,6 +503,7 @@ fn lower_events(lw: &mut Lowerer, decls: &Decls) -> Vec<Event> {
             actions,
             refractory,
             span: event.condition.span,
+            hazard,
         });
     }
     events

@@ -131,6 +131,8 @@ pub enum DimContext {
         state: String,
     },
     Refractory,
+    /// The rate of `on hazard(RATE)`.
+    HazardRate,
     /// The exponent of `^` or `pow`.
     Exponent,
 }
@@ -319,6 +321,10 @@ pub enum CheckError {
         name: String,
         span: Span,
     },
+    /// `hazard(…)` anywhere but as the whole condition of an `on` block.
+    HazardMisplaced {
+        span: Span,
+    },
     /// Noise in a `dX/dt` equation that is not a factor of one additive term.
     NoiseNotAdditive {
         name: String,
@@ -478,6 +484,7 @@ impl CheckError {
             | ConditionType { span, .. }
             | MissingOde { span, .. }
             | NoiseOutsideEquation { span, .. }
+            | HazardMisplaced { span }
             | NoiseNotAdditive { span, .. }
             | NoiseFactorReadsState { span, .. }
             | NoiseDimension { span, .. }
@@ -533,6 +540,7 @@ impl CheckError {
             | DuplicateRefractory { .. } => self.event_diagnostic(),
             TooLarge { .. } | TooManyErrors { .. } | Internal { .. } => self.limit_diagnostic(),
             NoiseOutsideEquation { .. }
+            | HazardMisplaced { .. }
             | NoiseNotAdditive { .. }
             | NoiseFactorReadsState { .. }
             | NoiseDimension { .. } => {
@@ -807,6 +815,9 @@ impl CheckError {
                         format!("`{state}` is {expected}, so the value assigned to it must be too")
                     }
                     DimContext::Refractory => "a refractory period must be a time".to_string(),
+                    DimContext::HazardRate => {
+                        "the rate of `hazard(RATE)` must be a rate, 1/time".to_string()
+                    }
                     DimContext::Exponent => "an exponent must be dimensionless".to_string(),
                 };
                 let mut d = Diagnostic::error(message)

@@ -34,6 +34,19 @@ pub struct Split {
     pub terms: Vec<SplitTerm>,
 }
 
+/// The rate of an escape-noise condition `hazard(RATE)`: `Some(Ok(RATE))`, or
+/// `Some(Err(arguments))` when `hazard` is called with another number of arguments;
+/// `None` for any other condition.
+pub fn hazard_rate(condition: &Expr) -> Option<Result<&Expr, usize>> {
+    match &condition.kind {
+        ExprKind::Call { function, args } if function.name == "hazard" => match args.as_slice() {
+            [rate] => Some(Ok(rate)),
+            _ => Some(Err(args.len())),
+        },
+        _ => None,
+    }
+}
+
 /// Whether `e` names a white noise anywhere.
 pub fn mentions_noise(e: &Expr) -> bool {
     first_noise(e).is_some()
@@ -308,6 +321,13 @@ pub(crate) fn diagnostic(error: &CheckError) -> Option<Diagnostic> {
                 "for fluctuations of standard deviation `sigma` (in the unit of `{state}`) with time constant `tau`, write `sigma * sqrt(2 / tau) * {name}`"
             ))
         }
+        CheckError::HazardMisplaced { span } => Diagnostic::error(
+            "`hazard(RATE)` can only be the whole condition of an `on` block",
+        )
+        .with_code(codes::HAZARD)
+        .with_primary(*span, "not an event's condition")
+        .with_note("`on hazard(RATE) { … }` is escape noise: it fires in each step with probability 1 − exp(−RATE·dt)")
+        .with_hint("write it as its own event: `on hazard(rate) { … }`"),
         _ => return None,
     })
 }

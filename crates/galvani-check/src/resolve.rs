@@ -134,7 +134,30 @@ pub fn resolve(decls: &Decls, sink: &mut Sink) -> Resolution {
             fn_params: &[],
             noise: false,
         };
-        r.walk(event.condition, walk);
+        // `on hazard(RATE)`: escape noise; only RATE is an expression.
+        match crate::noise::hazard_rate(event.condition) {
+            Some(Ok(rate)) => {
+                r.walk(rate, walk);
+            }
+            Some(Err(found)) => {
+                if let galvani_syntax::ast::ExprKind::Call { function, args } =
+                    &event.condition.kind
+                {
+                    r.sink.push(|| CheckError::Arity {
+                        function: "hazard".to_string(),
+                        span: function.span,
+                        expected: 1,
+                        found,
+                    });
+                    for arg in args {
+                        r.walk(arg, walk);
+                    }
+                }
+            }
+            None => {
+                r.walk(event.condition, walk);
+            }
+        }
         for action in &event.actions {
             r.walk(action.value, walk);
         }
@@ -292,6 +315,10 @@ impl Resolver<'_, '_> {
     fn call(&mut self, function: &Ident, found: usize, walk: Walk, edges: &mut Vec<Edge>) {
         let name = function.name.as_str();
         let span = function.span;
+        if name == "hazard" {
+            self.sink.push(|| CheckError::HazardMisplaced { span });
+            return;
+        }
         let arity = |sink: &mut Sink, expected: usize| {
             if expected != found {
                 sink.push(|| CheckError::Arity {

@@ -274,6 +274,8 @@ pub mod codes {
     pub const ASSIGN_NOT_STATE: Code = Code("E0502");
     pub const MISPLACED_STATEMENT: Code = Code("E0503");
     pub const DUPLICATE_REFRACTORY: Code = Code("E0504");
+    /// `hazard(RATE)` anywhere but as the whole condition of an `on` block.
+    pub const HAZARD: Code = Code("E0505");
     /// A warning: a removable singularity (`0/0` at one point) rewritten with `exprel`.
     pub const SINGULARITY_REWRITE: Code = Code("W0601");
     /// A network block names a population the file does not declare.

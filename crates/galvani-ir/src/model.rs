@@ -280,6 +280,8 @@ impl EventKind {
     /// The kind of an event written without `spike` or `silent`: a threshold on the
     /// neuron's own state (a condition that reads a state, directly or through
     /// intermediates) is a spike; a timer or a condition on inputs and params alone is not.
+    /// An escape-noise event (`on hazard(RATE)`) is a spike whatever its rate reads (see
+    /// [`Event::default_kind`]).
     pub fn default_for(model: &Model, condition: ExprId) -> EventKind {
         if model.reads_a_state(condition) {
             EventKind::Spike
@@ -302,6 +304,22 @@ pub struct Event {
     pub refractory: Option<ExprId>,
     /// The span of the `on` line's condition.
     pub span: Span,
+    /// `on hazard(RATE)`: escape noise. The event fires in a step with probability
+    /// `1 − exp(−RATE·dt)`, RATE (dimension 1/time) evaluated with the states at the end of
+    /// the step; `condition` is then `RATE > 0` (when it can fire at all).
+    pub hazard: Option<ExprId>,
+}
+
+impl Event {
+    /// The kind of this event when written without `spike` or `silent`: escape noise
+    /// (`on hazard`) is a spike; otherwise [`EventKind::default_for`] its condition.
+    pub fn default_kind(&self, model: &Model) -> EventKind {
+        if self.hazard.is_some() {
+            EventKind::Spike
+        } else {
+            EventKind::default_for(model, self.condition)
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

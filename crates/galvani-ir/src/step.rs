@@ -159,6 +159,18 @@ pub struct EventProgram {
     pub actions: Block,
     /// States assigned with `=` in the block: held at their new value while refractory.
     pub held_states: Vec<u32>,
+    /// Level-triggered (escape noise, `on hazard(RATE)`): the event fires at the end of
+    /// every step whose condition is true there, not only on a false → true crossing. Its
+    /// condition is `U < 1 − exp(−RATE·dt)` with `U` the event's uniform draw (an input
+    /// slot named [`hazard_slot`]) and has no crossing function.
+    pub level: bool,
+}
+
+/// The name of the input slot holding the uniform draws of the `k`-th escape-noise event
+/// (counting only `on hazard` events, from 0). Not a valid identifier, so it never meets a
+/// model's name.
+pub fn hazard_slot(k: usize) -> String {
+    format!("hazard#{k}")
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -152,7 +152,14 @@ pub fn model_to_text(model: &Model) -> String {
             EventKind::Spike => "",
             EventKind::Silent => " silent",
         };
-        let _ = writeln!(out, "  on {}{kind}", printer.print(e.condition));
+        match e.hazard {
+            Some(rate) => {
+                let _ = writeln!(out, "  on hazard({}){kind}", printer.print(rate));
+            }
+            None => {
+                let _ = writeln!(out, "  on {}{kind}", printer.print(e.condition));
+            }
+        }
         for a in &e.actions {
             let op = match a.op {
                 AssignOp::Set => "=",

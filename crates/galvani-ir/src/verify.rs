@@ -109,6 +109,9 @@ impl Model {
         }
         for (k, e) in self.events.iter().enumerate() {
             roots.push((format!("condition of event {k}"), e.condition));
+            if let Some(rate) = e.hazard {
+                roots.push((format!("hazard rate of event {k}"), rate));
+            }
             for a in &e.actions {
                 roots.push((format!("action of event {k}"), a.value));
             }

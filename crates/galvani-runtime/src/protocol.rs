@@ -55,6 +55,11 @@ pub enum Protocol {
     /// own stream, keyed by the run's seed, the slot and the neuron. The step program
     /// scales them (by `√dt` or the Ornstein–Uhlenbeck standard deviation).
     WhiteNoise,
+    /// The slot of an escape-noise event (`on hazard(RATE)`; never written by users,
+    /// only alone): a fresh uniform draw in [0, 1) per neuron at every grid time, from the
+    /// neuron's own stream (keyed by the seed, the slot and the neuron). The event fires
+    /// when it is below `1 − exp(−RATE·dt)`.
+    Uniform,
 }
 
 impl Protocol {
@@ -106,7 +111,7 @@ impl Protocol {
             }
             Protocol::Samples(_) => Ok(()),
             Protocol::Sum(terms) => terms.iter().try_for_each(|p| p.validate(n)),
-            Protocol::WhiteNoise => Ok(()),
+            Protocol::WhiteNoise | Protocol::Uniform => Ok(()),
         }
     }
 
@@ -121,7 +126,7 @@ impl Protocol {
 
     fn has_white_noise(&self) -> bool {
         match self {
-            Protocol::WhiteNoise => true,
+            Protocol::WhiteNoise | Protocol::Uniform => true,
             Protocol::Sum(terms) => terms.iter().any(Protocol::has_white_noise),
             _ => false,
         }
@@ -208,7 +213,7 @@ impl Protocol {
                 .map(|p| p.value(t, t_edge, neuron, 0.0, ou, next_ou))
                 .sum(),
             // The driver writes the draws itself (see `Driver::sample`).
-            Protocol::WhiteNoise => fallback,
+            Protocol::WhiteNoise | Protocol::Uniform => fallback,
         }
     }
 
@@ -238,11 +243,46 @@ struct OuProcesses {
 /// first key is an input index.
 const WHITE_NOISE_KEY: u64 = u64::MAX;
 
-/// The current draws of a white-noise slot for the whole population.
+/// The first key of an escape-noise slot's streams.
+const UNIFORM_KEY: u64 = u64::MAX - 1;
+
+/// The current draws of a white-noise or escape-noise slot for the whole population.
 #[derive(Clone, Debug)]
 struct WhiteNoise {
     values: Vec<f64>,
     streams: Vec<Xoshiro256>,
+    /// Uniform in [0, 1) (escape noise) instead of standard normal.
+    uniform: bool,
+}
+
+impl WhiteNoise {
+    fn new(seed: u64, slot: usize, n: usize, uniform: bool) -> WhiteNoise {
+        let key = if uniform {
+            UNIFORM_KEY
+        } else {
+            WHITE_NOISE_KEY
+        };
+        let streams = (0..n)
+            .map(|i| Xoshiro256::for_stream(seed, &[key, slot as u64, i as u64]))
+            .collect();
+        let mut noise = WhiteNoise {
+            values: vec![0.0; n],
+            streams,
+            uniform,
+        };
+        noise.draw();
+        noise
+    }
+
+    fn draw(&mut self) {
+        for (x, g) in self.values.iter_mut().zip(&mut self.streams) {
+            *x = if self.uniform {
+                g.uniform()
+            } else {
+                g.normal()
+            };
+        }
+    }
 }
 
 /// A protocol driving one input of a population.
@@ -292,13 +332,11 @@ impl Driver {
                 }
             })
             .collect::<Vec<_>>();
-        let white = matches!(protocol, Protocol::WhiteNoise).then(|| {
-            let mut streams: Vec<Xoshiro256> = (0..n)
-                .map(|i| Xoshiro256::for_stream(seed, &[WHITE_NOISE_KEY, input as u64, i as u64]))
-                .collect();
-            let values = streams.iter_mut().map(Xoshiro256::normal).collect();
-            WhiteNoise { values, streams }
-        });
+        let white = match protocol {
+            Protocol::WhiteNoise => Some(WhiteNoise::new(seed, input, n, false)),
+            Protocol::Uniform => Some(WhiteNoise::new(seed, input, n, true)),
+            _ => None,
+        };
         Driver {
             input,
             white,
@@ -313,9 +351,7 @@ impl Driver {
     /// white-noise values.
     pub fn advance(&mut self) {
         if let Some(w) = &mut self.white {
-            for (x, g) in w.values.iter_mut().zip(&mut w.streams) {
-                *x = g.normal();
-            }
+            w.draw();
         }
         for p in &mut self.ou {
             for (x, g) in p.values.iter_mut().zip(&mut p.streams) {

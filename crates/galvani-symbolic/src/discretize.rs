@@ -66,6 +66,18 @@ pub fn discretize(lin: &Linearized, method: Method) -> Result<StepProgram, Symbo
                 name: n.name.clone(),
                 unit: galvani_ir::units::internal_display_unit(galvani_ir::Dim::NONE),
             }))
+            // Then one slot per escape-noise event: a uniform draw in [0, 1) per neuron
+            // and step.
+            .chain(
+                lin.events
+                    .iter()
+                    .filter(|e| e.hazard.is_some())
+                    .enumerate()
+                    .map(|(k, _)| Slot {
+                        name: galvani_ir::step::hazard_slot(k),
+                        unit: galvani_ir::units::internal_display_unit(galvani_ir::Dim::NONE),
+                    }),
+            )
             .collect(),
         intermediates: model
             .intermediates
@@ -101,8 +113,16 @@ pub fn discretize(lin: &Linearized, method: Method) -> Result<StepProgram, Symbo
     }
 
     let mut events = Vec::with_capacity(lin.events.len());
+    let mut hazards = 0;
     for event in &lin.events {
-        events.push(event_program(&mut dag, lin, event)?);
+        let mut program = event_program(&mut dag, lin, event)?;
+        if let Some(rate) = event.hazard {
+            let slot = model.inputs.len() + model.noises.len() + hazards;
+            program.condition = hazard_condition(&dag, lin, rate, slot as u32)?;
+            program.level = true;
+            hazards += 1;
+        }
+        events.push(program);
     }
 
     Ok(StepProgram {
@@ -352,7 +372,35 @@ fn event_program(
         condition: condition.finish(),
         actions: actions.finish(),
         held_states: held.into_iter().collect(),
+        level: false,
     })
+}
+
+/// The condition of an escape-noise event: `U < 1 − e^(−RATE·dt) = −expm1(−RATE·dt)`, with
+/// `U` the event's uniform draw in `slot` and RATE at the state it is evaluated on (the end
+/// of the step); true with exactly that probability. No crossing function: a firing is
+/// placed at the end of the step.
+fn hazard_condition(
+    dag: &Dag,
+    lin: &Linearized,
+    rate: NodeId,
+    slot: u32,
+) -> Result<Block, SymbolicError> {
+    let mut b = Builder::new(dag);
+    let env = b.lazy_state_env(lin.states.len(), 0);
+    let rate = b.emit(dag, rate, &env)?;
+    let dt = b.push(Inst::Dt);
+    let exponent = b.bin(BinOp::Mul, rate, dt);
+    let exponent = b.push(Inst::Neg(exponent));
+    let m1 = b.push(Inst::Call(
+        Func::Builtin(galvani_ir::Builtin::Expm1),
+        vec![exponent],
+    ));
+    let probability = b.push(Inst::Neg(m1));
+    let draw = b.push(Inst::Input(slot));
+    let fires = b.bin(BinOp::Lt, draw, probability);
+    b.outputs.push((Target::Condition, fires));
+    Ok(b.finish())
 }
 
 /// What the symbols of an expression read in one stage.

@@ -135,6 +135,8 @@ pub struct EventForms {
     pub kind: EventKind,
     pub actions: Vec<(StateId, AssignOp, NodeId)>,
     pub refractory: Option<NodeId>,
+    /// The rate of an escape-noise event (`on hazard(RATE)`).
+    pub hazard: Option<NodeId>,
 }
 
 /// A whole model after linearity analysis: the input of discretisation and `explain`.
@@ -302,11 +304,16 @@ pub fn linearize(model: &Model) -> Result<Linearized, SymbolicError> {
             Some(r) => Some(lowerer.lower(&mut dag, r)?),
             None => None,
         };
+        let hazard = match event.hazard {
+            Some(rate) => Some(lowerer.lower(&mut dag, rate)?),
+            None => None,
+        };
         events.push(EventForms {
             condition,
             kind: event.kind,
             actions,
             refractory,
+            hazard,
         });
     }
 

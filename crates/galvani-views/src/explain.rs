@@ -412,9 +412,14 @@ fn human(lin: &Linearized, method: Method, markdown: bool, source: Option<&str>)
                 }
             }
         }
+        let escape = if lin.model().events.iter().any(|e| e.hazard.is_some()) {
+            " Escape noise (`on hazard`) fires instead at the end of a step, with its probability, whatever the step before did."
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
-            "{}An event fires when its condition is false at the start of a step and true at its end; a spike's time is the linear interpolation of the crossing (for `a > b`, where `a − b` crosses 0); resets apply at the end of the step.\n",
+            "{}An event fires when its condition is false at the start of a step and true at its end; a spike's time is the linear interpolation of the crossing (for `a > b`, where `a − b` crosses 0); resets apply at the end of the step.{escape}\n",
             if markdown { "\n" } else { "  " }
         );
     }

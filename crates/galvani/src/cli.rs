@@ -318,6 +318,11 @@ pub fn summary_line(model: &galvani_ir::Model) -> String {
     if silent > 0 {
         events.push_str(&format!(" ({silent} silent)"));
     }
+    // Escape noise too: it fires at random, not on a threshold.
+    let escape = model.events.iter().filter(|e| e.hazard.is_some()).count();
+    if escape > 0 {
+        events.push_str(&format!(" ({escape} escape noise)"));
+    }
     // White noises are named: a stochastic model runs with expeuler or euler only.
     let noises = if model.has_noise() {
         let names: Vec<&str> = model.noises.iter().map(|n| n.name.as_str()).collect();
