@@ -47,6 +47,7 @@ fn through_ir_evaluator(builtin: Builtin, lists: &[Vec<f64>]) -> Vec<f64> {
         intermediates: vec![],
         events: vec![],
         init_order: vec![],
+        noises: vec![],
     };
     let mut evaluator = Evaluator::new(&model);
     lists

@@ -12,6 +12,7 @@
 use crate::collect::{action_target, Decl, DeclBody, DeclId, Decls, GateRates};
 use crate::error::{CheckError, DeclKind, DimContext};
 use crate::lower::{bare_number, unit_mul, IrRef, Lowerer, Ty, Typed, DIMENSIONLESS_UNIT};
+use crate::noise;
 use crate::order::Orders;
 use crate::resolve::Resolution;
 use crate::sink::Sink;
@@ -19,7 +20,8 @@ use galvani_diag::{codes, Diagnostic, Span};
 use galvani_ir::units::{self, internal_display_unit, Unit};
 use galvani_ir::{
     Action, AssignOp, BinOp, Dim, DisplayUnit, Event, EventKind, ExprId, ExprKind as IrKind,
-    GateForm, Input, InputId, Intermediate, IntermediateId, Model, Param, ParamId, State, StateId,
+    GateForm, Input, InputId, Intermediate, IntermediateId, Model, Noise, NoiseId, NoiseTerm,
+    Param, ParamId, State, StateId,
 };
 use galvani_syntax::ast::{self, BinaryOp, Expr, ExprKind, UnaryOp};
 
@@ -31,6 +33,7 @@ struct Slot {
     derivative: Option<ExprId>,
     gate: Option<GateForm>,
     ode_span: Option<Span>,
+    noise: Vec<NoiseTerm>,
 }
 
 /// The lowered rates of a gate while it is being built.
@@ -70,8 +73,9 @@ pub fn build(
         lower_definition(&mut lw, decls, id, &mut slots, &mut gates[id]);
     }
     // 2. Equations: plain states' `dX/dt`, gates' expansions.
+    let mut noises: Vec<Noise> = Vec::new();
     for &id in &state_decls {
-        lower_equation(&mut lw, decls, id, &mut slots[id], gates[id]);
+        lower_equation(&mut lw, decls, id, &mut slots[id], gates[id], &mut noises);
     }
     // 3. Events.
     let events = lower_events(&mut lw, decls);
@@ -93,10 +97,50 @@ pub fn build(
         dimensionless,
         sink,
     )
-    .map(|mut model| {
+    .and_then(|mut model| {
+        model.noises = noises;
+        if !noise_factors_free_of_states(&model, sink) {
+            return None;
+        }
         event_kinds(&mut model, decls);
-        Built { model, warnings }
+        Some(Built { model, warnings })
     })
+}
+
+/// Reports every noise factor that reads a state, directly or through intermediates
+/// (additive noise only); true when there is none.
+fn noise_factors_free_of_states(model: &Model, sink: &mut Sink) -> bool {
+    let mut ok = true;
+    for state in &model.states {
+        for term in &state.noise {
+            if let Some(read) = first_state_read(model, term.scale) {
+                ok = false;
+                sink.push(|| CheckError::NoiseFactorReadsState {
+                    name: model.noise(term.noise).name.clone(),
+                    span: term.span,
+                    state: model.state(read).name.clone(),
+                });
+            }
+        }
+    }
+    ok
+}
+
+/// The first state `root` reads, directly or through intermediates.
+fn first_state_read(model: &Model, root: ExprId) -> Option<StateId> {
+    let mut seen = vec![false; model.exprs.len()];
+    let mut stack = vec![root];
+    while let Some(id) = stack.pop() {
+        if std::mem::replace(&mut seen[id.index()], true) {
+            continue;
+        }
+        match model.exprs.kind(id) {
+            IrKind::State(s) => return Some(*s),
+            IrKind::Intermediate(m) => stack.push(model.intermediate(*m).value),
+            kind => galvani_ir::eval::for_each_child(kind, |c| stack.push(c)),
+        }
+    }
+    None
 }
 
 /// The kind of each event written without `spike` or `silent`
@@ -106,11 +150,7 @@ fn event_kinds(model: &mut Model, decls: &Decls) {
         .events
         .iter()
         .zip(&decls.events)
-        .map(|(event, decl)| {
-            decl.marker
-                .is_none()
-                .then(|| EventKind::default_for(model, event.condition))
-        })
+        .map(|(event, decl)| decl.marker.is_none().then(|| event.default_kind(model)))
         .collect();
     for (event, kind) in model.events.iter_mut().zip(defaults) {
         if let Some(kind) = kind {
@@ -218,7 +258,14 @@ fn lower_definition(
 /// Lowers the equation of state `id` into `slot`: its `dX/dt`, checked to have the
 /// dimension of the state per time, or a gate's expansion from its fields (reusing the
 /// rates its initial value lowered, `parts`).
-fn lower_equation(lw: &mut Lowerer, decls: &Decls, id: DeclId, slot: &mut Slot, parts: GateParts) {
+fn lower_equation(
+    lw: &mut Lowerer,
+    decls: &Decls,
+    id: DeclId,
+    slot: &mut Slot,
+    parts: GateParts,
+    noises: &mut Vec<Noise>,
+) {
     let decl = decls.decls[id];
     let Some(IrRef::State(sid)) = lw.refs[id] else {
         return;
@@ -226,26 +273,11 @@ fn lower_equation(lw: &mut Lowerer, decls: &Decls, id: DeclId, slot: &mut Slot, 
     match decl.body {
         DeclBody::State(_) => {
             let Some(ode) = decls.odes[id] else { return };
-            let t = lw.lower_root(ode.value);
-            let found = lw.expect_value(&t);
-            let node = lw.node(t);
-            if let (Some(state_dim), Some(found)) = (lw.dims[id], found) {
-                let time = lw.time();
-                match state_dim.checked_div(time) {
-                    Some(expected) if expected == found => {}
-                    Some(_) => lw.sink.push(|| CheckError::DerivativeDimension {
-                        state: decl.name.to_string(),
-                        span: ode.value.span,
-                        state_span: decl.span,
-                        state_dim,
-                        found,
-                    }),
-                    None => lw.sink.push(|| CheckError::DimensionOverflow {
-                        span: ode.value.span,
-                    }),
-                }
+            if noise::mentions_noise(ode.value) {
+                lower_noisy_equation(lw, decls, id, slot, noises);
+                return;
             }
-            slot.derivative = Some(node);
+            slot.derivative = Some(lower_derivative(lw, decls, id, ode.value));
             slot.ode_span = Some(ode.span);
         }
         DeclBody::Gate(spec) => {
@@ -257,6 +289,99 @@ fn lower_equation(lw: &mut Lowerer, decls: &Decls, id: DeclId, slot: &mut Slot, 
         }
         _ => {}
     }
+}
+
+/// `dX/dt = f + Σ g·xi_NAME`: `f` lowered as any equation (`0` when absent), each `g`
+/// lowered and checked to give its term the dimension of `dX/dt`.
+fn lower_noisy_equation(
+    lw: &mut Lowerer,
+    decls: &Decls,
+    id: DeclId,
+    slot: &mut Slot,
+    noises: &mut Vec<Noise>,
+) {
+    let decl = decls.decls[id];
+    let Some(ode) = decls.odes[id] else { return };
+    let Some(split) = noise::split(ode.value, lw.sink) else {
+        return;
+    };
+    let expected = lw.dims[id].and_then(|d| d.checked_div(lw.time()));
+    let derivative = match &split.deterministic {
+        Some(f) => lower_derivative(lw, decls, id, f),
+        None => {
+            let dim = if lw.dimensionless {
+                Dim::NONE
+            } else {
+                expected.unwrap_or(Dim::NONE)
+            };
+            lw.add(IrKind::Const(0.0), ode.value.span, dim)
+        }
+    };
+    let noise_dim = if lw.dimensionless {
+        Dim::NONE
+    } else {
+        Dim::NOISE
+    };
+    for term in split.terms {
+        let t = lw.lower_root(&term.factor);
+        let found = lw.expect_value(&t);
+        let scale = lw.node(t);
+        let found = found.and_then(|g| g.checked_mul(noise_dim));
+        if let (Some(expected), Some(found)) = (expected, found) {
+            if expected != found && !lw.dimensionless {
+                lw.sink.push(|| CheckError::NoiseDimension {
+                    name: term.name.clone(),
+                    state: decl.name.to_string(),
+                    span: term.span,
+                    found,
+                    expected,
+                });
+            }
+        }
+        let noise = match noises.iter().position(|n| n.name == term.name) {
+            Some(k) => NoiseId(k as u32),
+            None => {
+                noises.push(Noise {
+                    name: term.name.clone(),
+                    span: term.name_span,
+                });
+                NoiseId(noises.len() as u32 - 1)
+            }
+        };
+        slot.noise.push(NoiseTerm {
+            noise,
+            scale,
+            span: term.span,
+        });
+    }
+    slot.derivative = Some(derivative);
+    slot.ode_span = Some(ode.span);
+}
+
+/// Lowers the right-hand side `value` of state `id`'s equation, checked to have the
+/// dimension of the state per time.
+fn lower_derivative(lw: &mut Lowerer, decls: &Decls, id: DeclId, value: &Expr) -> ExprId {
+    let decl = decls.decls[id];
+    let t = lw.lower_root(value);
+    let found = lw.expect_value(&t);
+    let node = lw.node(t);
+    if let (Some(state_dim), Some(found)) = (lw.dims[id], found) {
+        let time = lw.time();
+        match state_dim.checked_div(time) {
+            Some(expected) if expected == found => {}
+            Some(_) => lw.sink.push(|| CheckError::DerivativeDimension {
+                state: decl.name.to_string(),
+                span: value.span,
+                state_span: decl.span,
+                state_dim,
+                found,
+            }),
+            None => lw
+                .sink
+                .push(|| CheckError::DimensionOverflow { span: value.span }),
+        }
+    }
+    node
 }
 
 /// A gate's equation from its rates, its nodes spanning the gate block.
@@ -306,9 +431,27 @@ fn expand_gate(
 fn lower_events(lw: &mut Lowerer, decls: &Decls) -> Vec<Event> {
     let mut events = Vec::with_capacity(decls.events.len());
     for event in &decls.events {
-        let c = lw.lower_root(event.condition);
-        lw.expect_bool(&c);
-        let condition = lw.node(c);
+        let (condition, hazard) = match crate::noise::hazard_rate(event.condition) {
+            // Escape noise: the rate, 1/time, and the condition `RATE > 0`.
+            Some(Ok(rate)) => {
+                let t = lw.lower_root(rate);
+                let expected = lw.rate();
+                require(lw, &t, expected, DimContext::HazardRate, rate);
+                let rate = lw.node(t);
+                let span = event.condition.span;
+                let dim = lw.arena.dim(rate);
+                let zero = lw.add(IrKind::Const(0.0), span, dim);
+                let positive = lw.add(IrKind::Binary(BinOp::Gt, rate, zero), span, Dim::NONE);
+                (positive, Some(rate))
+            }
+            // Reported when names were resolved.
+            Some(Err(_)) => continue,
+            None => {
+                let c = lw.lower_root(event.condition);
+                lw.expect_bool(&c);
+                (lw.node(c), None)
+            }
+        };
         let mut actions = Vec::with_capacity(event.actions.len());
         for a in &event.actions {
             let target = action_target(decls, a.target, lw.sink);
@@ -360,6 +503,7 @@ fn lower_events(lw: &mut Lowerer, decls: &Decls) -> Vec<Event> {
             actions,
             refractory,
             span: event.condition.span,
+            hazard,
         });
     }
     events
@@ -657,6 +801,7 @@ fn assemble(
         intermediates: Vec::new(),
         events,
         init_order: Vec::new(),
+        noises: Vec::new(),
     };
     for &id in &orders.params {
         let (d, s) = (decls.decls[id], &slots[id]);
@@ -702,6 +847,7 @@ fn assemble(
             gate: s.gate.clone(),
             span: d.span,
             ode_span,
+            noise: s.noise.clone(),
         });
     }
     for &id in &orders.intermediates {

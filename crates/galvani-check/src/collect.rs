@@ -144,6 +144,8 @@ pub fn reserved_reason(name: &str) -> Option<ReservedReason> {
         Some(ReservedReason::Keyword)
     } else if Builtin::from_name(name).is_some() {
         Some(ReservedReason::Builtin)
+    } else if galvani_syntax::is_reserved_for_noise(name) {
+        Some(ReservedReason::Noise)
     } else {
         None
     }

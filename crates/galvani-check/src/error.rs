@@ -92,6 +92,8 @@ pub enum ReservedReason {
     Keyword,
     /// The name of a built-in function.
     Builtin,
+    /// `xi`, `xi_NAME` (white noise) or `hazard` (escape noise).
+    Noise,
 }
 
 /// One side of a dimension mismatch.
@@ -129,6 +131,8 @@ pub enum DimContext {
         state: String,
     },
     Refractory,
+    /// The rate of `on hazard(RATE)`.
+    HazardRate,
     /// The exponent of `^` or `pow`.
     Exponent,
 }
@@ -311,6 +315,39 @@ pub enum CheckError {
         state: String,
         span: Span,
     },
+    /// `xi` or `xi_NAME` outside a `dX/dt` equation (a param, an intermediate, an event,
+    /// a gate field, a function body).
+    NoiseOutsideEquation {
+        name: String,
+        span: Span,
+    },
+    /// `hazard(…)` anywhere but as the whole condition of an `on` block.
+    HazardMisplaced {
+        span: Span,
+    },
+    /// Noise in a `dX/dt` equation that is not a factor of one additive term.
+    NoiseNotAdditive {
+        name: String,
+        span: Span,
+        /// The term it is in.
+        term: Span,
+    },
+    /// The factor `g` of `g·xi` reads a state (multiplicative noise).
+    NoiseFactorReadsState {
+        name: String,
+        /// The term.
+        span: Span,
+        state: String,
+    },
+    /// A noise term `g·xi` whose dimension is not the state's per time.
+    NoiseDimension {
+        name: String,
+        state: String,
+        /// The term.
+        span: Span,
+        found: Dim,
+        expected: Dim,
+    },
     OdeWithoutState {
         name: String,
         span: Span,
@@ -446,6 +483,11 @@ impl CheckError {
             | NumberOverflow { span }
             | ConditionType { span, .. }
             | MissingOde { span, .. }
+            | NoiseOutsideEquation { span, .. }
+            | HazardMisplaced { span }
+            | NoiseNotAdditive { span, .. }
+            | NoiseFactorReadsState { span, .. }
+            | NoiseDimension { span, .. }
             | OdeWithoutState { span, .. }
             | OdeForGate { span, .. }
             | DuplicateOde { span, .. }
@@ -497,6 +539,13 @@ impl CheckError {
             | AssignNotState { .. }
             | DuplicateRefractory { .. } => self.event_diagnostic(),
             TooLarge { .. } | TooManyErrors { .. } | Internal { .. } => self.limit_diagnostic(),
+            NoiseOutsideEquation { .. }
+            | HazardMisplaced { .. }
+            | NoiseNotAdditive { .. }
+            | NoiseFactorReadsState { .. }
+            | NoiseDimension { .. } => {
+                crate::noise::diagnostic(self).unwrap_or_else(|| self.misrouted())
+            }
         }
     }
 
@@ -565,6 +614,12 @@ impl CheckError {
                         format!("`{name}` is reserved: it is the simulation time")
                     }
                     ReservedReason::Keyword => format!("`{name}` is a keyword"),
+                    ReservedReason::Noise if name == "hazard" => {
+                        "`hazard` is reserved: it is escape noise, `on hazard(RATE)`".to_string()
+                    }
+                    ReservedReason::Noise => {
+                        format!("`{name}` is reserved: it names a white noise")
+                    }
                     ReservedReason::Builtin => {
                         format!("`{name}` is a built-in function and cannot be redefined")
                     }
@@ -760,6 +815,9 @@ impl CheckError {
                         format!("`{state}` is {expected}, so the value assigned to it must be too")
                     }
                     DimContext::Refractory => "a refractory period must be a time".to_string(),
+                    DimContext::HazardRate => {
+                        "the rate of `hazard(RATE)` must be a rate, 1/time".to_string()
+                    }
                     DimContext::Exponent => "an exponent must be dimensionless".to_string(),
                 };
                 let mut d = Diagnostic::error(message)

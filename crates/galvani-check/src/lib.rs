@@ -20,6 +20,7 @@ mod build;
 mod collect;
 mod error;
 mod lower;
+mod noise;
 mod order;
 mod resolve;
 mod sink;

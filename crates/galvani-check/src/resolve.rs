@@ -48,6 +48,9 @@ struct Walk<'a> {
     owner: &'a str,
     restriction: Option<RefContext>,
     fn_params: &'a [Ident],
+    /// A `dX/dt` right-hand side: white noise may be named (its shape is checked when the
+    /// equation is built).
+    noise: bool,
 }
 
 pub fn resolve(decls: &Decls, sink: &mut Sink) -> Resolution {
@@ -64,6 +67,7 @@ pub fn resolve(decls: &Decls, sink: &mut Sink) -> Resolution {
             owner: decl.name,
             restriction: None,
             fn_params: &[],
+            noise: false,
         };
         match decl.body {
             DeclBody::Param(e) => {
@@ -118,6 +122,7 @@ pub fn resolve(decls: &Decls, sink: &mut Sink) -> Resolution {
                 owner: decls.decls[id].name,
                 restriction: None,
                 fn_params: &[],
+                noise: true,
             };
             r.walk(ode.value, walk);
         }
@@ -127,8 +132,32 @@ pub fn resolve(decls: &Decls, sink: &mut Sink) -> Resolution {
             owner: "on",
             restriction: None,
             fn_params: &[],
+            noise: false,
         };
-        r.walk(event.condition, walk);
+        // `on hazard(RATE)`: escape noise; only RATE is an expression.
+        match crate::noise::hazard_rate(event.condition) {
+            Some(Ok(rate)) => {
+                r.walk(rate, walk);
+            }
+            Some(Err(found)) => {
+                if let galvani_syntax::ast::ExprKind::Call { function, args } =
+                    &event.condition.kind
+                {
+                    r.sink.push(|| CheckError::Arity {
+                        function: "hazard".to_string(),
+                        span: function.span,
+                        expected: 1,
+                        found,
+                    });
+                    for arg in args {
+                        r.walk(arg, walk);
+                    }
+                }
+            }
+            None => {
+                r.walk(event.condition, walk);
+            }
+        }
         for action in &event.actions {
             r.walk(action.value, walk);
         }
@@ -200,6 +229,15 @@ impl Resolver<'_, '_> {
 
     fn value_name(&mut self, name: &str, span: Span, walk: Walk, edges: &mut Vec<Edge>) {
         if walk.fn_params.iter().any(|p| p.name == name) {
+            return;
+        }
+        if galvani_syntax::is_noise_name(name) {
+            if !walk.noise {
+                self.sink.push(|| CheckError::NoiseOutsideEquation {
+                    name: name.to_string(),
+                    span,
+                });
+            }
             return;
         }
         let decls = self.decls;
@@ -277,6 +315,10 @@ impl Resolver<'_, '_> {
     fn call(&mut self, function: &Ident, found: usize, walk: Walk, edges: &mut Vec<Edge>) {
         let name = function.name.as_str();
         let span = function.span;
+        if name == "hazard" {
+            self.sink.push(|| CheckError::HazardMisplaced { span });
+            return;
+        }
         let arity = |sink: &mut Sink, expected: usize| {
             if expected != found {
                 sink.push(|| CheckError::Arity {

@@ -114,6 +114,7 @@ fn threshold_event(
         condition: c.finish(),
         actions: a.finish(),
         held_states,
+        level: false,
     }
 }
 
@@ -258,6 +259,7 @@ pub fn hh(method: Method) -> Option<StepProgram> {
         condition: c.finish(),
         actions: Default::default(),
         held_states: Vec::new(),
+        level: false,
     });
     Some(p)
 }

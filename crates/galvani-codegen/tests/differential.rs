@@ -323,6 +323,7 @@ fn event_program_without_crossing_leaves_crossing_untouched() {
         condition: c.finish(),
         actions: Default::default(),
         held_states: vec![],
+        level: false,
     }];
     let jit = JitKernel::compile(&p).unwrap();
     let mut pop = Population::new(&p, 1);

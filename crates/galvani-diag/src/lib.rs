@@ -264,10 +264,18 @@ pub mod codes {
     pub const NOT_A_STATE: Code = Code("E0405");
     /// A param whose declared value is NaN or ±∞ (`param p = 0/0`).
     pub const NON_FINITE_PARAM: Code = Code("E0406");
+    /// White noise `xi` written outside a `dX/dt` equation or not as an additive term.
+    pub const NOISE_PLACEMENT: Code = Code("E0407");
+    /// The factor of a white noise depends on a state (multiplicative noise).
+    pub const NOISE_FACTOR: Code = Code("E0408");
+    /// A method that cannot integrate noise (`rk4`, `expeuler2`) asked for a noisy model.
+    pub const NOISE_METHOD: Code = Code("E0409");
     pub const MISPLACED_REFRACTORY: Code = Code("E0501");
     pub const ASSIGN_NOT_STATE: Code = Code("E0502");
     pub const MISPLACED_STATEMENT: Code = Code("E0503");
     pub const DUPLICATE_REFRACTORY: Code = Code("E0504");
+    /// `hazard(RATE)` anywhere but as the whole condition of an `on` block.
+    pub const HAZARD: Code = Code("E0505");
     /// A warning: a removable singularity (`0/0` at one point) rewritten with `exprel`.
     pub const SINGULARITY_REWRITE: Code = Code("W0601");
     /// A network block names a population the file does not declare.

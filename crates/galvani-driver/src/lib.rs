@@ -297,11 +297,13 @@ pub struct CompiledModel {
     pub kernel: JitKernel,
 }
 
-/// Compiles a checked model with `method`: linear forms, step program, JIT kernel.
+/// Compiles a checked model with `method` (`None`: the model's default, expeuler for a
+/// model with noise): linear forms, step program, JIT kernel.
 pub fn compile_model(
     model: &Model,
-    method: galvani_ir::step::Method,
+    method: Option<galvani_ir::step::Method>,
 ) -> Result<CompiledModel, DriverError> {
+    let method = method.unwrap_or_else(|| galvani_ir::step::Method::default_for(model));
     let linearized = galvani_symbolic::linearize(model).map_err(symbolic_diagnostics)?;
     linearized.verify().map_err(symbolic_diagnostics)?;
     let program =
@@ -358,13 +360,14 @@ pub fn compile_file(
     path: &Path,
     method: galvani_ir::step::Method,
 ) -> Result<Compiled, (Sources, DriverError)> {
-    compile_file_reporting(path, method, &mut |_| {})
+    compile_file_reporting(path, Some(method), &mut |_| {})
 }
 
-/// As [`compile_file`], telling `progress` where it is.
+/// As [`compile_file`], telling `progress` where it is; without a method, the model's
+/// default ([`galvani_ir::step::Method::default_for`]: `expeuler` for a model with noise).
 pub fn compile_file_reporting(
     path: &Path,
-    method: galvani_ir::step::Method,
+    method: Option<galvani_ir::step::Method>,
     progress: &mut dyn FnMut(CompileProgress),
 ) -> Result<Compiled, (Sources, DriverError)> {
     let started = Instant::now();
@@ -384,6 +387,8 @@ pub fn compile_file_reporting(
         Err(diagnostics) => return Err((sources, DriverError::Diagnostics(diagnostics))),
     };
     progress(CompileProgress::Stage("discretize"));
+    let method =
+        method.unwrap_or_else(|| galvani_ir::step::Method::default_for(linearized.model()));
     let program = match galvani_symbolic::discretize(&linearized, method) {
         Ok(program) => program,
         Err(error) => {

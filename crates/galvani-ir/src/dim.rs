@@ -54,6 +54,13 @@ impl Dim {
     /// `V = kg·m²·s⁻³·A⁻¹`
     pub const VOLTAGE: Dim = Dim::from_ints([2, 1, -3, -1, 0, 0, 0]);
     pub const CURRENT: Dim = Dim::base(CURRENT, 1);
+    /// `T^(-1/2)`: the dimension of white noise `ξ` (`<ξ(t) ξ(t')> = δ(t − t')`, and δ of
+    /// time has dimension 1/time).
+    pub const NOISE: Dim = {
+        let mut exps = [ZERO; 7];
+        exps[TIME] = Ratio::new_raw(-1, 2);
+        Dim(exps)
+    };
 
     pub fn is_none(&self) -> bool {
         *self == Dim::NONE

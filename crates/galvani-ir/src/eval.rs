@@ -341,6 +341,7 @@ mod tests {
             intermediates: vec![],
             events: vec![],
             init_order: vec![],
+            noises: vec![],
         }
     }
 

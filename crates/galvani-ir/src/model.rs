@@ -39,6 +39,10 @@ id_type!(
     /// Index into `Model::exprs`.
     ExprId
 );
+id_type!(
+    /// Index into `Model::noises`.
+    NoiseId
+);
 
 /// The built-in functions; their maths is the table in `builtins.rs`.
 pub use crate::builtins::Builtin;
@@ -211,6 +215,31 @@ pub struct State {
     pub span: Span,
     /// The span of the `dNAME/dt = …` line (the gate block for a gate).
     pub ode_span: Span,
+    /// The white-noise terms `+ g·xi_NAME` of the equation, taken out of `derivative`
+    /// (which is the deterministic part `f`): `dX = f·dt + Σ g·dW`.
+    pub noise: Vec<NoiseTerm>,
+}
+
+/// A Gaussian white noise `xi` or `xi_NAME` (dimension time^(-1/2),
+/// `<ξ(t) ξ(t')> = δ(t − t')`): one independent N(0,1) draw per neuron per step, shared by
+/// every equation that names it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Noise {
+    /// `xi` or `xi_NAME`, as written.
+    pub name: String,
+    /// Its first use.
+    pub span: Span,
+}
+
+/// One additive noise term `g·xi_NAME` of a state's equation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NoiseTerm {
+    pub noise: NoiseId,
+    /// The factor `g` (sign included), of dimension state/time^(1/2); it reads no state,
+    /// directly or through intermediates (checked).
+    pub scale: ExprId,
+    /// The term as written.
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -251,6 +280,8 @@ impl EventKind {
     /// The kind of an event written without `spike` or `silent`: a threshold on the
     /// neuron's own state (a condition that reads a state, directly or through
     /// intermediates) is a spike; a timer or a condition on inputs and params alone is not.
+    /// An escape-noise event (`on hazard(RATE)`) is a spike whatever its rate reads (see
+    /// [`Event::default_kind`]).
     pub fn default_for(model: &Model, condition: ExprId) -> EventKind {
         if model.reads_a_state(condition) {
             EventKind::Spike
@@ -273,6 +304,22 @@ pub struct Event {
     pub refractory: Option<ExprId>,
     /// The span of the `on` line's condition.
     pub span: Span,
+    /// `on hazard(RATE)`: escape noise. The event fires in a step with probability
+    /// `1 − exp(−RATE·dt)`, RATE (dimension 1/time) evaluated with the states at the end of
+    /// the step; `condition` is then `RATE > 0` (when it can fire at all).
+    pub hazard: Option<ExprId>,
+}
+
+impl Event {
+    /// The kind of this event when written without `spike` or `silent`: escape noise
+    /// (`on hazard`) is a spike; otherwise [`EventKind::default_for`] its condition.
+    pub fn default_kind(&self, model: &Model) -> EventKind {
+        if self.hazard.is_some() {
+            EventKind::Spike
+        } else {
+            EventKind::default_for(model, self.condition)
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -295,6 +342,8 @@ pub struct Model {
     pub events: Vec<Event>,
     /// A permutation of the state ids in which the initial values can be evaluated.
     pub init_order: Vec<StateId>,
+    /// The white noises the equations use, in order of first use.
+    pub noises: Vec<Noise>,
 }
 
 impl Model {
@@ -309,6 +358,22 @@ impl Model {
     }
     pub fn intermediate(&self, id: IntermediateId) -> &Intermediate {
         &self.intermediates[id.index()]
+    }
+    pub fn noise(&self, id: NoiseId) -> &Noise {
+        &self.noises[id.index()]
+    }
+    /// The dimension of a white noise in this model: time^(-1/2), or none in a
+    /// dimensionless model.
+    pub fn noise_dim(&self) -> Dim {
+        if self.dimensionless {
+            Dim::NONE
+        } else {
+            Dim::NOISE
+        }
+    }
+    /// Whether any equation has a white-noise term.
+    pub fn has_noise(&self) -> bool {
+        !self.noises.is_empty()
     }
     /// Whether the value of `root` depends on a state, directly or through intermediates.
     pub fn reads_a_state(&self, root: ExprId) -> bool {

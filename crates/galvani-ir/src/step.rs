@@ -33,8 +33,25 @@ impl Method {
         Method::ExpEuler,
         Method::ExpEuler2,
     ];
-    /// The default of `galvani run`.
+    /// The default of `galvani run` for a model without noise.
     pub const DEFAULT: Method = Method::ExpEuler2;
+
+    /// The default method for `model`: `expeuler` when it has white noise (exact for
+    /// linear equations with additive noise; `expeuler2` and `rk4` cannot integrate
+    /// noise), [`Method::DEFAULT`] otherwise.
+    pub fn default_for(model: &crate::model::Model) -> Method {
+        if model.has_noise() {
+            Method::ExpEuler
+        } else {
+            Method::DEFAULT
+        }
+    }
+
+    /// Whether the method integrates white noise (`euler` as Euler–Maruyama, `expeuler`
+    /// with the exact Ornstein–Uhlenbeck update for linear equations).
+    pub fn handles_noise(self) -> bool {
+        matches!(self, Method::Euler | Method::ExpEuler)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -142,6 +159,18 @@ pub struct EventProgram {
     pub actions: Block,
     /// States assigned with `=` in the block: held at their new value while refractory.
     pub held_states: Vec<u32>,
+    /// Level-triggered (escape noise, `on hazard(RATE)`): the event fires at the end of
+    /// every step whose condition is true there, not only on a false → true crossing. Its
+    /// condition is `U < 1 − exp(−RATE·dt)` with `U` the event's uniform draw (an input
+    /// slot named [`hazard_slot`]) and has no crossing function.
+    pub level: bool,
+}
+
+/// The name of the input slot holding the uniform draws of the `k`-th escape-noise event
+/// (counting only `on hazard` events, from 0). Not a valid identifier, so it never meets a
+/// model's name.
+pub fn hazard_slot(k: usize) -> String {
+    format!("hazard#{k}")
 }
 
 #[derive(Clone, Debug, PartialEq)]

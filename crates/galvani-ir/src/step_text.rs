@@ -104,7 +104,9 @@ fn write_event(out: &mut String, index: usize, event: &EventProgram, layout: &La
         EventKind::Spike => "",
         EventKind::Silent => " silent",
     };
-    let _ = writeln!(out, "event {index}{kind}");
+    // An escape-noise event says it is level-triggered.
+    let level = if event.level { " level" } else { "" };
+    let _ = writeln!(out, "event {index}{kind}{level}");
     write_block(out, "condition", &event.condition, layout, "  ");
     write_block(out, "actions", &event.actions, layout, "  ");
     let held: Vec<String> = event
@@ -249,6 +251,7 @@ mod tests {
                 condition: Block::default(),
                 actions: Block::default(),
                 held_states: vec![0],
+                level: false,
             }],
         };
         let text = step_to_text(&program);

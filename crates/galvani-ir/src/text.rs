@@ -121,6 +121,10 @@ pub fn model_to_text(model: &Model) -> String {
         }
         out.push('\n');
         let _ = writeln!(out, "    d{}/dt = {}", s.name, printer.print(s.derivative));
+        for term in &s.noise {
+            let noise = &model.noises[term.noise.index()].name;
+            let _ = writeln!(out, "    noise {} · {}", printer.print(term.scale), noise);
+        }
     }
 
     let _ = writeln!(
@@ -148,7 +152,14 @@ pub fn model_to_text(model: &Model) -> String {
             EventKind::Spike => "",
             EventKind::Silent => " silent",
         };
-        let _ = writeln!(out, "  on {}{kind}", printer.print(e.condition));
+        match e.hazard {
+            Some(rate) => {
+                let _ = writeln!(out, "  on hazard({}){kind}", printer.print(rate));
+            }
+            None => {
+                let _ = writeln!(out, "  on {}{kind}", printer.print(e.condition));
+            }
+        }
         for a in &e.actions {
             let op = match a.op {
                 AssignOp::Set => "=",
@@ -623,6 +634,7 @@ mod tests {
             intermediates: vec![],
             events: vec![],
             init_order: vec![],
+            noises: vec![],
         }
     }
 

@@ -89,6 +89,9 @@ impl Model {
         for s in &self.states {
             roots.push((format!("initial value of {}", s.name), s.init));
             roots.push((format!("d{}/dt", s.name), s.derivative));
+            for term in &s.noise {
+                roots.push((format!("noise factor in d{}/dt", s.name), term.scale));
+            }
             match &s.gate {
                 Some(GateForm::AlphaBeta { alpha, beta }) => {
                     roots.push((format!("alpha of gate {}", s.name), *alpha));
@@ -106,6 +109,9 @@ impl Model {
         }
         for (k, e) in self.events.iter().enumerate() {
             roots.push((format!("condition of event {k}"), e.condition));
+            if let Some(rate) = e.hazard {
+                roots.push((format!("hazard rate of event {k}"), rate));
+            }
             for a in &e.actions {
                 roots.push((format!("action of event {k}"), a.value));
             }
@@ -442,6 +448,26 @@ impl Model {
                 problem: "dimension exponent overflow".into(),
             })?;
             expect(format!("d{}/dt", s.name), deriv, wanted)?;
+            for term in &s.noise {
+                let owner = format!("noise factor in d{}/dt", s.name);
+                if term.noise.index() >= self.noises.len() {
+                    return Err(VerifyError::Order {
+                        owner,
+                        problem: format!("noise #{} out of range", term.noise.0),
+                    });
+                }
+                if self.reads_a_state(term.scale) {
+                    return Err(VerifyError::Order {
+                        owner,
+                        problem: "reads a state".into(),
+                    });
+                }
+                // g·ξ has the dimension of dX/dt and ξ has time^(-1/2): g is X/time^(1/2).
+                let g = numeric(&owner, term.scale)?;
+                if let Some(expected) = wanted.checked_div(self.noise_dim()) {
+                    expect(owner, g, expected)?;
+                }
+            }
             if let Some(gate) = &s.gate {
                 expect(format!("gate {}", s.name), s.unit.dim, Dim::NONE)?;
                 let rate = per_time(Dim::NONE).unwrap_or(Dim::NONE);

@@ -309,6 +309,7 @@ mod tests {
                 condition: Block::default(),
                 actions: Block::default(),
                 held_states: Vec::new(),
+                level: false,
             }],
         }
     }

@@ -329,6 +329,7 @@ fn population_config(
     config: &NetworkConfig,
     p: usize,
     n: usize,
+    program: Option<&StepProgram>,
 ) -> RunConfig {
     let population = &network.populations[p];
     let mut run = RunConfig::new(config.t_end, config.dt, n);
@@ -359,6 +360,22 @@ fn population_config(
             layer(&mut run.inits, *i, v.clone());
         }
         run.inputs = options.inputs.clone();
+    }
+    // Every white noise and escape-noise event of the model draws afresh each step from
+    // its own per-neuron streams (as `galvani_sim::Simulator::prepare` does for a model).
+    if let (Source::Model { model, .. }, Some(program)) = (&population.source, program) {
+        let slot_of = |name: &str| program.layout.inputs.iter().position(|s| s.name == name);
+        for noise in &model.noises {
+            if let Some(slot) = slot_of(&noise.name) {
+                run.inputs.push((slot, Protocol::WhiteNoise));
+            }
+        }
+        let hazards = model.events.iter().filter(|e| e.hazard.is_some());
+        for (k, _) in hazards.enumerate() {
+            if let Some(slot) = slot_of(&galvani_ir::step::hazard_slot(k)) {
+                run.inputs.push((slot, Protocol::Uniform));
+            }
+        }
     }
     run
 }
@@ -424,7 +441,7 @@ pub fn simulate<'k>(
                     .copied()
                     .flatten()
                     .ok_or(NetworkRunError::MissingKernel { population: p })?;
-                let run = population_config(network, config, p, n);
+                let run = population_config(network, config, p, n, Some(kernel.program()));
                 let stepper =
                     Stepper::new(kernel, &run).map_err(|error| NetworkRunError::Population {
                         population: p,

@@ -49,6 +49,17 @@ pub enum Protocol {
     Samples(Vec<(f64, f64)>),
     /// `P1 + P2 + …`
     Sum(Vec<Protocol>),
+    /// The slot of a white noise `xi_NAME` of the model (never written by users, and only
+    /// alone, not in a sum): a fresh standard normal draw per neuron at every grid time,
+    /// independent across steps, neurons and slots. Each neuron's draws come from its
+    /// own stream, keyed by the run's seed, the slot and the neuron. The step program
+    /// scales them (by `√dt` or the Ornstein–Uhlenbeck standard deviation).
+    WhiteNoise,
+    /// The slot of an escape-noise event (`on hazard(RATE)`; never written by users,
+    /// only alone): a fresh uniform draw in [0, 1) per neuron at every grid time, from the
+    /// neuron's own stream (keyed by the seed, the slot and the neuron). The event fires
+    /// when it is below `1 − exp(−RATE·dt)`.
+    Uniform,
 }
 
 impl Protocol {
@@ -100,16 +111,25 @@ impl Protocol {
             }
             Protocol::Samples(_) => Ok(()),
             Protocol::Sum(terms) => terms.iter().try_for_each(|p| p.validate(n)),
+            Protocol::WhiteNoise | Protocol::Uniform => Ok(()),
         }
     }
 
     /// The value at `t` for `neuron` when the protocol has no `ou` term (`None` if it has):
     /// for plots and previews.
     pub fn deterministic_value(&self, t: f64, neuron: usize, fallback: f64) -> Option<f64> {
-        if self.ou_terms() > 0 {
+        if self.ou_terms() > 0 || self.has_white_noise() {
             return None;
         }
         Some(self.value(t, t, neuron, fallback, &[], &mut 0))
+    }
+
+    fn has_white_noise(&self) -> bool {
+        match self {
+            Protocol::WhiteNoise | Protocol::Uniform => true,
+            Protocol::Sum(terms) => terms.iter().any(Protocol::has_white_noise),
+            _ => false,
+        }
     }
 
     /// The number of `ou` terms, in evaluation order.
@@ -192,6 +212,8 @@ impl Protocol {
                 .iter()
                 .map(|p| p.value(t, t_edge, neuron, 0.0, ou, next_ou))
                 .sum(),
+            // The driver writes the draws itself (see `Driver::sample`).
+            Protocol::WhiteNoise | Protocol::Uniform => fallback,
         }
     }
 
@@ -217,12 +239,59 @@ struct OuProcesses {
     streams: Vec<Xoshiro256>,
 }
 
+/// The first key of a white-noise slot's streams: distinct from every `ou` stream, whose
+/// first key is an input index.
+const WHITE_NOISE_KEY: u64 = u64::MAX;
+
+/// The first key of an escape-noise slot's streams.
+const UNIFORM_KEY: u64 = u64::MAX - 1;
+
+/// The current draws of a white-noise or escape-noise slot for the whole population.
+#[derive(Clone, Debug)]
+struct WhiteNoise {
+    values: Vec<f64>,
+    streams: Vec<Xoshiro256>,
+    /// Uniform in [0, 1) (escape noise) instead of standard normal.
+    uniform: bool,
+}
+
+impl WhiteNoise {
+    fn new(seed: u64, slot: usize, n: usize, uniform: bool) -> WhiteNoise {
+        let key = if uniform {
+            UNIFORM_KEY
+        } else {
+            WHITE_NOISE_KEY
+        };
+        let streams = (0..n)
+            .map(|i| Xoshiro256::for_stream(seed, &[key, slot as u64, i as u64]))
+            .collect();
+        let mut noise = WhiteNoise {
+            values: vec![0.0; n],
+            streams,
+            uniform,
+        };
+        noise.draw();
+        noise
+    }
+
+    fn draw(&mut self) {
+        for (x, g) in self.values.iter_mut().zip(&mut self.streams) {
+            *x = if self.uniform {
+                g.uniform()
+            } else {
+                g.normal()
+            };
+        }
+    }
+}
+
 /// A protocol driving one input of a population.
 #[derive(Clone, Debug)]
 pub(crate) struct Driver {
     pub input: usize,
     protocol: Protocol,
     ou: Vec<OuProcesses>,
+    white: Option<WhiteNoise>,
     /// The nudge of interval edges, `1e-9·dt`.
     edge_tolerance: f64,
     /// Scratch: the OU values of one neuron.
@@ -263,8 +332,14 @@ impl Driver {
                 }
             })
             .collect::<Vec<_>>();
+        let white = match protocol {
+            Protocol::WhiteNoise => Some(WhiteNoise::new(seed, input, n, false)),
+            Protocol::Uniform => Some(WhiteNoise::new(seed, input, n, true)),
+            _ => None,
+        };
         Driver {
             input,
+            white,
             ou_values: vec![0.0; ou.len()],
             edge_tolerance: 1e-9 * dt,
             protocol,
@@ -272,8 +347,12 @@ impl Driver {
         }
     }
 
-    /// Moves every OU process one step forward (from `t_k` to `t_{k+1}`).
+    /// Moves every OU process one step forward (from `t_k` to `t_{k+1}`); draws the next
+    /// white-noise values.
     pub fn advance(&mut self) {
+        if let Some(w) = &mut self.white {
+            w.draw();
+        }
         for p in &mut self.ou {
             for (x, g) in p.values.iter_mut().zip(&mut p.streams) {
                 *x = p.mean + (*x - p.mean) * p.decay + p.kick * g.normal();
@@ -283,6 +362,12 @@ impl Driver {
 
     /// Writes the value at `t` for every neuron into `out`, with per-neuron `defaults`.
     pub fn sample(&mut self, t: f64, defaults: &[f64], out: &mut [f64]) {
+        if let Some(w) = &self.white {
+            for (x, v) in out.iter_mut().zip(&w.values) {
+                *x = *v;
+            }
+            return;
+        }
         for (i, (x, &default)) in out.iter_mut().zip(defaults).enumerate() {
             for (v, p) in self.ou_values.iter_mut().zip(&self.ou) {
                 *v = p.values[i];
@@ -518,5 +603,43 @@ mod tests {
             0.0,
         );
         assert_eq!(v, [3.0; 5]);
+    }
+
+    #[test]
+    fn white_noise_draws_a_fresh_standard_normal_per_neuron_and_step() {
+        let (n, steps) = (100, 400);
+        let draws = |seed: u64, slot: usize| -> Vec<f64> {
+            let mut driver = Driver::new(slot, Protocol::WhiteNoise, n, 0.1, seed);
+            let mut out = vec![0.0; n];
+            let mut all = Vec::with_capacity(n * steps);
+            for k in 0..steps {
+                if k > 0 {
+                    driver.advance();
+                }
+                driver.sample(k as f64 * 0.1, &vec![5.0; n], &mut out);
+                all.extend_from_slice(&out);
+            }
+            all
+        };
+        let x = draws(3, 0);
+        // Mean 0 and variance 1 within 5 standard errors of 40,000 draws.
+        let m = x.len() as f64;
+        let mean = x.iter().sum::<f64>() / m;
+        let variance = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (m - 1.0);
+        assert!(mean.abs() < 5.0 / m.sqrt(), "mean {mean}");
+        assert!(
+            (variance - 1.0).abs() < 5.0 * (2.0 / m).sqrt(),
+            "variance {variance}"
+        );
+        // Not the default, not repeated across neurons or steps.
+        assert!(x.iter().all(|&v| v != 5.0));
+        assert_ne!(x[..n], x[n..2 * n]);
+        assert_ne!(x[0], x[1]);
+        // Same seed and slot, same draws; another seed or slot, other draws.
+        assert_eq!(x, draws(3, 0));
+        assert_ne!(x, draws(4, 0));
+        assert_ne!(x, draws(3, 1));
+        assert_eq!(Protocol::WhiteNoise.deterministic_value(0.0, 0, 1.0), None);
+        assert!(!Protocol::WhiteNoise.is_time_invariant());
     }
 }

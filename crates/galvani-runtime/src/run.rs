@@ -12,7 +12,8 @@
 //! 4. inputs sampled at `t_{k+1}` (OU processes advance one step);
 //! 5. every event's condition at `t_{k+1}`: it fires when false at `t_k` and true at
 //!    `t_{k+1}`; the spike time is `t_k + dt·c₀/(c₀ − c₁)` from the crossing function
-//!    (`t_{k+1}` without one), clamped to the step;
+//!    (`t_{k+1}` without one), clamped to the step; a level-triggered event (escape
+//!    noise) fires whenever its condition is true at `t_{k+1}`;
 //! 6. actions of the neurons that fired, event by event in program order, at `t_{k+1}`;
 //!    the conditions are then re-evaluated on the reset state, which becomes the "before"
 //!    of the next step;

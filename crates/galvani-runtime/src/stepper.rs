@@ -33,6 +33,9 @@ struct EventState {
     spike: bool,
     has_crossing: bool,
     has_refractory: bool,
+    /// Level-triggered (escape noise): fires whenever its condition is true at a step's
+    /// end, not only on a false → true crossing.
+    level: bool,
     /// Held states (indices into the layout).
     held: Vec<usize>,
     /// The condition at the start of the current step ("false at t_k").
@@ -140,6 +143,7 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
                     .outputs
                     .iter()
                     .any(|(t, _)| *t == Target::Refractory),
+                level: e.level,
                 held: e.held_states.iter().map(|&s| s as usize).collect(),
                 previous: vec![false; n],
                 previous_crossing: vec![0.0; n],
@@ -430,7 +434,7 @@ fn detect(
             continue;
         }
         let now = condition[i] != 0.0;
-        if now && !event.previous[i] {
+        if now && (event.level || !event.previous[i]) {
             let (c0, c1) = (event.previous_crossing[i], crossing[i]);
             // t_k + dt·c₀/(c₀ − c₁): where the line through (t_k, c₀), (t_{k+1}, c₁) is 0.
             let ts = if event.has_crossing && c0.is_finite() && c1.is_finite() && c0 != c1 {

@@ -418,6 +418,17 @@ impl<'a, K: Kernel + ?Sized> Simulator<'a, K> {
             }
             config.inputs.push((slot, protocol.clone()));
         }
+        // Every white noise of the model: a fresh N(0,1) draw per neuron and step.
+        for noise in &self.model.noises {
+            let slot = self.slot(&layout.inputs, &noise.name)?;
+            config.inputs.push((slot, Protocol::WhiteNoise));
+        }
+        // Every escape-noise event: a fresh uniform draw per neuron and step.
+        let hazards = self.model.events.iter().filter(|e| e.hazard.is_some());
+        for (k, _) in hazards.enumerate() {
+            let slot = self.slot(&layout.inputs, &galvani_ir::step::hazard_slot(k))?;
+            config.inputs.push((slot, Protocol::Uniform));
+        }
         config.record = request.record.clone();
         if let Some(interval) = request.record_every {
             config.record_every = whole_steps(interval, request.dt)?;

@@ -11,6 +11,13 @@
 //! | `expeuler` | linear: `y' = y + dt·(A − B·y)·φ(−B·dt)`; nonlinear: `y' = y + dt·f(y)·φ(−B(y)·dt)` (Rosenbrock–Euler) |
 //! | `expeuler2` | `y½ = y + dt/2·g·φ(−B·dt/2)` (an `expeuler` half step), then linear: `A*`, `B*` at `(t + dt/2, y½)` and `y' = y + dt·(A* − B*·y)·φ(−B*·dt)` (Rush–Larsen 2); nonlinear: `f*`, `B*` at `t + dt/2` with the other states at `y½` and this one at `y`, `y' = y + dt·f*·φ(−B*·dt)` |
 //!
+//! White noise (`dy/dt = f + Σ g·ξ`, `f` the deterministic part the table applies to):
+//! each noise is an input slot after the model's inputs, holding a fresh N(0,1) draw per
+//! neuron and step (the runtime's `Protocol::WhiteNoise`), added as `g·sd·N` with `g` at
+//! the step's start and `sd = √dt` (Euler–Maruyama) under `euler`, under `expeuler` for a
+//! nonlinear equation or `B ≡ 0`, and `sd = √(dt·φ(−2B·dt))` (the exact Ornstein–Uhlenbeck
+//! step) for a linear one; `rk4` and `expeuler2` refuse a model with noise.
+//!
 //! Every stage reads the old state; outputs are written after the whole block, so all new
 //! values come from the old state. Instructions are hash-consed per block, which is
 //! common-subexpression elimination across every equation of the step.
@@ -27,6 +34,12 @@ use std::collections::{BTreeSet, HashMap};
 /// Builds one integration method's `StepProgram`.
 pub fn discretize(lin: &Linearized, method: Method) -> Result<StepProgram, SymbolicError> {
     let model = &lin.model;
+    if let (Some(first), Method::Rk4 | Method::ExpEuler2) = (model.noises.first(), method) {
+        return Err(SymbolicError::NoiseMethod {
+            method,
+            span: first.span,
+        });
+    }
     let mut dag = lin.dag.clone();
     let slot = |name: &str, unit: &galvani_ir::DisplayUnit| Slot {
         name: name.to_string(),
@@ -43,10 +56,28 @@ pub fn discretize(lin: &Linearized, method: Method) -> Result<StepProgram, Symbo
             .iter()
             .map(|p| slot(&p.name, &p.unit))
             .collect(),
+        // The model's inputs, then one slot per white noise: the runtime writes a fresh
+        // N(0,1) draw per neuron into it before every step.
         inputs: model
             .inputs
             .iter()
             .map(|i| slot(&i.name, &i.unit))
+            .chain(model.noises.iter().map(|n| Slot {
+                name: n.name.clone(),
+                unit: galvani_ir::units::internal_display_unit(galvani_ir::Dim::NONE),
+            }))
+            // Then one slot per escape-noise event: a uniform draw in [0, 1) per neuron
+            // and step.
+            .chain(
+                lin.events
+                    .iter()
+                    .filter(|e| e.hazard.is_some())
+                    .enumerate()
+                    .map(|(k, _)| Slot {
+                        name: galvani_ir::step::hazard_slot(k),
+                        unit: galvani_ir::units::internal_display_unit(galvani_ir::Dim::NONE),
+                    }),
+            )
             .collect(),
         intermediates: model
             .intermediates
@@ -82,8 +113,16 @@ pub fn discretize(lin: &Linearized, method: Method) -> Result<StepProgram, Symbo
     }
 
     let mut events = Vec::with_capacity(lin.events.len());
+    let mut hazards = 0;
     for event in &lin.events {
-        events.push(event_program(&mut dag, lin, event)?);
+        let mut program = event_program(&mut dag, lin, event)?;
+        if let Some(rate) = event.hazard {
+            let slot = model.inputs.len() + model.noises.len() + hazards;
+            program.condition = hazard_condition(&dag, lin, rate, slot as u32)?;
+            program.level = true;
+            hazards += 1;
+        }
+        events.push(program);
     }
 
     Ok(StepProgram {
@@ -155,7 +194,11 @@ fn step_block(dag: &Dag, lin: &Linearized, method: Method) -> Result<Block, Symb
             // y' = y + dt·f(t, y)
             for (i, form) in lin.states.iter().enumerate() {
                 let k = b.emit(dag, form.f, &env0)?;
-                new_values.push(b.axpy(y[i], dt, k));
+                let deterministic = b.axpy(y[i], dt, k);
+                // Euler–Maruyama: + g·√dt·N(0,1) per noise term
+                let sd = b.sqrt(dt);
+                let new = b.add_noise(dag, lin, form, &env0, deterministic, sd)?;
+                new_values.push(new);
             }
         }
         Method::Rk4 => {
@@ -189,13 +232,29 @@ fn step_block(dag: &Dag, lin: &Linearized, method: Method) -> Result<Block, Symb
         Method::ExpEuler => {
             for (i, form) in lin.states.iter().enumerate() {
                 let (g, rate) = b.slope_and_rate(dag, form, &env0, y[i])?;
-                new_values.push(b.phi_step(
-                    y[i],
-                    dt,
-                    g,
-                    rate,
-                    may_have_infinite_rate(dag, form, i),
-                )?);
+                let deterministic =
+                    b.phi_step(y[i], dt, g, rate, may_have_infinite_rate(dag, form, i))?;
+                if form.noise.is_empty() {
+                    new_values.push(deterministic);
+                    continue;
+                }
+                let sd = match (&form.class, rate) {
+                    // The exact Ornstein–Uhlenbeck step: the noise accumulated over the
+                    // step, ∫₀^dt e^{−B(dt−s)} dW, has variance (1 − e^{−2B·dt})/(2B)
+                    // = dt·φ(−2B·dt), which is dt in the limit B → 0.
+                    (Class::Linear, Some(rate)) => {
+                        let two = b.constant(-2.0);
+                        let scaled = b.bin(BinOp::Mul, two, rate);
+                        let argument = b.bin(BinOp::Mul, scaled, dt);
+                        let weight = b.push(Inst::Call(Func::Phi, vec![argument]));
+                        let variance = b.bin(BinOp::Mul, dt, weight);
+                        b.sqrt(variance)
+                    }
+                    // B ≡ 0 (a pure diffusion), or a nonlinear equation: Euler–Maruyama.
+                    _ => b.sqrt(dt),
+                };
+                let new = b.add_noise(dag, lin, form, &env0, deterministic, sd)?;
+                new_values.push(new);
             }
         }
         Method::ExpEuler2 => {
@@ -313,7 +372,35 @@ fn event_program(
         condition: condition.finish(),
         actions: actions.finish(),
         held_states: held.into_iter().collect(),
+        level: false,
     })
+}
+
+/// The condition of an escape-noise event: `U < 1 − e^(−RATE·dt) = −expm1(−RATE·dt)`, with
+/// `U` the event's uniform draw in `slot` and RATE at the state it is evaluated on (the end
+/// of the step); true with exactly that probability. No crossing function: a firing is
+/// placed at the end of the step.
+fn hazard_condition(
+    dag: &Dag,
+    lin: &Linearized,
+    rate: NodeId,
+    slot: u32,
+) -> Result<Block, SymbolicError> {
+    let mut b = Builder::new(dag);
+    let env = b.lazy_state_env(lin.states.len(), 0);
+    let rate = b.emit(dag, rate, &env)?;
+    let dt = b.push(Inst::Dt);
+    let exponent = b.bin(BinOp::Mul, rate, dt);
+    let exponent = b.push(Inst::Neg(exponent));
+    let m1 = b.push(Inst::Call(
+        Func::Builtin(galvani_ir::Builtin::Expm1),
+        vec![exponent],
+    ));
+    let probability = b.push(Inst::Neg(m1));
+    let draw = b.push(Inst::Input(slot));
+    let fires = b.bin(BinOp::Lt, draw, probability);
+    b.outputs.push((Target::Condition, fires));
+    Ok(b.finish())
 }
 
 /// What the symbols of an expression read in one stage.
@@ -463,6 +550,37 @@ impl Builder {
     fn axpy(&mut self, y: Reg, h: Reg, k: Reg) -> Reg {
         let step = self.bin(BinOp::Mul, h, k);
         self.bin(BinOp::Add, y, step)
+    }
+
+    /// `√x`
+    fn sqrt(&mut self, x: Reg) -> Reg {
+        self.push(Inst::Call(
+            Func::Builtin(galvani_ir::Builtin::Sqrt),
+            vec![x],
+        ))
+    }
+
+    /// `y + Σ g·sd·N` over the noise terms of `form`: `g` at the step's start (it reads
+    /// no state), `N` the noise's slot, after the model's inputs.
+    fn add_noise(
+        &mut self,
+        dag: &Dag,
+        lin: &Linearized,
+        form: &crate::linear::StateForm,
+        env: &Env,
+        y: Reg,
+        sd: Reg,
+    ) -> Result<Reg, SymbolicError> {
+        let mut y = y;
+        for term in &form.noise {
+            let g = self.emit(dag, term.scale, env)?;
+            let slot = lin.model.inputs.len() + term.noise.index();
+            let draw = self.push(Inst::Input(slot as u32));
+            let kick = self.bin(BinOp::Mul, g, sd);
+            let kick = self.bin(BinOp::Mul, kick, draw);
+            y = self.bin(BinOp::Add, y, kick);
+        }
+        Ok(y)
     }
 
     /// `A − B·y`

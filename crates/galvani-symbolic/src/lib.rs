@@ -28,11 +28,12 @@ pub use dag::{Dag, GateField, Node, NodeId, Sym};
 pub use discretize::discretize;
 pub use jacobian::{Jacobian, Point};
 pub use linear::{
-    linearize, Class, CseStats, EventForms, GateInfo, GateKind, Linearized, NamedForms, Rewrite,
-    StateForm,
+    linearize, Class, CseStats, EventForms, GateInfo, GateKind, Linearized, NamedForms, NoiseForm,
+    Rewrite, StateForm,
 };
 
 use galvani_diag::{codes, Diagnostic, Span};
+use galvani_ir::step::Method;
 use std::fmt;
 
 /// Why the symbolic middle could not process a model. Except for `TooDeep` (a model
@@ -47,6 +48,9 @@ pub enum SymbolicError {
     VerifyFailed { state: String, problem: String },
     /// Any other broken invariant.
     Internal { what: String },
+    /// A method that cannot integrate white noise (`rk4`, `expeuler2`) for a model with
+    /// noise; `span` is the first noise's use.
+    NoiseMethod { method: Method, span: Span },
 }
 
 impl fmt::Display for SymbolicError {
@@ -62,6 +66,11 @@ impl fmt::Display for SymbolicError {
                 write!(f, "linear form of `{state}` fails verification: {problem}")
             }
             SymbolicError::Internal { what } => write!(f, "internal error: {what}"),
+            SymbolicError::NoiseMethod { method, .. } => write!(
+                f,
+                "the method `{}` cannot integrate white noise",
+                method.name()
+            ),
         }
     }
 }
@@ -78,6 +87,13 @@ impl SymbolicError {
                     "named intermediate values are substituted into the equations, so a chain of them nests as deep as one long expression",
                 )
                 .with_hint("make the chain of intermediates (or of nested calls) shorter"),
+            SymbolicError::NoiseMethod { span, .. } => Diagnostic::error(self.to_string())
+                .with_code(codes::NOISE_METHOD)
+                .with_primary(*span, "this model has white noise")
+                .with_note("a model with noise runs with `expeuler` when no method is given")
+                .with_hint(
+                    "use `expeuler` (exact for linear equations: the Ornstein–Uhlenbeck update) or `euler` (Euler–Maruyama)",
+                ),
             _ => Diagnostic::bug(self.to_string()).with_code(codes::INTERNAL),
         }
     }

@@ -21,7 +21,9 @@ use crate::dag::{children_of, Dag, GateField, Node, NodeId, Sym, SymDims};
 use crate::lower::Lowerer;
 use crate::SymbolicError;
 use galvani_diag::Span;
-use galvani_ir::{AssignOp, BinOp, Dim, EventKind, ExprId, ExprKind, GateForm, Model, StateId};
+use galvani_ir::{
+    AssignOp, BinOp, Dim, EventKind, ExprId, ExprKind, GateForm, Model, NoiseId, StateId,
+};
 use std::collections::{HashMap, HashSet};
 
 /// How an equation is classified.
@@ -87,6 +89,16 @@ pub struct StateForm {
     pub steady_state: Option<NodeId>,
     pub tau: Option<NodeId>,
     pub gate: Option<GateInfo>,
+    /// The white-noise terms `g·xi_NAME` (not part of `f`), factors simplified with
+    /// intermediates substituted; they never read a state (checked).
+    pub noise: Vec<NoiseForm>,
+}
+
+/// One noise term of an equation: `scale · noise`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NoiseForm {
+    pub noise: NoiseId,
+    pub scale: NodeId,
 }
 
 /// A removable singularity rewritten with `exprel`. Only what was found: the views
@@ -123,6 +135,8 @@ pub struct EventForms {
     pub kind: EventKind,
     pub actions: Vec<(StateId, AssignOp, NodeId)>,
     pub refractory: Option<NodeId>,
+    /// The rate of an escape-noise event (`on hazard(RATE)`).
+    pub hazard: Option<NodeId>,
 }
 
 /// A whole model after linearity analysis: the input of discretisation and `explain`.
@@ -290,11 +304,16 @@ pub fn linearize(model: &Model) -> Result<Linearized, SymbolicError> {
             Some(r) => Some(lowerer.lower(&mut dag, r)?),
             None => None,
         };
+        let hazard = match event.hazard {
+            Some(rate) => Some(lowerer.lower(&mut dag, rate)?),
+            None => None,
+        };
         events.push(EventForms {
             condition,
             kind: event.kind,
             actions,
             refractory,
+            hazard,
         });
     }
 
@@ -304,6 +323,17 @@ pub fn linearize(model: &Model) -> Result<Linearized, SymbolicError> {
         let f = lowerer.lower(&mut dag, state.derivative)?;
         let mut form = analyse(&mut dag, model, &mut lowerer, id, f)?;
         form.gate = gate_info(&mut dag, &mut lowerer, id, state.gate.as_ref(), &form)?;
+        for term in &state.noise {
+            if term.noise.index() >= model.noises.len() {
+                return Err(SymbolicError::MalformedModel {
+                    what: format!("noise #{} out of range", term.noise.0),
+                });
+            }
+            form.noise.push(NoiseForm {
+                noise: term.noise,
+                scale: lowerer.lower(&mut dag, term.scale)?,
+            });
+        }
         states.push(form);
     }
 
@@ -464,6 +494,7 @@ fn analyse(
         steady_state,
         tau,
         gate: None,
+        noise: Vec::new(),
     })
 }
 

@@ -129,7 +129,7 @@ impl Builder {
     fn declared_name(&self, pair: &Pair<'_, Rule>) -> Result<Ident> {
         let name = pair.as_str();
         let span = self.span(pair);
-        if RESERVED_WORDS.contains(&name) {
+        if RESERVED_WORDS.contains(&name) || crate::is_reserved_for_noise(name) {
             return Err(ParseError::Reserved {
                 word: name.to_string(),
                 span,

@@ -123,6 +123,12 @@ impl ParseError {
             ParseError::Reserved { word, .. } if word == "t" => {
                 "`t` is reserved: it is the simulation time".to_string()
             }
+            ParseError::Reserved { word, .. } if crate::is_noise_name(word) => {
+                format!("`{word}` is reserved: it names a white noise")
+            }
+            ParseError::Reserved { word, .. } if word == "hazard" => {
+                "`hazard` is reserved: it is escape noise, `on hazard(RATE)`".to_string()
+            }
             ParseError::Reserved { word, .. } => format!("`{word}` is a keyword"),
             ParseError::QuantityPower { .. } => {
                 "a unit's exponent must be a whole number written right after it".to_string()
@@ -228,9 +234,15 @@ impl ParseError {
                 } else {
                     "reserved word"
                 };
+                // `xi_e_` would still name a noise: suggest a name that does not.
+                let other = if crate::is_noise_name(word) {
+                    format!("sigma_{word}")
+                } else {
+                    format!("{word}_")
+                };
                 diagnostic
                     .with_primary(*span, label)
-                    .with_hint(format!("choose another name, such as `{word}_`"))
+                    .with_hint(format!("choose another name, such as `{other}`"))
             }
             ParseError::QuantityPower {
                 span,

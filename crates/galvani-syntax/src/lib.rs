@@ -47,6 +47,23 @@ pub const RESERVED_WORDS: &[&str] = &[
     "not",
 ];
 
+/// Whether `name` names a white noise: `xi` or `xi_NAME`. Such names are reserved (they
+/// cannot be declared) and are allowed only as an additive term of a `dX/dt` equation
+/// (the checker says where else they were written).
+pub fn is_noise_name(name: &str) -> bool {
+    name == "xi"
+        || name
+            .strip_prefix("xi_")
+            .is_some_and(|rest| !rest.is_empty())
+}
+
+/// Names kept for noise that cannot be declared but may be written in expressions (unlike
+/// [`RESERVED_WORDS`]): every [`is_noise_name`] and `hazard` (escape noise,
+/// `on hazard(RATE)`).
+pub fn is_reserved_for_noise(name: &str) -> bool {
+    is_noise_name(name) || name == "hazard"
+}
+
 /// The deepest nesting the parser accepts, in two senses:
 /// - per line: (deepest block) + (deepest parenthesis) + (number of `^`) + (number of
 ///   `if`) — the only constructs that make the parser recurse;

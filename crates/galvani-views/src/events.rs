@@ -1,6 +1,6 @@
 //! The events of a model as the teaching view shows them: each `on` block's condition as
-//! written, whether its firings are spikes and why (a threshold on a state, a timer, or the
-//! `spike`/`silent` marker), its actions and its refractory period.
+//! written, whether its firings are spikes and why (a threshold on a state, a timer, escape
+//! noise, or the `spike`/`silent` marker), its actions and its refractory period.
 
 use galvani_ir::{EventKind, ExprId, Model};
 use galvani_symbolic::Linearized;
@@ -26,15 +26,30 @@ impl EventText {
             .events
             .iter()
             .map(|event| {
-                let by_default = EventKind::default_for(model, event.condition);
+                let by_default = event.default_kind(model);
                 let why = match (event.kind, event.kind == by_default) {
+                    (EventKind::Spike, true) if event.hazard.is_some() => {
+                        "escape noise: it fires in each step with probability 1 − exp(−RATE·dt), RATE taken at the step's end"
+                    }
                     (EventKind::Spike, true) => "its condition reads a state",
                     (EventKind::Silent, true) => "a timer: its condition reads no state",
                     (EventKind::Spike, false) => "marked `spike`",
                     (EventKind::Silent, false) => "marked `silent`",
                 };
+                let condition = match event.hazard {
+                    // `hazard(RATE)`: the call as written (the condition's span).
+                    Some(rate) => {
+                        let call = written(model, event.condition, source);
+                        if call.starts_with("hazard") {
+                            call
+                        } else {
+                            format!("hazard({})", written(model, rate, source))
+                        }
+                    }
+                    None => written(model, event.condition, source),
+                };
                 EventText {
-                    condition: written(model, event.condition, source),
+                    condition,
                     kind: match event.kind {
                         EventKind::Spike => "spike",
                         EventKind::Silent => "silent",

@@ -199,6 +199,18 @@ fn as_written(lin: &Linearized, form: &StateForm, source: Option<&str>) -> Vec<S
             format!("inf = {}", text(*inf)),
             format!("tau = {}", text(*tau)),
         ],
+        // A noisy equation as the file writes it: the whole `dX/dt = …` line (the
+        // deterministic part alone is `form.written`).
+        None if !state.noise.is_empty() => {
+            let line = source
+                .and_then(|t| t.get(state.ode_span.start as usize..state.ode_span.end as usize))
+                .map(str::trim_end)
+                .filter(|w| !w.is_empty() && !w.contains('\n'));
+            vec![match line {
+                Some(line) => line.to_string(),
+                None => format!("d{}/dt = {} + noise", form.name, text(form.written)),
+            }]
+        }
         None => vec![format!("d{}/dt = {}", form.name, text(form.written))],
     }
 }
@@ -303,6 +315,13 @@ fn human(lin: &Linearized, method: Method, markdown: bool, source: Option<&str>)
         rows.push(("class".to_string(), class_text(form)));
         rows.push(("A".to_string(), code(p.print(s.a))));
         rows.push(("B".to_string(), code(p.print(s.b))));
+        for (k, term) in crate::noise::terms(lin, form, &p, " · ", false)
+            .into_iter()
+            .enumerate()
+        {
+            let label = if k == 0 { "noise" } else { "" };
+            rows.push((label.to_string(), code(term)));
+        }
         let (steady_name, tau_name) = steady_names(form, Style::Unicode);
         if let Some(steady) = s.steady_state {
             rows.push((
@@ -334,6 +353,17 @@ fn human(lin: &Linearized, method: Method, markdown: bool, source: Option<&str>)
                 rate_is_zero,
             )),
         ));
+        if !form.noise.is_empty() {
+            rows.push((
+                String::new(),
+                code(crate::noise::update(
+                    method,
+                    &form.name,
+                    form.class.is_linear(),
+                    rate_is_zero,
+                )),
+            ));
+        }
         if markdown {
             let _ = writeln!(out, "## {heading}\n");
             for (label, text) in rows {
@@ -382,9 +412,14 @@ fn human(lin: &Linearized, method: Method, markdown: bool, source: Option<&str>)
                 }
             }
         }
+        let escape = if lin.model().events.iter().any(|e| e.hazard.is_some()) {
+            " Escape noise (`on hazard`) fires instead at the end of a step, with its probability, whatever the step before did."
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
-            "{}An event fires when its condition is false at the start of a step and true at its end; a spike's time is the linear interpolation of the crossing (for `a > b`, where `a − b` crosses 0); resets apply at the end of the step.\n",
+            "{}An event fires when its condition is false at the start of a step and true at its end; a spike's time is the linear interpolation of the crossing (for `a > b`, where `a − b` crosses 0); resets apply at the end of the step.{escape}\n",
             if markdown { "\n" } else { "  " }
         );
     }
@@ -491,6 +526,12 @@ fn latex(lin: &Linearized, method: Method, source: Option<&str>) -> String {
         let mut lines = vec![format!("\\frac{{d{y}}}{{dt}} &= {}", p.print(f))];
         lines.push(format!("A &= {}", p.print(s.a)));
         lines.push(format!("B &= {}", p.print(s.b)));
+        let noise = crate::noise::terms(lin, form, &p, "\\,", true);
+        if !noise.is_empty() {
+            let joined = noise.join(" ");
+            let joined = joined.strip_prefix("+ ").unwrap_or(&joined);
+            lines.push(format!("\\text{{noise}} &= {joined}"));
+        }
         let (steady_name, tau_name) = steady_names(form, Style::Latex);
         if let Some(steady) = s.steady_state {
             lines.push(format!(
@@ -513,6 +554,15 @@ fn latex(lin: &Linearized, method: Method, source: Option<&str>) -> String {
             method.name(),
             latex_update(method, &y, form.class.is_linear())
         );
+        if !form.noise.is_empty() {
+            let rate_is_zero = lin.dag().is_const(form.b, 0.0);
+            let _ = writeln!(
+                out,
+                "Noise (\\texttt{{{}}}): \\[ {} \\]\n",
+                method.name(),
+                crate::noise::latex_update(method, &y, form.class.is_linear(), rate_is_zero)
+            );
+        }
     }
     let events = EventText::all(lin, source);
     if !events.is_empty() {
@@ -581,7 +631,7 @@ fn json_view(lin: &Linearized, method: Method, source: Option<&str>) -> String {
                 Some(n) => Value::String(p.print(n)),
                 None => Value::Null,
             };
-            json!({
+            let mut state = json!({
                 "name": form.name,
                 "class": class,
                 "reason": reason,
@@ -589,7 +639,23 @@ fn json_view(lin: &Linearized, method: Method, source: Option<&str>) -> String {
                 "B": p.print(form.b),
                 "steady_state": opt(form.steady_state),
                 "tau": opt(form.tau),
-            })
+            });
+            // Only a state with noise has the noise fields.
+            if !form.noise.is_empty() {
+                let terms: Vec<Value> = crate::noise::named_terms(lin, form, &p)
+                    .into_iter()
+                    .map(|(name, factor)| json!({"noise": name, "factor": factor}))
+                    .collect();
+                let rate_is_zero = lin.dag().is_const(form.b, 0.0);
+                state["noise"] = Value::Array(terms);
+                state["noise_update"] = Value::String(crate::noise::update(
+                    method,
+                    &form.name,
+                    form.class.is_linear(),
+                    rate_is_zero,
+                ));
+            }
+            state
         })
         .collect();
     let mut rewrites: Vec<Value> = RewriteText::all(lin, source)
@@ -674,6 +740,9 @@ pub fn linear_text(lin: &Linearized) -> String {
         }
         let _ = writeln!(out, "  A = {}", p.print(s.a));
         let _ = writeln!(out, "  B = {}", p.print(s.b));
+        for term in crate::noise::terms(lin, form, &p, " * ", false) {
+            let _ = writeln!(out, "  noise {term}");
+        }
         let (steady_name, tau_name) = steady_names(form, Style::Lang);
         if let Some(steady) = s.steady_state {
             let _ = writeln!(out, "  {steady_name} = {}", p.print(steady));

@@ -13,6 +13,7 @@
 mod events;
 mod explain;
 mod network;
+mod noise;
 mod print;
 mod rewrite;
 

@@ -37,9 +37,9 @@ pub struct BenchArgs {
     /// ratio to the smallest (near-linear: about 3× and 10×).
     #[arg(long)]
     pub scaling: bool,
-    /// Integration method.
-    #[arg(long, value_enum, default_value_t = MethodArg::ExpEuler2)]
-    pub method: MethodArg,
+    /// Integration method [default: expeuler2, or expeuler for a model with noise].
+    #[arg(long, value_enum)]
+    pub method: Option<MethodArg>,
     /// Neurons in the throughput runs.
     #[arg(long, default_value_t = 10_000)]
     pub n: usize,
@@ -63,7 +63,7 @@ pub struct BenchArgs {
 /// `galvani bench`
 pub fn cmd_bench(args: &BenchArgs, out: &mut dyn Write) -> Exit {
     if args.scaling {
-        return match scaling_report(args.method.into(), out) {
+        return match scaling_report(args.method.map_or(Method::DEFAULT, Method::from), out) {
             Ok(exit) => exit,
             Err(failure) => command::report_failure(&Sources::new(), failure),
         };
@@ -168,7 +168,7 @@ fn bench_compiled(
     );
 
     // 1. Edit → first result, as a user meets it: a fresh process on a just-edited file.
-    let edit = edit_to_first_result(args)?;
+    let edit = edit_to_first_result(args, method)?;
     report.push_str(&format!(
         "edit → first result   `galvani run` of an edited copy, T = {EDIT_RUN_T}, spikes to a file\n\
          \x20 run    {:>9} (max {})\n\
@@ -218,7 +218,7 @@ struct EditTimes {
 
 /// Spawns this executable on a fresh copy of the model with one comment line changed per
 /// repetition, so no run sees a file it has seen before.
-fn edit_to_first_result(args: &BenchArgs) -> Result<EditTimes, Failure> {
+fn edit_to_first_result(args: &BenchArgs, method: Method) -> Result<EditTimes, Failure> {
     let exe = std::env::current_exe()
         .map_err(|e| failure(format!("cannot find the galvani executable: {e}")))?;
     let path = model_file(args);
@@ -250,7 +250,7 @@ fn edit_to_first_result(args: &BenchArgs) -> Result<EditTimes, Failure> {
                     "run",
                     &model,
                     "--method",
-                    Method::from(args.method).name(),
+                    method.name(),
                     "--t",
                     EDIT_RUN_T,
                     "--spikes",

@@ -78,9 +78,10 @@ pub enum Command {
         /// Print this stage's deterministic text instead of the teaching view.
         #[arg(long, value_enum)]
         stage: Option<StageArg>,
-        /// The integration method whose update rule (or step program) is shown.
-        #[arg(long, value_enum, default_value_t = MethodArg::ExpEuler2)]
-        method: MethodArg,
+        /// The integration method whose update rule (or step program) is shown
+        /// [default: expeuler2, or expeuler for a model with noise].
+        #[arg(long, value_enum)]
+        method: Option<MethodArg>,
         /// Output format of the teaching view (a `--stage` has one text form only).
         #[arg(long, value_enum, default_value_t = FormatArg::Text, conflicts_with = "stage")]
         format: FormatArg,
@@ -159,7 +160,7 @@ where
             stage,
             method,
             format,
-        } => cmd_explain(&file, stage, method.into(), format, out),
+        } => cmd_explain(&file, stage, method.map(Method::from), format, out),
         Command::Run(args) => crate::run_cmd::cmd_run(&args, out),
         Command::Fi(args) => crate::fi_cmd::cmd_fi(&args, out),
         Command::Bench(args) => crate::bench_cmd::cmd_bench(&args, out),
@@ -317,14 +318,31 @@ pub fn summary_line(model: &galvani_ir::Model) -> String {
     if silent > 0 {
         events.push_str(&format!(" ({silent} silent)"));
     }
+    // Escape noise too: it fires at random, not on a threshold.
+    let escape = model.events.iter().filter(|e| e.hazard.is_some()).count();
+    if escape > 0 {
+        events.push_str(&format!(" ({escape} escape noise)"));
+    }
+    // White noises are named: a stochastic model runs with expeuler or euler only.
+    let noises = if model.has_noise() {
+        let names: Vec<&str> = model.noises.iter().map(|n| n.name.as_str()).collect();
+        format!(
+            ", {} ({})",
+            count(names.len(), "white noise", "white noises"),
+            names.join(", ")
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "ok — model {}: {}, {}, {}, {}, {}{}",
+        "ok — model {}: {}, {}, {}, {}, {}{}{}",
         model.name,
         states,
         count(model.params.len(), "param", "params"),
         count(model.inputs.len(), "input", "inputs"),
         count(model.intermediates.len(), "intermediate", "intermediates"),
         events,
+        noises,
         if model.dimensionless {
             ", dimensionless"
         } else {
@@ -362,7 +380,7 @@ fn explain_network(
 fn cmd_explain(
     path: &std::path::Path,
     stage: Option<StageArg>,
-    method: Method,
+    method: Option<Method>,
     format: FormatArg,
     out: &mut dyn Write,
 ) -> Exit {
@@ -374,6 +392,12 @@ fn cmd_explain(
     if driver::is_network(&sources, file) {
         return explain_network(&mut sources, file, stage, format, out);
     }
+    // Without --method, the model's default (expeuler for a model with noise); a model
+    // that does not check gets its diagnostics from the stage below.
+    let method = method.unwrap_or_else(|| match driver::check(&sources, file) {
+        Ok(checked) => Method::default_for(&checked.model),
+        Err(_) => Method::DEFAULT,
+    });
     let text: Result<String, Exit> = match stage {
         Some(StageArg::Ast) => driver::parse(&sources, file)
             .map(|ast| galvani_syntax::print_ast(&ast))

@@ -58,9 +58,9 @@ pub struct SimOptions {
     /// Time step (a bare number is in ms).
     #[arg(long, default_value = "0.025ms")]
     pub dt: String,
-    /// Integration method.
-    #[arg(long, value_enum, default_value_t = MethodArg::ExpEuler2)]
-    pub method: MethodArg,
+    /// Integration method [default: expeuler2, or expeuler for a model with noise].
+    #[arg(long, value_enum)]
+    pub method: Option<MethodArg>,
     /// Override a param: NAME=VALUE, VALUE may be per neuron (linspace(A, B), file(x.csv)).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
@@ -282,15 +282,16 @@ pub(crate) fn report_failure(sources: &Sources, failure: Failure) -> Exit {
 /// against the sources it concerns.
 pub(crate) fn compile_then(
     file: &Path,
-    method: MethodArg,
+    method: Option<MethodArg>,
     then: impl FnOnce(&Compiled) -> Result<Exit, Failure>,
 ) -> Exit {
     let mut lines = crate::progress::CompileLines::new(file);
-    let compiled =
-        match driver::compile_file_reporting(file, method.into(), &mut |p| lines.update(p)) {
-            Ok(c) => c,
-            Err((sources, error)) => return report_failure(&sources, compile_failure(error)),
-        };
+    let compiled = match driver::compile_file_reporting(file, method.map(Method::from), &mut |p| {
+        lines.update(p)
+    }) {
+        Ok(c) => c,
+        Err((sources, error)) => return report_failure(&sources, compile_failure(error)),
+    };
     match then(&compiled) {
         Ok(exit) => exit,
         Err(failure) => report_failure(&compiled.sources, failure),

@@ -78,7 +78,7 @@ fn run(
         let index = match models.iter().position(|m| &m.path == path) {
             Some(i) => i,
             None => {
-                let compiled = driver::compile_model(model, args.sim.method.into())
+                let compiled = driver::compile_model(model, args.sim.method.map(Into::into))
                     .map_err(command::compile_failure)?;
                 models.push(ModelUse {
                     path: path.clone(),

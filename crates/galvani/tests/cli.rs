@@ -859,3 +859,30 @@ fn an_intermediate_is_recorded_in_its_display_unit() {
     assert!((first(&columns[0]) - 1e-4).abs() < 1e-15, "{}", columns[0]);
     assert!((first(&columns[1]) - 0.1).abs() < 1e-12, "{}", columns[1]);
 }
+
+#[test]
+fn a_model_with_noise_runs_with_expeuler_by_default_and_refuses_rk4() {
+    let model = "models/lif_noisy.gal";
+    let out = galvani(&["run", model, "--t", "50ms", "--n", "3", "--summary", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let summary = text(&out.stdout);
+    assert!(summary.contains("\"method\":\"expeuler\""), "{summary}");
+    // Euler–Maruyama is the other method that integrates noise.
+    let out = galvani(&["run", model, "--t", "5ms", "--method", "euler"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    for method in ["rk4", "expeuler2"] {
+        let out = galvani(&["run", model, "--t", "5ms", "--method", method]);
+        assert_eq!(out.status.code(), Some(1), "{method}");
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "error[E0409]: the method `{method}` cannot integrate white noise"
+            )),
+            "{stderr}"
+        );
+        assert!(stderr.contains("use `expeuler`"), "{stderr}");
+    }
+    // The teaching view of a noisy model defaults to expeuler as well.
+    let out = galvani(&["explain", model]);
+    assert!(text(&out.stdout).contains("method: expeuler —"));
+}

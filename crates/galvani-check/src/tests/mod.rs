@@ -4,6 +4,7 @@
 mod dims;
 pub mod models;
 mod names;
+mod noise;
 mod order;
 mod robust;
 mod roundtrip;

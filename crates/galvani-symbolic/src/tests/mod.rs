@@ -161,10 +161,17 @@ impl Machine {
             }
         }
         let mut inputs = vec![f64::NAN; program.layout.inputs.len()];
+        let mut defaults = 0;
         for (target, v) in exec(&program.input_defaults, false, &[], &params, &[], 0.0, 0.0) {
             if let Target::Input(i) = target {
                 inputs[i as usize] = v;
+                defaults += 1;
             }
+        }
+        // The white-noise slots follow the model's inputs (which all have defaults): a
+        // draw of 0 gives the deterministic part of the step.
+        for x in inputs.iter_mut().skip(defaults) {
+            *x = 0.0;
         }
         let mut states = vec![f64::NAN; program.layout.states.len()];
         for (target, v) in exec(
