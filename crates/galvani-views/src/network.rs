@@ -147,7 +147,10 @@ fn connection_text(
             out,
             "    param     {} = {}",
             param.name,
-            distribution(&param.value, param.dim)
+            match &param.unit {
+                Some(written) => written_distribution(&param.value, written),
+                None => distribution(&param.value, param.dim),
+            }
         );
     }
     for state in &connection.synapse_states {
@@ -216,6 +219,17 @@ fn distribution(value: &Distribution, dim: Dim) -> String {
             format!("{} {unit}", number(x))
         }
     };
+    match *value {
+        Distribution::Constant(x) => v(x),
+        Distribution::Uniform { low, high } => format!("uniform({}, {})", v(low), v(high)),
+        Distribution::Normal { mean, sd } => format!("normal({}, {})", v(mean), v(sd)),
+        Distribution::Linspace { first, last } => format!("linspace({}, {})", v(first), v(last)),
+    }
+}
+
+/// A distribution in the unit its file wrote it in (`2 nS`, not `2e-6 mS`).
+fn written_distribution(value: &Distribution, written: &galvani_network::WrittenUnit) -> String {
+    let v = |x: f64| format!("{} {}", number(written.unit.from_internal(x)), written.text);
     match *value {
         Distribution::Constant(x) => v(x),
         Distribution::Uniform { low, high } => format!("uniform({}, {})", v(low), v(high)),
