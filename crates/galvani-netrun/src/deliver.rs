@@ -228,6 +228,8 @@ fn run_actions(
                 Leaf::SynapseState(j) => states[j].values[s],
                 Leaf::PostState(id) => pop.state(id.index())[post],
                 Leaf::PostParam(id) => pop.param(id.index())[post],
+                // The checker allows `t` only in rates.
+                Leaf::Time => f64::NAN,
             })
         };
         let update = |old: f64| match action.op {

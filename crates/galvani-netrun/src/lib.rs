@@ -257,6 +257,8 @@ enum Runner<'k> {
 struct DriveRun {
     effect: Effect,
     counts: PoissonCounts,
+    /// A rate that depends on time: the counts are drawn anew for each step.
+    rate_of_time: Option<galvani_network::Formula>,
     targets: Vec<(usize, Vec<Xoshiro256>)>,
 }
 
@@ -449,9 +451,14 @@ pub fn simulate<'k>(
                     })?;
                 Runner::Model(Box::new(stepper))
             }
-            Source::Poisson { rate } => {
-                Runner::Poisson(PoissonSources::new(*rate, dt, n, config.seed, p))
-            }
+            Source::Poisson { rate, rate_of_time } => Runner::Poisson(PoissonSources::new(
+                *rate,
+                rate_of_time.as_ref().map(|r| &r.formula),
+                dt,
+                n,
+                config.seed,
+                p,
+            )),
             Source::Spikes { .. } => {
                 let list = config
                     .spike_files
@@ -487,6 +494,7 @@ pub fn simulate<'k>(
         .map(|(d, drive)| DriveRun {
             effect: build::effect(&drive.on_pre, &[], 1),
             counts: PoissonCounts::new(drive.rate * dt),
+            rate_of_time: drive.rate_of_time.as_ref().map(|r| r.formula.clone()),
             targets: drive
                 .targets
                 .iter()
@@ -621,8 +629,13 @@ pub fn simulate<'k>(
             let DriveRun {
                 effect,
                 counts,
+                rate_of_time,
                 targets,
             } = drive;
+            if let Some(formula) = rate_of_time {
+                // Mean rate(t_k)·dt events in step k.
+                *counts = PoissonCounts::new(sources::rate_at(formula, k as f64 * dt) * dt);
+            }
             for (p, streams) in targets.iter_mut() {
                 let Runner::Model(stepper) = &mut runners[*p] else {
                     continue;

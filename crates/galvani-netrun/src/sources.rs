@@ -4,6 +4,7 @@
 //! Poisson event counts of `drive` blocks. Every neuron draws from its own stream keyed by
 //! (seed, block, population, neuron), so the numbers do not depend on who draws them.
 
+use galvani_network::{Formula, Leaf};
 use galvani_runtime::rng::Xoshiro256;
 
 use crate::NetworkRunError;
@@ -17,14 +18,19 @@ pub(crate) struct PoissonSources {
     /// `ln(1 − p)` for the spike probability `p` of one step (`−rate·dt`).
     log_miss: f64,
     streams: Vec<Xoshiro256>,
-    /// The step in which each source spikes next (`u64::MAX`: never).
+    /// The step in which each source spikes next (`u64::MAX`: never); unused for a rate
+    /// that depends on time.
     next: Vec<u64>,
+    /// An inhomogeneous rate (1/ms) of `t` (ms), and the step: each source draws in
+    /// every step with `p = 1 − exp(−max(0, rate(t_k))·dt)`.
+    rate_of_time: Option<(Formula, f64)>,
 }
 
 impl PoissonSources {
-    /// `rate` in 1/ms; population `population` of the network.
+    /// `rate` in 1/ms (or `rate_of_time`); population `population` of the network.
     pub(crate) fn new(
         rate: f64,
+        rate_of_time: Option<&Formula>,
         dt: f64,
         n: usize,
         seed: u64,
@@ -35,16 +41,34 @@ impl PoissonSources {
         let mut streams: Vec<Xoshiro256> = (0..n)
             .map(|i| Xoshiro256::for_stream(seed, &[POISSON_SOURCE, population as u64, i as u64]))
             .collect();
+        if let Some(formula) = rate_of_time {
+            return PoissonSources {
+                log_miss,
+                streams,
+                next: Vec::new(),
+                rate_of_time: Some((formula.clone(), dt)),
+            };
+        }
         let next = streams.iter_mut().map(|g| gap(log_miss, g)).collect();
         PoissonSources {
             log_miss,
             streams,
             next,
+            rate_of_time: None,
         }
     }
 
     /// The sources that spike in step `k` (at `t_{k+1}`), ascending, appended to `out`.
     pub(crate) fn fire(&mut self, k: u64, out: &mut Vec<u32>) {
+        if let Some((formula, dt)) = &self.rate_of_time {
+            let p = -(-rate_at(formula, k as f64 * dt) * dt).exp_m1();
+            for (i, rng) in self.streams.iter_mut().enumerate() {
+                if rng.uniform() < p {
+                    out.push(i as u32);
+                }
+            }
+            return;
+        }
         for (i, next) in self.next.iter_mut().enumerate() {
             if *next == k {
                 out.push(i as u32);
@@ -53,6 +77,19 @@ impl PoissonSources {
                     .saturating_add(gap(self.log_miss, &mut self.streams[i]));
             }
         }
+    }
+}
+
+/// A rate that depends on time at `t` (ms), 1/ms; a negative value counts as 0.
+pub(crate) fn rate_at(formula: &Formula, t: f64) -> f64 {
+    let rate = formula.eval(&|leaf| match leaf {
+        Leaf::Time => t,
+        _ => f64::NAN,
+    });
+    if rate > 0.0 {
+        rate
+    } else {
+        0.0
     }
 }
 
@@ -224,7 +261,7 @@ mod tests {
     fn poisson_sources_spike_with_the_step_probability() {
         // rate 0.05/ms, dt 0.1 ms: p = 1 − e^{−0.005} per step.
         let (rate, dt, n, steps) = (0.05, 0.1, 2000, 2000u64);
-        let mut sources = PoissonSources::new(rate, dt, n, 3, 0);
+        let mut sources = PoissonSources::new(rate, None, dt, n, 3, 0);
         let mut total = 0usize;
         let mut fired = Vec::new();
         for k in 0..steps {

@@ -589,3 +589,67 @@ population P {
     let (_, again, _) = run(&net, &config).unwrap();
     assert_eq!(trace, again);
 }
+
+/// An inhomogeneous Poisson source, `rate(t) = 80 Hz·t/T` (a ramp), spikes in step k with
+/// probability `1 − exp(−rate(t_k)·dt)`: the counts of each quarter of the run match the
+/// sum of those probabilities within five standard errors; a drive whose rate switches
+/// on at 50 ms (`heaviside`) adds nothing before.
+#[test]
+fn rates_that_depend_on_time_follow_their_formula() {
+    let net = load(
+        "ramp",
+        "network ramp \"an inhomogeneous source and drive\"
+param T = 1000 ms
+population X {
+    poisson = 80 Hz * t / T
+    size = 2000
+}
+population P {
+    model = \"synapses.gal\"
+    size = 50
+}
+drive P {
+    poisson = 1000 Hz * heaviside(t - 50 ms)
+    on pre { g += 1 nS }
+}
+",
+        &[("synapses.gal", SYNAPSES)],
+    );
+    let dt = 0.1;
+    let mut config = NetworkConfig::new(1000.0, dt, 2);
+    config.seed = 2;
+    config.record = vec![RecordRequest {
+        population: 1,
+        variable: Recorded::State(0),
+        neurons: (0..50).collect(),
+    }];
+    config.record_every = 10;
+    let (spikes, trace, _) = run(&net, &config).unwrap();
+    for quarter in 0..4 {
+        let steps = quarter * 2500..(quarter + 1) * 2500;
+        let probabilities: Vec<f64> = steps
+            .map(|k| -(-(0.08 * (k as f64 * dt) / 1000.0) * dt).exp_m1())
+            .collect();
+        let expected: f64 = 2000.0 * probabilities.iter().sum::<f64>();
+        let variance: f64 = 2000.0 * probabilities.iter().map(|p| p * (1.0 - p)).sum::<f64>();
+        let (from, to) = (quarter as f64 * 250.0, (quarter + 1) as f64 * 250.0);
+        // A spike of step k is at t_{k+1}.
+        let count = spikes
+            .spikes
+            .iter()
+            .filter(|s| s.population == 0 && s.t > from + 1e-9 && s.t <= to + 1e-9)
+            .count() as f64;
+        assert!(
+            (count - expected).abs() < 5.0 * variance.sqrt(),
+            "quarter {quarter}: {count} spikes, expected {expected}"
+        );
+    }
+    for (row, &t) in trace.times.iter().enumerate() {
+        let total: f64 = trace.rows[row].iter().sum();
+        if t <= 50.0 + 1e-9 {
+            assert_eq!(total, 0.0, "no drive before 50 ms (t = {t})");
+        } else if t > 60.0 {
+            assert!(total > 0.0);
+        }
+    }
+}

@@ -4,6 +4,8 @@
 //! (numbers with units, network params) folded to a number in internal units, in the order the checker's evaluator
 //! folds them (so a folded value is the same bits as the checked constant).
 
+use galvani_ir::builtins::Builtin;
+use galvani_ir::step::Func;
 use galvani_ir::units;
 use galvani_ir::{ParamId, StateId};
 use galvani_syntax::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
@@ -19,6 +21,8 @@ pub enum Leaf {
     PostState(StateId),
     /// A param of the post neuron (its population's value, overrides included).
     PostParam(ParamId),
+    /// The time `t` (ms) of a rate that depends on time.
+    Time,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +41,8 @@ pub enum Formula {
     Binary(Op, Box<Formula>, Box<Formula>),
     /// `x^n` for a whole `n`.
     Powi(Box<Formula>, i32),
+    /// A built-in function (`sin`, `exp`, …).
+    Call(Func, Vec<Formula>),
 }
 
 /// What a name resolves to, for [`Formula::lower`].
@@ -96,6 +102,21 @@ impl Formula {
                     (a, b) => Formula::Binary(op, Box::new(a), Box::new(b)),
                 }
             }
+            ExprKind::Call { function, args } => {
+                let func = Func::Builtin(Builtin::from_name(&function.name)?);
+                let args = args
+                    .iter()
+                    .map(|a| Formula::lower(a, resolve))
+                    .collect::<Option<Vec<Formula>>>()?;
+                match args
+                    .iter()
+                    .map(Formula::constant)
+                    .collect::<Option<Vec<f64>>>()
+                {
+                    Some(values) => Formula::Const(func.eval(&values)),
+                    None => Formula::Call(func, args),
+                }
+            }
             _ => return None,
         })
     }
@@ -108,6 +129,10 @@ impl Formula {
             Formula::Neg(f) => -f.eval(leaf),
             Formula::Binary(op, a, b) => op.apply(a.eval(leaf), b.eval(leaf)),
             Formula::Powi(f, n) => f.eval(leaf).powi(*n),
+            Formula::Call(func, args) => {
+                let values: Vec<f64> = args.iter().map(|a| a.eval(leaf)).collect();
+                func.eval(&values)
+            }
         }
     }
 
@@ -126,6 +151,7 @@ impl Formula {
             Formula::Leaf(l) => test(*l),
             Formula::Neg(f) | Formula::Powi(f, _) => f.reads(test),
             Formula::Binary(_, a, b) => a.reads(test) || b.reads(test),
+            Formula::Call(_, args) => args.iter().any(|a| a.reads(test)),
         }
     }
 }

@@ -82,9 +82,11 @@ pub enum Source {
         path: String,
         model: Arc<Model>,
     },
-    /// Independent Poisson sources of this rate (1/ms).
+    /// Independent Poisson sources of this rate (1/ms; at t = 0 when it depends on time).
     Poisson {
         rate: f64,
+        /// The rate as a function of `t`, for an inhomogeneous source.
+        rate_of_time: Option<RateOfTime>,
     },
     /// Spikes read from a CSV `neuron,t [ms]`.
     Spikes {
@@ -227,9 +229,20 @@ pub struct PreAction {
 #[derive(Clone, Debug)]
 pub struct Drive {
     pub targets: Vec<usize>,
-    /// Poisson rate per target neuron, 1/ms.
+    /// Poisson rate per target neuron, 1/ms (at t = 0 when it depends on time).
     pub rate: f64,
+    /// The rate as a function of `t`, for an inhomogeneous drive.
+    pub rate_of_time: Option<RateOfTime>,
     pub on_pre: Vec<PreAction>,
+    pub span: Span,
+}
+
+/// A Poisson rate that depends on the time `t` (1/ms, `t` in ms): sources and drives
+/// evaluate it at each step's start `t_k`; a negative value counts as 0.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RateOfTime {
+    pub formula: Formula,
+    /// The expression in the network file.
     pub span: Span,
 }
 
@@ -506,11 +519,8 @@ impl Checker {
                 },
                 "poisson" => {
                     let expr = expr_of(value, key)?;
-                    let rate = constant(expr, &self.scope(&empty), Dim::TIME.powi(-1), "a rate")?;
-                    if rate < 0.0 {
-                        return Err(field_error(expr.span, "a rate cannot be negative", "here"));
-                    }
-                    Some(Source::Poisson { rate })
+                    let (rate, rate_of_time) = self.rate(expr)?;
+                    Some(Source::Poisson { rate, rate_of_time })
                 }
                 "spikes" => match value {
                     FieldValue::File(path, _) => Some(Source::Spikes { path: path.clone() }),
@@ -1046,6 +1056,51 @@ impl Checker {
         Ok(actions)
     }
 
+    /// A Poisson rate: a constant ≥ 0, or a function of the time `t` (and the network's
+    /// params) for an inhomogeneous source or drive.
+    fn rate(&self, expr: &Expr) -> Checked<(f64, Option<RateOfTime>)> {
+        let want = Dim::TIME.powi(-1);
+        let time: HashMap<String, Dim> = [("t".to_string(), Dim::TIME)].into_iter().collect();
+        match evaluate(expr, &self.scope(&time))? {
+            Value::Constant(_) => {
+                let rate = constant(expr, &self.scope(&HashMap::new()), want, "a rate")?;
+                if rate < 0.0 {
+                    return Err(field_error(expr.span, "a rate cannot be negative", "here"));
+                }
+                Ok((rate, None))
+            }
+            Value::Variable(dim) if dim != want => {
+                Err(wrong_dimension(expr.span, "a rate", want, dim))
+            }
+            Value::Variable(_) => {
+                let resolve = |name: &str| -> Option<Resolved> {
+                    if name == "t" {
+                        return Some(Resolved::Leaf(Leaf::Time));
+                    }
+                    self.params
+                        .iter()
+                        .find(|p| p.name == name)
+                        .map(|p| Resolved::Const(p.value.value))
+                };
+                let formula = Formula::lower(expr, &resolve).ok_or_else(|| {
+                    Box::new(
+                        Diagnostic::error("internal error: a checked rate did not lower")
+                            .with_code(codes::INTERNAL)
+                            .with_primary(expr.span, "here"),
+                    )
+                })?;
+                let at_zero = formula.eval(&|_| 0.0);
+                Ok((
+                    at_zero,
+                    Some(RateOfTime {
+                        formula,
+                        span: expr.span,
+                    }),
+                ))
+            }
+        }
+    }
+
     fn drive(&self, targets: &[Ident], fields: &[Field], span: Span) -> Checked<Drive> {
         let (indices, model) = self.post_models(targets)?;
         let mut rate = None;
@@ -1055,12 +1110,7 @@ impl Checker {
             match &field.kind {
                 FieldKind::Set { key, value } if key.name == "poisson" => {
                     let expr = expr_of(value, key)?;
-                    rate = Some(constant(
-                        expr,
-                        &self.scope(&empty),
-                        Dim::TIME.powi(-1),
-                        "a rate",
-                    )?);
+                    rate = Some(self.rate(expr)?);
                 }
                 FieldKind::Set { key, .. } => {
                     return Err(unknown_field(key, "drive", &DRIVE_FIELDS))
@@ -1077,11 +1127,12 @@ impl Checker {
                 }
             }
         }
-        let rate = rate
+        let (rate, rate_of_time) = rate
             .ok_or_else(|| field_error(span, "a drive needs `poisson = RATE`", "add its rate"))?;
         Ok(Drive {
             targets: indices,
             rate,
+            rate_of_time,
             on_pre,
             span,
         })

@@ -96,7 +96,8 @@ pub(crate) fn evaluate(expr: &Expr, scope: &dyn Scope) -> Result<Value> {
             variable => variable,
         }),
         ExprKind::Binary { op, lhs, rhs } => binary(*op, lhs, rhs, expr.span, scope),
-        ExprKind::Unary { .. } | ExprKind::If { .. } | ExprKind::Call { .. } => Err(Box::new(
+        ExprKind::Call { function, args } => call(function, args, expr.span, scope),
+        ExprKind::Unary { .. } | ExprKind::If { .. } => Err(Box::new(
             Diagnostic::error("this expression is not supported in a network file yet")
                 .with_code(codes::NETWORK_FIELD)
                 .with_primary(expr.span, "here")
@@ -105,6 +106,88 @@ pub(crate) fn evaluate(expr: &Expr, scope: &dyn Scope) -> Result<Value> {
                 ),
         )),
     }
+}
+
+/// A built-in function whose dimensions need no constant: dimensionless arguments and
+/// result (`sin`, `exp`, …), one dimension throughout (`abs`, `min`, `max`), or a sign
+/// (`heaviside`). The others (`sqrt`, `pow`) are refused for now.
+fn call(
+    function: &galvani_syntax::ast::Ident,
+    args: &[Expr],
+    span: Span,
+    scope: &dyn Scope,
+) -> Result<Value> {
+    use galvani_ir::builtins::{Builtin, DimRule};
+    use galvani_ir::step::Func;
+    let Some(builtin) = Builtin::from_name(&function.name) else {
+        let names = Builtin::ALL.iter().map(|b| b.name());
+        let d = Diagnostic::error(format!("unknown function `{}`", function.name))
+            .with_code(codes::UNKNOWN_NAME)
+            .with_primary(function.span, "not a built-in function");
+        return Err(Box::new(match suggest::suggest(&function.name, names) {
+            Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+            None => d,
+        }));
+    };
+    let func = Func::Builtin(builtin);
+    if args.len() != func.arity() {
+        return Err(Box::new(
+            Diagnostic::error(format!(
+                "`{}` takes {} argument{}, not {}",
+                function.name,
+                func.arity(),
+                if func.arity() == 1 { "" } else { "s" },
+                args.len()
+            ))
+            .with_code(codes::ARITY)
+            .with_primary(span, "here"),
+        ));
+    }
+    let values = args
+        .iter()
+        .map(|a| evaluate(a, scope))
+        .collect::<Result<Vec<Value>>>()?;
+    let dim = match func.spec().dims {
+        DimRule::Dimensionless => {
+            if let Some((a, v)) = args.iter().zip(&values).find(|(_, v)| !v.dim().is_none()) {
+                return Err(wrong_dimension(a.span, "this argument", Dim::NONE, v.dim()));
+            }
+            Dim::NONE
+        }
+        DimRule::SameAsArguments => {
+            let first = values[0].dim();
+            if let Some((a, v)) = args.iter().zip(&values).find(|(_, v)| v.dim() != first) {
+                return Err(wrong_dimension(a.span, "this argument", first, v.dim()));
+            }
+            first
+        }
+        DimRule::SignOfArgument => Dim::NONE,
+        DimRule::SquareRoot | DimRule::Power => {
+            return Err(Box::new(
+                Diagnostic::error(format!(
+                    "`{}` is not supported in a network file yet",
+                    function.name
+                ))
+                .with_code(codes::NETWORK_FIELD)
+                .with_primary(span, "here")
+                .with_hint("write the power with `^` and a whole exponent"),
+            ))
+        }
+    };
+    let constants: Option<Vec<f64>> = values
+        .iter()
+        .map(|v| match v {
+            Value::Constant(q) => Some(q.value),
+            Value::Variable(_) => None,
+        })
+        .collect();
+    Ok(match constants {
+        Some(x) => Value::Constant(Quantity {
+            value: func.eval(&x),
+            dim,
+        }),
+        None => Value::Variable(dim),
+    })
 }
 
 fn binary(op: BinaryOp, lhs: &Expr, rhs: &Expr, span: Span, scope: &dyn Scope) -> Result<Value> {

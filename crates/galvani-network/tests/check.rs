@@ -122,7 +122,7 @@ connect X -> E {
 "#,
     );
     assert!(
-        matches!(network.populations[0].source, Source::Poisson { rate } if (rate - 0.02).abs() < 1e-15)
+        matches!(network.populations[0].source, Source::Poisson { rate, .. } if (rate - 0.02).abs() < 1e-15)
     );
     assert_eq!(network.populations[1].overrides.len(), 1);
     let connection = &network.connections[0];
@@ -162,6 +162,18 @@ fn each_error_points_at_its_cause() {
         (population(&format!("{lif}\n    param tau = 5 ms")), "the model has no param `tau`", "E0201", "tau"),
         (population(&format!("{lif}\n    init V = 3 nA")), "this initial value must be voltage [mV], not current [uA]", "E0302", "3 nA"),
         (population("    poisson = 5 mV\n    size = 3"), "a rate must be frequency [1/ms], not voltage [mV]", "E0302", "5 mV"),
+        (
+            population("    poisson = 5 Hz * t\n    size = 3"),
+            "a rate must be frequency [1/ms], not dimensionless",
+            "E0302",
+            "5 Hz * t",
+        ),
+        (
+            population("    poisson = 5 Hz * sin(t)\n    size = 3"),
+            "this argument must be dimensionless, not time [ms]",
+            "E0302",
+            "t",
+        ),
         (
             format!("{}connect E -> E {{\n    rule = fixed_indegree(2)\n    on pre {{ V += 1 nS }}\n}}\n", population(lif)),
             "what `V` is changed by must be voltage [mV], not conductance [mS]",

@@ -27,7 +27,14 @@ pub fn explain_network(network: &CheckedNetwork, source: &str) -> String {
             });
         let what = match &population.source {
             Source::Model { path, model } => format!("{size} of model {} ({path})", model.name),
-            Source::Poisson { rate } => {
+            Source::Poisson {
+                rate_of_time: Some(r),
+                ..
+            } => format!(
+                "{size}: Poisson sources at rate(t) = {} (evaluated at each step's start)",
+                quoted(source, r.span)
+            ),
+            Source::Poisson { rate, .. } => {
                 format!("{size}: Poisson sources at {} Hz", number(rate * 1000.0))
             }
             Source::Spikes { path } => format!("{size}: spikes read from {path}"),
@@ -69,11 +76,17 @@ pub fn explain_network(network: &CheckedNetwork, source: &str) -> String {
             .iter()
             .map(|&t| network.populations[t].name.as_str())
             .collect();
+        let rate = match &drive.rate_of_time {
+            Some(r) => format!(
+                "rate(t) = {} (evaluated at each step's start)",
+                quoted(source, r.span)
+            ),
+            None => format!("{} Hz", number(drive.rate * 1000.0)),
+        };
         let _ = writeln!(
             out,
-            "  {}: each neuron its own Poisson train at {} Hz",
-            targets.join(", "),
-            number(drive.rate * 1000.0)
+            "  {}: each neuron its own Poisson train at {rate}",
+            targets.join(", ")
         );
         actions_text(&mut out, &drive.on_pre, source);
     }
