@@ -84,6 +84,9 @@ pub(crate) struct Projection {
     /// Each synapse state's `A − B·y` constants when they are one pair for all synapses
     /// (`None`: evaluated per synapse from its params).
     pub(crate) relaxations: Vec<Option<galvani_network::Relaxation>>,
+    /// Some synapse state's equation reads another: the states are advanced together as
+    /// one linear system (`linear.rs`).
+    pub(crate) coupled: bool,
     pub(crate) effect: Effect,
     /// For per-synapse delays: `buckets[a % len]` holds the synapses whose spike arrives
     /// at grid index `a`.
@@ -362,7 +365,17 @@ pub(crate) fn projections(
                 Delays::PerSynapse(_) => vec![Vec::new(); delays.max() as usize + 1],
                 Delays::Constant(_) => Vec::new(),
             };
+            let coupled = connection
+                .synapse_states
+                .iter()
+                .enumerate()
+                .any(|(i, state)| {
+                    state.derivative_formula.as_ref().is_some_and(|f| {
+                        f.reads(&|leaf| matches!(leaf, Leaf::SynapseState(j) if j != i))
+                    })
+                });
             out.push(Projection {
+                coupled,
                 connection: c,
                 pre: connection.pre,
                 post,

@@ -119,6 +119,7 @@ pub(crate) fn deliver<K: Kernel + ?Sized>(
         params,
         states,
         relaxations,
+        coupled,
         effect,
         ..
     } = projection;
@@ -159,7 +160,11 @@ pub(crate) fn deliver<K: Kernel + ?Sized>(
         }
         Effect::General(actions) => arrivals.each(offsets, |s| {
             let post = targets[s] as usize;
-            advance_states(params, states, relaxations, synapse_states, s, k + 1, dt);
+            if *coupled {
+                advance_coupled(params, states, synapse_states, s, k + 1, dt);
+            } else {
+                advance_states(params, states, relaxations, synapse_states, s, k + 1, dt);
+            }
             run_actions(actions, params, states, s, post, pop, acceptance);
         }),
     }
@@ -200,12 +205,40 @@ fn advance_states(
     }
 }
 
+/// Brings synapse `s`'s coupled states together from their last update to grid index `g`.
+fn advance_coupled(
+    params: &[Column],
+    columns: &mut [StateColumn],
+    synapse_states: &[SynapseState],
+    s: usize,
+    g: u64,
+    dt: f64,
+) {
+    let Some(last) = columns.first().map(|c| c.last[s]) else {
+        return;
+    };
+    if last == g {
+        return;
+    }
+    let delta = (g - last) as f64 * dt;
+    let derivatives: Vec<Option<&Formula>> = synapse_states
+        .iter()
+        .map(|state| state.derivative_formula.as_ref())
+        .collect();
+    let mut y: Vec<f64> = columns.iter().map(|c| c.values[s]).collect();
+    crate::linear::advance(&derivatives, params, s, &mut y, delta);
+    for (column, value) in columns.iter_mut().zip(y) {
+        column.values[s] = value;
+        column.last[s] = g;
+    }
+}
+
 /// A synapse state's derivative with the state at `y` and per-synapse params of `s`.
 fn eval_synapse_only(formula: &Formula, params: &[Column], s: usize, own: usize, y: f64) -> f64 {
     formula.eval(&|leaf| match leaf {
         Leaf::SynapseParam(p) => params[p].get(s),
         Leaf::SynapseState(j) if j == own => y,
-        // Refused when the network is built (see `build::check_solvable`).
+        // Another state: the connection is coupled and goes through `advance_coupled`.
         _ => f64::NAN,
     })
 }

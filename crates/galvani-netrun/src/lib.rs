@@ -26,6 +26,7 @@
 
 mod build;
 mod deliver;
+mod linear;
 mod sources;
 
 use std::time::{Duration, Instant};
@@ -222,8 +223,6 @@ pub enum NetworkRunError {
     },
     #[error("connection {}: a delay of {delay} ms is more steps than a run can count", .connection + 1)]
     DelayTooLong { connection: usize, delay: f64 },
-    #[error("connection {}: a synapse state's equation reads another synapse state; only uncoupled linear states are solved yet", .connection + 1)]
-    CoupledSynapseStates { connection: usize },
     #[error("the synapses would need about {} MB, more than the {} MB available", .bytes / 1_000_000, .limit / 1_000_000)]
     TooLarge { bytes: u64, limit: u64 },
     #[error("population {population}: spike of neuron {neuron} at t = {t} ms: the population has {size} neurons and times must be finite and ≥ 0")]
@@ -382,25 +381,6 @@ fn population_config(
     run
 }
 
-/// A synapse state whose equation reads another synapse state is not solved yet.
-fn check_solvable(network: &CheckedNetwork) -> Result<(), NetworkRunError> {
-    for (c, connection) in network.connections.iter().enumerate() {
-        for (i, state) in connection.synapse_states.iter().enumerate() {
-            let coupled = state.derivative_formula.as_ref().is_some_and(|f| {
-                f.reads(&|leaf| match leaf {
-                    galvani_network::Leaf::SynapseParam(_) => false,
-                    galvani_network::Leaf::SynapseState(j) => j != i,
-                    _ => true,
-                })
-            });
-            if state.relaxation.is_none() && coupled {
-                return Err(NetworkRunError::CoupledSynapseStates { connection: c });
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Runs `network` as `config` says: `kernels[p]` is population p's compiled model
 /// (`None` for source populations). Rows go to `record` (columns named `POP.NAME`),
 /// spikes to `spikes`; `progress(done, total)` as in `galvani_runtime::run`, and once with
@@ -421,7 +401,6 @@ pub fn simulate<'k>(
     }
     let dt = config.dt;
     let sizes = sizes(network, config)?;
-    check_solvable(network)?;
     if let Some(limit) = config.memory_limit {
         let bytes = build::estimate_bytes(network, &sizes, &config.edge_files);
         if bytes > limit as f64 {

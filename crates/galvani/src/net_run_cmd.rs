@@ -774,8 +774,7 @@ fn run_failure(network: &CheckedNetwork, error: NetworkRunError) -> Failure {
         NetworkRunError::Connect { connection, .. }
         | NetworkRunError::MissingEdges { connection }
         | NetworkRunError::DelayTooShort { connection, .. }
-        | NetworkRunError::DelayTooLong { connection, .. }
-        | NetworkRunError::CoupledSynapseStates { connection } => {
+        | NetworkRunError::DelayTooLong { connection, .. } => {
             let delay_error = matches!(error, NetworkRunError::DelayTooShort { .. });
             let mut d = Diagnostic::error(error.to_string());
             if let Some(c) = network.connections.get(connection) {
