@@ -808,6 +808,12 @@ fn provenance(
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
+    // Each population's size, for `galvani stats` (a spike file's size is its own).
+    let sizes: serde_json::Map<String, serde_json::Value> = network
+        .populations
+        .iter()
+        .filter_map(|p| Some((p.name.clone(), serde_json::json!(p.size?))))
+        .collect();
     let model_files: Vec<serde_json::Value> = models
         .iter()
         .map(|m| {
@@ -823,6 +829,7 @@ fn provenance(
         "network_sha256": output::sha256_hex(sources.text(file).as_bytes()),
         "models": model_files,
         "populations": network.populations.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+        "sizes": sizes,
         "method": models.first().map(|m| m.compiled.program.method.name()),
         "dt_ms": dt,
         "t_ms": t_end,

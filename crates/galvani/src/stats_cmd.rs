@@ -59,6 +59,8 @@ pub fn cmd_stats(args: &StatsArgs, out: &mut dyn Write) -> Exit {
 #[derive(Default)]
 struct RunFacts {
     neurons: Option<usize>,
+    /// A network run's population sizes, by name.
+    sizes: Vec<(String, usize)>,
     t_end: Option<f64>,
     model: Option<String>,
 }
@@ -72,6 +74,17 @@ fn run_facts(spikes_file: &Path) -> RunFacts {
     };
     RunFacts {
         neurons: json["n"].as_u64().and_then(|n| usize::try_from(n).ok()),
+        sizes: json["sizes"]
+            .as_object()
+            .map(|sizes| {
+                sizes
+                    .iter()
+                    .filter_map(|(name, n)| {
+                        Some((name.clone(), usize::try_from(n.as_u64()?).ok()?))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
         t_end: json["t_ms"].as_f64().filter(|t| t.is_finite()),
         model: json["model"]
             .as_str()
@@ -159,9 +172,16 @@ fn stats(args: &StatsArgs, out: &mut dyn Write) -> Result<Exit, Failure> {
     let mut results = Vec::new();
     for population in &populations {
         let highest = population.spikes.iter().map(|s| s.0 as usize + 1).max();
-        // The sidecar's --n is that of a single model's run: it says nothing of the sizes
-        // of a network's populations.
-        let recorded = facts.neurons.filter(|_| population.name.is_none());
+        // The sidecar's --n is that of a single model's run; a network run records each
+        // population's size by name.
+        let recorded = match &population.name {
+            None => facts.neurons,
+            Some(name) => facts
+                .sizes
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, size)| *size),
+        };
         let neurons = match args.n.or(recorded) {
             Some(n) => n,
             None => {

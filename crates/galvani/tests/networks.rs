@@ -219,6 +219,7 @@ fn a_network_run_records_prefixed_columns_and_population_rates() {
     let trace = dir.join("v.csv");
     let rate = dir.join("rate.csv");
     let picture = dir.join("net.svg");
+    let spikes = dir.join("spikes.csv");
     let out = galvani(&[
         "run",
         "networks/cuba.gal",
@@ -242,6 +243,8 @@ fn a_network_run_records_prefixed_columns_and_population_rates() {
         trace.to_str().unwrap(),
         "--plot",
         picture.to_str().unwrap(),
+        "--spikes",
+        spikes.to_str().unwrap(),
     ]);
     assert_eq!(
         out.status.code(),
@@ -266,6 +269,17 @@ fn a_network_run_records_prefixed_columns_and_population_rates() {
     let svg = std::fs::read_to_string(&picture).unwrap();
     assert!(svg.contains("E: 1 in 7 neurons") && svg.contains("I: 1 in 2 neurons"));
     assert!(svg.contains("A(t) [Hz], bins of 2 ms"));
+    // `galvani stats` takes the populations' sizes and the window from the sidecar.
+    let stats = galvani(&["stats", spikes.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&stats.stdout);
+    assert_eq!(stats.status.code(), Some(0));
+    assert!(
+        text.contains("window 0–10 ms")
+            && text.contains("E: 3200 neurons")
+            && text.contains("I: 800 neurons"),
+        "{text}"
+    );
+    assert!(!String::from_utf8_lossy(&stats.stderr).contains("inferred"));
     std::fs::remove_dir_all(&dir).ok();
 }
 
