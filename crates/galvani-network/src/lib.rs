@@ -680,22 +680,15 @@ impl Checker {
         let mut names: HashMap<String, Dim> = HashMap::new();
         let mut synapse_params = Vec::new();
         let mut synapse_states: Vec<SynapseState> = Vec::new();
-        let model_name = |name: &Ident| -> Checked<()> {
-            if model.find_param(&name.name).is_some() || model.find_state(&name.name).is_some() {
-                return Err(Box::new(
-                    Diagnostic::error(format!("`{}` is also a name of the post model", name.name))
-                        .with_code(codes::AMBIGUOUS_NAME)
-                        .with_primary(name.span, "ambiguous")
-                        .with_hint("give the synapse's own name another name"),
-                ));
-            }
-            Ok(())
-        };
+        // The block's own names where declared, and the post model's names the block
+        // writes as `post.NAME` (a name of both needs the post one written so).
+        let mut declared: Vec<(String, Span)> = Vec::new();
+        let mut post_written: Vec<String> = Vec::new();
         // Params and states first: `on pre` and the equations may use them.
         for field in fields {
             match &field.kind {
                 FieldKind::Param { name, value } => {
-                    model_name(name)?;
+                    declared.push((name.name.clone(), name.span));
                     let dim = evaluate_dim(value, &self.scope(&names))?;
                     let unit = written_unit(value, dim);
                     let value = self.distribution(value, &names, dim, "a synapse param")?;
@@ -708,7 +701,7 @@ impl Checker {
                     names.insert(name.name.clone(), dim);
                 }
                 FieldKind::State { name, value } => {
-                    model_name(name)?;
+                    declared.push((name.name.clone(), name.span));
                     let dim = evaluate_dim(value, &self.scope(&names))?;
                     let init_formula =
                         self.formula(value, &synapse_params, &synapse_states, None)?;
@@ -768,9 +761,9 @@ impl Checker {
                         synapse_states.iter().map(|s| s.name.as_str()).collect();
                     let post_states: Vec<&str> =
                         model.states.iter().map(|s| s.name.as_str()).collect();
+                    post_uses(value, &mut post_written);
                     synapse_degree(value, &states, &post_states)?;
-                    let mut scope_names = names.clone();
-                    scope_names.extend(model_names(&model));
+                    let scope_names = block_and_post_names(&names, &model);
                     let dim = evaluate_dim(value, &self.scope(&scope_names))?;
                     let want = synapse_states[index].dim.div(Dim::TIME);
                     if dim != want {
@@ -787,6 +780,14 @@ impl Checker {
                         self.relaxation(value, index, &synapse_states, &synapse_params);
                 }
                 FieldKind::OnPre { body } => {
+                    for item in body {
+                        if let ItemKind::Assign { target, value, .. } = &item.kind {
+                            post_uses(value, &mut post_written);
+                            if let Some(name) = target.name.strip_prefix("post.") {
+                                post_written.push(name.to_string());
+                            }
+                        }
+                    }
                     on_pre = self.on_pre(body, &names, &synapse_params, &synapse_states, &model)?;
                 }
                 FieldKind::Init { .. } => {
@@ -797,6 +798,21 @@ impl Checker {
                     ))
                 }
                 FieldKind::Param { .. } | FieldKind::State { .. } => {}
+            }
+        }
+        // A name of the block that is also one of the post model: the block's, when the
+        // block writes the post model's as `post.NAME`; an error otherwise.
+        for (name, span) in &declared {
+            let in_model = model.find_param(name).is_some() || model.find_state(name).is_some();
+            if in_model && !post_written.contains(name) {
+                return Err(Box::new(
+                    Diagnostic::error(format!("`{name}` is also a name of the post model"))
+                        .with_code(codes::AMBIGUOUS_NAME)
+                        .with_primary(*span, "ambiguous")
+                        .with_hint(format!(
+                            "write the post model's as `post.{name}` (then `{name}` is this block's), or give this one another name"
+                        )),
+                ));
             }
         }
         if let Some(state) = synapse_states.iter().find(|s| s.derivative.is_none()) {
@@ -919,6 +935,14 @@ impl Checker {
             if let Some(i) = synapse_states.iter().position(|s| s.name == name) {
                 return Some(Resolved::Leaf(Leaf::SynapseState(i)));
             }
+            if let (Some(model), Some(name)) = (model, name.strip_prefix("post.")) {
+                if let Some(id) = model.find_state(name) {
+                    return Some(Resolved::Leaf(Leaf::PostState(id)));
+                }
+                if let Some(id) = model.find_param(name) {
+                    return Some(Resolved::Leaf(Leaf::PostParam(id)));
+                }
+            }
             if let Some(model) = model {
                 if let Some(id) = model.find_state(name) {
                     return Some(Resolved::Leaf(Leaf::PostState(id)));
@@ -1002,8 +1026,7 @@ impl Checker {
         synapse_states: &[SynapseState],
         model: &Model,
     ) -> Checked<Vec<PreAction>> {
-        let mut scope_names = names.clone();
-        scope_names.extend(model_names(model));
+        let scope_names = block_and_post_names(names, model);
         let scope = self.scope(&scope_names);
         let mut actions = Vec::new();
         for item in body {
@@ -1013,10 +1036,15 @@ impl Checker {
             else {
                 continue;
             };
+            let block_state = synapse_states.iter().position(|s| s.name == target.name);
+            let post_state = match target.name.strip_prefix("post.") {
+                Some(name) => model.find_state(name),
+                None => model.find_state(&target.name),
+            };
             let (resolved, dim) =
-                if let Some(i) = synapse_states.iter().position(|s| s.name == target.name) {
+                if let Some(i) = block_state.filter(|_| !target.name.starts_with("post.")) {
                     (Target::SynapseState(i), synapse_states[i].dim)
-                } else if let Some(id) = model.find_state(&target.name) {
+                } else if let Some(id) = post_state {
                     (Target::PostState(id), model.states[id.index()].unit.dim)
                 } else {
                     let candidates: Vec<&str> = synapse_states
@@ -1157,7 +1185,12 @@ fn synapse_degree(expr: &Expr, states: &[&str], post_states: &[&str]) -> Checked
     Ok(match &expr.kind {
         ExprKind::Number { .. } | ExprKind::Quantity { .. } => 0,
         ExprKind::Name(name) if states.contains(&name.as_str()) => 1,
-        ExprKind::Name(name) if post_states.contains(&name.as_str()) => {
+        ExprKind::Name(name)
+            if post_states.contains(&name.as_str())
+                || name
+                    .strip_prefix("post.")
+                    .is_some_and(|n| post_states.contains(&n)) =>
+        {
             return Err(not_linear(
                 expr.span,
                 "a state of the post model, which changes between spikes",
@@ -1200,6 +1233,45 @@ fn synapse_degree(expr: &Expr, states: &[&str], post_states: &[&str]) -> Checked
 /// The dimension of an expression that may read per-synapse values and post states.
 fn evaluate_dim(expr: &Expr, scope: &dyn Scope) -> Checked<Dim> {
     Ok(evaluate(expr, scope)?.dim())
+}
+
+/// The names a `connect` block's expressions see: its own params and states, the post
+/// model's params and states where the block has no name of its own, and every post
+/// model name as `post.NAME`.
+fn block_and_post_names(block: &HashMap<String, Dim>, model: &Model) -> HashMap<String, Dim> {
+    let mut names = block.clone();
+    for (name, dim) in model_names(model) {
+        names.insert(format!("post.{name}"), dim);
+        names.entry(name).or_insert(dim);
+    }
+    names
+}
+
+/// Adds the names `expr` writes as `post.NAME` to `out`.
+fn post_uses(expr: &Expr, out: &mut Vec<String>) {
+    match &expr.kind {
+        ExprKind::Name(name) => {
+            if let Some(name) = name.strip_prefix("post.") {
+                out.push(name.to_string());
+            }
+        }
+        ExprKind::Unary { operand, .. } => post_uses(operand, out),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            post_uses(lhs, out);
+            post_uses(rhs, out);
+        }
+        ExprKind::Call { args, .. } => args.iter().for_each(|a| post_uses(a, out)),
+        ExprKind::If {
+            condition,
+            then_branch,
+            else_branch,
+        } => {
+            post_uses(condition, out);
+            post_uses(then_branch, out);
+            post_uses(else_branch, out);
+        }
+        _ => {}
+    }
 }
 
 /// The post model's params and states by name, with their dimensions.

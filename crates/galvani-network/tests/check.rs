@@ -187,7 +187,10 @@ fn each_error_points_at_its_cause() {
             "W",
         ),
         (
-            format!("{}connect E -> E {{\n    rule = all_to_all\n    param tau_m = 3 ms\n}}\n", population(lif)),
+            format!(
+                "{}connect E -> E {{\n    rule = all_to_all\n    param tau_m = 3 ms\n    on pre {{ V += 1 mV * tau_m / (1 ms) }}\n}}\n",
+                population(lif)
+            ),
             "`tau_m` is also a name of the post model",
             "E0705",
             "tau_m",
@@ -255,4 +258,38 @@ fn each_error_points_at_its_cause() {
             "{source}"
         );
     }
+}
+
+/// `post.NAME` names the post model's NAME where the block has a name of its own; the
+/// bare name is then the block's.
+#[test]
+fn post_names_the_post_models_value_beside_the_blocks_own() {
+    let network = checked(
+        "network n\npopulation E {\n    model = \"lif_delta.gal\"\n    size = 10\n}\n\
+         connect E -> E {\n    rule = all_to_all\n    param tau_m = 3 ms\n    state V = 2 mV\n    dV/dt = -V / tau_m\n\
+         on pre {\n        post.V += V * post.tau_m / tau_m\n        V -= 1 mV\n    }\n}\n",
+    );
+    let actions = &network.connections[0].on_pre;
+    assert!(matches!(
+        actions[0].target,
+        galvani_network::Target::PostState(_)
+    ));
+    assert!(matches!(
+        actions[1].target,
+        galvani_network::Target::SynapseState(0)
+    ));
+    use galvani_network::{Formula, Leaf, Op};
+    let Formula::Binary(Op::Div, numerator, denominator) = &actions[0].formula else {
+        panic!("{:?}", actions[0].formula)
+    };
+    assert!(matches!(
+        **denominator,
+        Formula::Leaf(Leaf::SynapseParam(0))
+    ));
+    assert!(matches!(
+        **numerator,
+        Formula::Binary(Op::Mul, ref a, ref b)
+            if matches!(**a, Formula::Leaf(Leaf::SynapseState(0)))
+                && matches!(**b, Formula::Leaf(Leaf::PostParam(_)))
+    ));
 }

@@ -244,7 +244,14 @@ impl Builder {
                 }
             }
             Rule::assign => {
-                let target = self.declared_name(need(Rule::ident, "target")?)?;
+                let target = match children.iter().find(|c| c.as_rule() == Rule::post_target) {
+                    // `post.g_e += w`: kept as written, for the network checker.
+                    Some(post) => Ident {
+                        name: post.as_str().to_string(),
+                        span: self.span(post),
+                    },
+                    None => self.declared_name(need(Rule::ident, "target")?)?,
+                };
                 let op = match need(Rule::assign_op, "assignment operator")?.as_str() {
                     "+=" => AssignOp::Add,
                     "-=" => AssignOp::Sub,
