@@ -2,6 +2,7 @@
 //! holds the crate's only cast of a code pointer to a callable function (`call_generated`)
 //! and frees the machine code when the kernel is dropped.
 
+use crate::blocked::{lower_blocked, vmath_signature, Phases, VMATH_SYMBOL};
 use crate::chunk::{split, Split, MAX_CHUNK_OPS};
 use crate::lower::{block_signature, helper_signature, lower_block, runtime_signature, Target};
 use crate::math::{runtime_functions, symbol};
@@ -37,12 +38,49 @@ pub struct JitOptions {
     /// A block with more operations is split into helper functions of at most this many
     /// (see `chunk.rs`); `usize::MAX` compiles every block as one function.
     pub max_chunk_ops: usize,
+    /// How the step block is lowered.
+    pub kernel: KernelMode,
 }
 
 impl Default for JitOptions {
     fn default() -> Self {
         JitOptions {
             max_chunk_ops: MAX_CHUNK_OPS,
+            kernel: KernelMode::default(),
+        }
+    }
+}
+
+impl JitOptions {
+    /// The default options with the scalar reference kernel.
+    pub fn reference() -> JitOptions {
+        JitOptions {
+            kernel: KernelMode::Reference,
+            ..JitOptions::default()
+        }
+    }
+}
+
+/// How the step block is lowered (every other block is scalar in both modes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KernelMode {
+    /// Scalar code, one neuron at a time, one call of the built-in table's value function
+    /// (libm) per transcendental per neuron: the reference the blocked kernel is tested
+    /// against.
+    Reference,
+    /// Blocks of 64 neurons, f64x2 arithmetic, one `galvani-vmath` call per vector
+    /// function per transcendental level and block (`blocked.rs`). A step too large for one
+    /// function keeps the scalar lowering.
+    #[default]
+    Blocked,
+}
+
+impl KernelMode {
+    /// The phases of `plan` when this mode lowers it blocked.
+    pub(crate) fn phases(self, plan: &crate::plan::Plan, max_chunk_ops: usize) -> Option<Phases> {
+        match self {
+            KernelMode::Reference => None,
+            KernelMode::Blocked => Phases::of(plan, max_chunk_ops),
         }
     }
 }
@@ -120,6 +158,10 @@ impl JitKernel {
         for f in runtime_functions() {
             jit_builder.symbol(symbol(f), f.spec().value.address());
         }
+        jit_builder.symbol(
+            VMATH_SYMBOL,
+            galvani_vmath::galvani_vmath_apply as *const u8,
+        );
         let mut module = JITModule::new(jit_builder);
         let config = module.target_config();
         let call_conv = config.default_call_conv;
@@ -135,22 +177,27 @@ impl JitKernel {
                 .map_err(CodegenError::module)?;
             runtime_ids.push((f, id));
         }
+        let phases: Vec<Option<Phases>> = plans
+            .iter()
+            .map(|plan| options.kernel.phases(plan, options.max_chunk_ops))
+            .collect();
         let runtime_index = |f: Func| {
             runtime_ids
                 .iter()
                 .find(|(g, _)| *g == f)
                 .map_or(0, |(_, id)| id.as_u32())
         };
-        let target = Target {
-            config,
-            runtime_index: &runtime_index,
-        };
 
         let signature = block_signature(call_conv, config.pointer_type());
         let helper_sig = helper_signature(call_conv, config.pointer_type());
+        // A blocked step is one function, never split.
         let splits: Vec<Option<Split>> = plans
             .iter()
-            .map(|plan| split(plan, options.max_chunk_ops))
+            .zip(&phases)
+            .map(|(plan, phases)| match phases {
+                Some(_) => None,
+                None => split(plan, options.max_chunk_ops),
+            })
             .collect();
         // Entries first, in block order, then every block's helpers: the names `lower_block`
         // and `clif_text` give them.
@@ -176,19 +223,41 @@ impl JitKernel {
             }
             helper_ids.push(block_helpers);
         }
+        // Declared after every block and helper, so the names of those are the same in both
+        // modes (and in the CLIF text of `clif_text_with`).
+        let vmath_id = module
+            .declare_function(
+                VMATH_SYMBOL,
+                Linkage::Import,
+                &vmath_signature(call_conv, config.pointer_type()),
+            )
+            .map_err(CodegenError::module)?;
+        let target = Target {
+            config,
+            runtime_index: &runtime_index,
+        };
 
         let total_functions = plans.len() + helper_ids.iter().map(Vec::len).sum::<usize>();
         let mut ctx = module.make_context();
         let mut stats = FunctionStats::default();
         for (i, plan) in plans.iter().enumerate() {
             let first_helper = helper_ids[i].first().map_or(0, |id| id.as_u32());
-            let functions = lower_block(
-                plan,
-                splits[i].as_ref(),
-                ids[i].1.as_u32(),
-                first_helper,
-                &target,
-            )?;
+            let functions = match &phases[i] {
+                Some(phases) => vec![lower_blocked(
+                    plan,
+                    phases,
+                    ids[i].1.as_u32(),
+                    vmath_id.as_u32(),
+                    &target,
+                )],
+                None => lower_block(
+                    plan,
+                    splits[i].as_ref(),
+                    ids[i].1.as_u32(),
+                    first_helper,
+                    &target,
+                )?,
+            };
             let function_ids = std::iter::once(ids[i].1).chain(helper_ids[i].iter().copied());
             for (func, id) in functions.into_iter().zip(function_ids) {
                 ctx.func = func;
@@ -267,7 +336,12 @@ impl JitKernel {
         // values (the generated code steps `stride` values from one slot to the next) and
         // every slot the plan reads or writes is `< slot_count` (planning validated all
         // indices against the same shape); the loop runs `count` times with neuron index
-        // `< n ≤ stride` (dense: `k < n`; indexed: every listed neuron was checked `< n`); `mask` has one byte per param/state where the block reads it (length
+        // `< n ≤ stride` (dense: `k < n`; indexed: every listed neuron was checked `< n`),
+        // except a blocked step (`blocked.rs`, dense), which runs whole 64-lane blocks from
+        // lane 0 while the block's first lane is `< n`: its last lane is below `n` rounded
+        // up to a multiple of 64, which is `stride` (`galvani_kernel::stride_of`, fixed when
+        // the population was made), and its scratch rows are on its own stack; `mask` has
+        // one byte per param/state where the block reads it (length
         // checked); `neurons` has `count` entries. Nothing else aliases `data` during the
         // call (`&mut Population`).
         unsafe {

@@ -342,6 +342,17 @@ pub fn compile_file_reporting(
     method: galvani_ir::step::Method,
     progress: &mut dyn FnMut(CompileProgress),
 ) -> Result<Compiled, (Sources, DriverError)> {
+    compile_file_with(path, method, JitOptions::default(), progress)
+}
+
+/// As [`compile_file_reporting`], with the JIT's `options` (the kernel mode: blocked or
+/// the scalar reference).
+pub fn compile_file_with(
+    path: &Path,
+    method: galvani_ir::step::Method,
+    options: JitOptions,
+    progress: &mut dyn FnMut(CompileProgress),
+) -> Result<Compiled, (Sources, DriverError)> {
     let started = Instant::now();
     let mut sources = Sources::new();
     let file = match sources.load(path) {
@@ -370,11 +381,10 @@ pub fn compile_file_reporting(
     };
     progress(CompileProgress::Stage("JIT"));
     let mut functions = |done, total| progress(CompileProgress::Functions { done, total });
-    let kernel =
-        match JitKernel::compile_with(&program, JitOptions::default(), Some(&mut functions)) {
-            Ok(kernel) => kernel,
-            Err(error) => return Err((sources, DriverError::CodeGeneration(error))),
-        };
+    let kernel = match JitKernel::compile_with(&program, options, Some(&mut functions)) {
+        Ok(kernel) => kernel,
+        Err(error) => return Err((sources, DriverError::CodeGeneration(error))),
+    };
     Ok(Compiled {
         sources,
         checked,

@@ -140,6 +140,9 @@ pub fn run<K: Kernel + ?Sized>(
     for d in &mut drivers {
         d.sample(0.0, &defaults[d.input], pop.input_mut(d.input));
     }
+    // A blocked step computes whole blocks: the padding lanes get neuron 0's params,
+    // inputs and initial states, so they stay finite (nothing reads them back).
+    pop.fill_padding();
 
     let mut events: Vec<EventState> = program
         .events

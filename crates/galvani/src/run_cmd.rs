@@ -73,7 +73,7 @@ impl RunArgs {
 
 /// `galvani run`
 pub fn cmd_run(args: &RunArgs, out: &mut dyn Write) -> Exit {
-    command::compile_then(&args.file, args.sim.method, |compiled| {
+    command::compile_then(&args.file, args.sim.method, args.sim.kernel, |compiled| {
         run_compiled(args, compiled, out)
     })
 }
