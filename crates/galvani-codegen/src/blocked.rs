@@ -3,15 +3,16 @@
 //! split into phases at each level of transcendental dependency. A phase is a loop of f64x2
 //! arithmetic over the block's lanes (two neurons an iteration); between two phases, one
 //! call of `galvani_vmath_apply` per vector function over the block's arguments of that
-//! function (64 values per call site, contiguous, so `k` calls of `exp` at one level are
-//! one call over `64·k` values).
+//! function (one scratch row of 64 values per call site, the rows of one function and
+//! level contiguous, so `k` calls of `exp` at one level are one call over `64·k` values).
 //!
 //! ```text
 //! fn(data, n, mask, neurons, count, t, dt):          (the signature of every block)
 //!   for lane0 in (0..count).step_by(64):             whole blocks: lane0 + 64 ≤ stride
-//!     phase 0: for j in (0..64).step_by(2): ops of level 0 on lanes lane0+j, lane0+j+1;
+//!     m = min(count − lane0 rounded up to even, 64)   (64 but in a last, partial block)
+//!     phase 0: for j in (0..m).step_by(2): ops of level 0 on lanes lane0+j, lane0+j+1;
 //!              values later phases need → scratch; arguments of level-1 calls → scratch
-//!     galvani_vmath_apply(exp, scratch + …, 64·k) … one call per function
+//!     galvani_vmath_apply(exp, scratch + …, k rows, 64, m) … one call per function
 //!     phase 1: …
 //!     last phase: every output value, then every store (all loads of a lane come before
 //!                 any store to it: new values are computed from the old state)
@@ -24,9 +25,11 @@
 //! `φ`, `exprel`: what `galvani-vmath` has). Other calls (`log`, `pow`, `sin`, …) stay
 //! scalar calls of the table's value function, one per lane, inside the phase.
 //!
-//! Padding lanes `n ≤ i < stride` are computed like the others (the runtime fills them
-//! with copies of neuron 0, `Population::fill_padding`) and never read by anything the
-//! user sees. This module decides the phases as plain data (`Phases::of`) and emits them;
+//! Padding lanes `n ≤ i < stride` that share a lane pair with a neuron (`n` odd) are
+//! computed like the others — the runtime fills every padding lane with copies of neuron
+//! 0, `Population::fill_padding`, so they stay finite — and never read by anything the
+//! user sees. In a partial last block the vector calls cover the same `m` lanes of each
+//! row, so a population of one neuron costs about what the scalar kernel costs. This module decides the phases as plain data (`Phases::of`) and emits them;
 //! a step too large for one function (`MAX_CHUNK_OPS`) or for the scratch area keeps the
 //! scalar lowering (`lower.rs`, `chunk.rs`).
 
@@ -196,12 +199,14 @@ impl Phases {
     }
 }
 
-/// The signature of `galvani_vmath_apply`: `fn(function: u32, values: *mut f64, len: usize)`.
+/// The signature of `galvani_vmath_apply`:
+/// `fn(function: u32, values: *mut f64, rows: usize, stride: usize, lanes: usize)`.
 pub(crate) fn vmath_signature(call_conv: CallConv, pointer: types::Type) -> Signature {
     let mut sig = Signature::new(call_conv);
     sig.params.push(AbiParam::new(types::I32));
-    sig.params.push(AbiParam::new(pointer));
-    sig.params.push(AbiParam::new(pointer));
+    for _ in 0..4 {
+        sig.params.push(AbiParam::new(pointer));
+    }
     sig
 }
 
@@ -296,6 +301,17 @@ pub(crate) fn lower_blocked(
     b.ins().brif(more, first, &[], exit, &[]);
     b.switch_to_block(first);
     let block_offset = b.ins().ishl_imm_u(lane0, 3);
+    // The lane pairs this block computes: all 32, except in the last block of a population
+    // that does not fill it, where only the pairs holding a neuron (a small population
+    // would otherwise pay for 64 lanes a step). In bytes:
+    // min(((count − lane0)·8 + 8) & ~15, 512).
+    let remaining = b.ins().isub(count, lane0);
+    let remaining_bytes = b.ins().ishl_imm_u(remaining, 3);
+    let rounded = b.ins().iadd_imm_u(remaining_bytes, 8);
+    let pairs_bytes = b.ins().band_imm_s(rounded, -16);
+    let full = b.ins().iconst(pointer, ROW_BYTES as i64);
+    let limit = b.ins().umin(pairs_bytes, full);
+    let lanes = b.ins().ushr_imm_u(limit, 3);
 
     let env = BodyEnv {
         plan,
@@ -316,9 +332,7 @@ pub(crate) fn lower_blocked(
         b.ins().jump(header, &[BlockArg::Value(zero)]);
         let jb = b.append_block_param(header, pointer);
         b.switch_to_block(header);
-        let more = b
-            .ins()
-            .icmp_imm_u(IntCC::UnsignedLessThan, jb, ROW_BYTES as i64);
+        let more = b.ins().icmp(IntCC::UnsignedLessThan, jb, limit);
         b.ins().brif(more, body, &[], after, &[]);
         b.switch_to_block(body);
         let offset = b.ins().iadd(block_offset, jb);
@@ -334,11 +348,12 @@ pub(crate) fn lower_blocked(
 
         b.switch_to_block(after);
         if let Some(vmath) = vmath {
-            for &(f, first_row, count) in &phases.calls[p] {
+            for &(f, first_row, rows) in &phases.calls[p] {
                 let id = b.ins().iconst(types::I32, i64::from(f.id()));
                 let values = b.ins().iadd_imm_u(scratch, (first_row * ROW_BYTES) as i64);
-                let len = b.ins().iconst(pointer, (count * LANES) as i64);
-                b.ins().call(vmath, &[id, values, len]);
+                let rows = b.ins().iconst(pointer, rows as i64);
+                let stride = b.ins().iconst(pointer, LANES as i64);
+                b.ins().call(vmath, &[id, values, rows, stride, lanes]);
             }
         }
     }

@@ -158,23 +158,41 @@ pub fn apply(function: VectorFn, values: &mut [f64]) {
 }
 
 /// The entry point generated code calls (registered with the JIT under this name):
-/// applies function number `function` ([`VectorFn::id`]) in place to the `len` values at
-/// `values`. An unknown number or an empty or null block leaves memory untouched.
+/// applies function number `function` ([`VectorFn::id`]) in place to the first `lanes`
+/// values of each of `rows` rows of `stride` values starting at `values` — the rows of a
+/// blocked kernel's scratch area, of which a partial last block uses only the first lanes.
+/// Whole rows (`lanes == stride`) are done as one slice. An unknown number, a null pointer,
+/// `lanes > stride` or nothing to do leaves memory untouched.
 ///
 /// # Safety
 ///
-/// `values` must point to `len` initialised `f64`s that nothing else reads or writes
-/// during the call.
-pub unsafe extern "C" fn galvani_vmath_apply(function: u32, values: *mut f64, len: usize) {
+/// `values` must point to `rows · stride` initialised `f64`s that nothing else reads or
+/// writes during the call.
+pub unsafe extern "C" fn galvani_vmath_apply(
+    function: u32,
+    values: *mut f64,
+    rows: usize,
+    stride: usize,
+    lanes: usize,
+) {
     let Some(function) = VectorFn::from_id(function) else {
         return;
     };
-    if values.is_null() || len == 0 {
+    let Some(len) = rows.checked_mul(stride) else {
+        return;
+    };
+    if values.is_null() || len == 0 || lanes == 0 || lanes > stride {
         return;
     }
-    // SAFETY: the caller guarantees `len` initialised, unaliased values at `values`.
+    // SAFETY: the caller guarantees `rows · stride` initialised, unaliased values.
     let values = unsafe { std::slice::from_raw_parts_mut(values, len) };
-    apply(function, values);
+    if lanes == stride {
+        apply(function, values);
+    } else {
+        for row in values.chunks_exact_mut(stride) {
+            apply(function, &mut row[..lanes]);
+        }
+    }
 }
 
 /// Applies `function` in place with the given instruction set. An instruction set the
