@@ -573,8 +573,14 @@ fn bench_reports_each_measurement_beside_its_reference() {
         "check",
         "parse+check",
         "JIT",
+        "JIT (reference kernel)",
         "interpreter",
         "ns/neuron-step",
+        "blocked  reference",
+        "euler",
+        "rk4",
+        "expeuler ",
+        "expeuler2",
     ] {
         assert!(stdout.contains(expected), "no `{expected}` in:\n{stdout}");
     }
