@@ -203,6 +203,43 @@ fn jit_and_interpreter_agree_on_every_model_and_method() {
                 );
             }
             eprintln!("{what}: blocked vs reference, worst relative difference {worst:.1e}");
+
+            // Uniform params compiled in as constants (every param but the first, which
+            // differs per neuron): the same bits, in both kernel modes.
+            let mut special = config.clone();
+            special.specialize_min_neuron_steps = 0;
+            let mut defaults = galvani_kernel::Population::new(program, NEURONS);
+            let params = program.layout.params.len();
+            blocked
+                .eval_params(&mut defaults, &vec![false; params])
+                .expect("params evaluate");
+            let step_reads_a_param = program
+                .step
+                .insts
+                .iter()
+                .any(|i| matches!(i, galvani_ir::step::Inst::Param(_)));
+            assert_eq!(
+                blocked.specialize_step(&defaults).is_some(),
+                step_reads_a_param,
+                "{what}: a step that reads a param, all uniform, is specialised"
+            );
+            for (kernel, (trace, spikes)) in [
+                (&blocked, (&b_trace, &b_spikes)),
+                (jit, (&jit_trace, &jit_spikes)),
+            ] {
+                let (s_trace, s_spikes) = simulate(kernel, &special);
+                let bits = |rows: &Vec<Vec<f64>>| {
+                    rows.iter()
+                        .flat_map(|r| r.iter().map(|v| v.to_bits()))
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(
+                    bits(&s_trace.rows),
+                    bits(&trace.rows),
+                    "{what}: uniform params as constants change the trace"
+                );
+                assert_eq!(&s_spikes, spikes, "{what}: and the spikes");
+            }
         }
     }
 }

@@ -1,8 +1,9 @@
 //! `cargo bench -p galvani-cbench`: ns per neuron-step of HH exponential Euler (N = 10,000,
 //! dt = 0.025 ms, 100 ms, constant 10 uA/cm² drive) in the hand-written C reference
 //! (-O3 -march=native -ffast-math) and in galvani — blocked and reference kernels, the
-//! whole runtime loop (events, NaN check) included — alternated round by round, medians of
-//! five rounds, and galvani's ratio to C. The C loop counts spikes but runs no other pass.
+//! whole runtime loop (events, NaN check) included; the blocked kernel with and without its
+//! uniform params compiled in as constants — alternated round by round, medians of five
+//! rounds, and galvani's ratio to C. The C loop counts spikes but runs no other pass.
 
 use galvani_cbench::HhPopulation;
 use galvani_codegen::{JitKernel, JitOptions};
@@ -33,22 +34,26 @@ fn main() {
     let mut config = RunConfig::new(STEPS as f64 * DT, DT, N);
     config.inputs.push((0, Protocol::Constant(DRIVE)));
 
-    let galvani = |kernel: &JitKernel| {
+    let mut general = config.clone();
+    general.specialize_min_neuron_steps = u64::MAX;
+
+    let galvani = |kernel: &JitKernel, config: &RunConfig| {
         let mut spikes = SpikeList::default();
         let started = Instant::now();
-        galvani_runtime::run(kernel, &config, &mut Discard, &mut spikes, None).expect("runs");
+        galvani_runtime::run(kernel, config, &mut Discard, &mut spikes, None).expect("runs");
         started.elapsed()
     };
-    let mut times: [Vec<Duration>; 3] = Default::default();
+    let mut times: [Vec<Duration>; 4] = Default::default();
     for _ in 0..ROUNDS {
         let mut c = HhPopulation::at_rest(N, |_| DRIVE);
         let started = Instant::now();
         c.run(STEPS, DT);
         times[0].push(started.elapsed());
-        times[1].push(galvani(&blocked));
-        times[2].push(galvani(&reference));
+        times[1].push(galvani(&blocked, &config));
+        times[2].push(galvani(&blocked, &general));
+        times[3].push(galvani(&reference, &config));
     }
-    let [c, b, r] = times.map(median);
+    let [c, b, g, r] = times.map(median);
     println!(
         "HH expeuler, N = {N}, dt = {DT} ms, {STEPS} steps, medians of {ROUNDS} alternated rounds"
     );
@@ -56,6 +61,10 @@ fn main() {
     println!(
         "  galvani, blocked kernel            {b:>7.1} ns/neuron-step   {:.2}× C",
         b / c
+    );
+    println!(
+        "    params loaded, not constants     {g:>7.1} ns/neuron-step   {:.2}× C",
+        g / c
     );
     println!(
         "  galvani, reference kernel          {r:>7.1} ns/neuron-step   {:.2}× C",

@@ -30,6 +30,8 @@ pub struct JitKernel {
     module: Option<JITModule>,
     compile_time: Duration,
     stats: FunctionStats,
+    /// What it was compiled with (a specialised step is compiled the same way).
+    options: JitOptions,
 }
 
 /// How to compile.
@@ -292,6 +294,7 @@ impl JitKernel {
             module: Some(module),
             compile_time: started.elapsed(),
             stats,
+            options,
         })
     }
 
@@ -364,6 +367,16 @@ impl Kernel for JitKernel {
         &self.program
     }
 
+    /// Recompiles the program with the step block's loads of uniform params replaced by
+    /// their values (`uniform_params_as_constants`), with this kernel's options. `None`
+    /// when no param is uniform, or should that compile fail (the general kernel computes
+    /// the same bits).
+    fn specialize_step(&self, pop: &Population) -> Option<Box<dyn Kernel>> {
+        let program = uniform_params_as_constants(&self.program, &pop.uniform_params())?;
+        let kernel = JitKernel::compile_with(&program, self.options, None).ok()?;
+        Some(Box::new(kernel))
+    }
+
     fn run_block(
         &self,
         block: BlockKind,
@@ -381,6 +394,42 @@ impl Kernel for JitKernel {
         self.call_generated(code, block, pop, args);
         Ok(())
     }
+}
+
+/// `program` with every load of a uniform param in the step block (`uniform[j] = Some(v)`)
+/// replaced by the constant `v`, or `None` when there is none to replace. Arithmetic on a
+/// constant gives the bits it gives on the loaded value, so the step computes the same
+/// bits; a param used as an exponent stays a load, because a constant exponent 2, 3 or 4
+/// would change how `^` is lowered (`Lowering::of_power`).
+pub(crate) fn uniform_params_as_constants(
+    program: &StepProgram,
+    uniform: &[Option<f64>],
+) -> Option<StepProgram> {
+    use galvani_ir::model::{BinOp, Builtin};
+    use galvani_ir::step::Inst;
+    let insts = &program.step.insts;
+    let mut exponent = vec![false; insts.len()];
+    for inst in insts {
+        let b = match inst {
+            Inst::Binary(BinOp::Pow, _, b) => *b,
+            Inst::Call(Func::Builtin(Builtin::Pow), args) if args.len() == 2 => args[1],
+            _ => continue,
+        };
+        if let Some(flag) = exponent.get_mut(b.0 as usize) {
+            *flag = true;
+        }
+    }
+    let mut specialized = program.clone();
+    let mut replaced = false;
+    for (k, inst) in specialized.step.insts.iter_mut().enumerate() {
+        if let Inst::Param(j) = *inst {
+            if let (Some(Some(v)), false) = (uniform.get(j as usize), exponent[k]) {
+                *inst = Inst::Const(*v);
+                replaced = true;
+            }
+        }
+    }
+    replaced.then_some(specialized)
 }
 
 impl Drop for JitKernel {

@@ -13,7 +13,7 @@ pub mod rng;
 mod run;
 mod sink;
 
-pub use config::{steps_of, Recorded, RunConfig, Values};
+pub use config::{steps_of, Recorded, RunConfig, Values, SPECIALIZE_MIN_NEURON_STEPS};
 pub use protocol::Protocol;
 pub use run::{run, RunSummary};
 pub use sink::{Column, Discard, RecordSink, SinkError, Spike, SpikeList, SpikeSink, Trace};

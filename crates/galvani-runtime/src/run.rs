@@ -143,6 +143,12 @@ pub fn run<K: Kernel + ?Sized>(
     // A blocked step computes whole blocks: the padding lanes get neuron 0's params,
     // inputs and initial states, so they stay finite (nothing reads them back).
     pop.fill_padding();
+    // Params are final: a long run steps with the uniform params compiled in (same bits).
+    let specialized = if (n as u64).saturating_mul(steps) >= config.specialize_min_neuron_steps {
+        kernel.specialize_step(&pop)
+    } else {
+        None
+    };
 
     let mut events: Vec<EventState> = program
         .events
@@ -180,7 +186,10 @@ pub fn run<K: Kernel + ?Sized>(
     for k in 0..steps {
         let t = k as f64 * dt;
         let t_next = (k + 1) as f64 * dt;
-        kernel.step(&mut pop, t, dt)?;
+        match &specialized {
+            Some(special) => special.step(&mut pop, t, dt)?,
+            None => kernel.step(&mut pop, t, dt)?,
+        }
         for event in &events {
             hold(event, &mut pop);
         }
