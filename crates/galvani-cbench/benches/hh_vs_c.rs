@@ -1,11 +1,12 @@
-//! `cargo bench -p galvani-cbench`: ns per neuron-step of HH exponential Euler (N = 10,000,
+//! `cargo bench -p galvani-cbench`: ns per neuron-step of HH exponential Euler and
+//! second-order Rush–Larsen (N = 10,000,
 //! dt = 0.025 ms, 100 ms, constant 10 uA/cm² drive) in the hand-written C reference
 //! (-O3 -march=native -ffast-math) and in galvani — blocked and reference kernels, the
 //! whole runtime loop (events, NaN check) included; the blocked kernel with and without its
 //! uniform params compiled in as constants — alternated round by round, medians of five
 //! rounds, and galvani's ratio to C. The C loop counts spikes but runs no other pass.
 
-use galvani_cbench::HhPopulation;
+use galvani_cbench::{CMethod, HhPopulation};
 use galvani_codegen::{JitKernel, JitOptions};
 use galvani_ir::step::Method;
 use galvani_runtime::{Discard, Protocol, RunConfig, SpikeList};
@@ -23,11 +24,15 @@ fn median(mut times: Vec<Duration>) -> f64 {
 }
 
 fn main() {
+    bench(Method::ExpEuler, CMethod::ExpEuler);
+    bench(Method::ExpEuler2, CMethod::ExpEuler2);
+}
+
+fn bench(method: Method, c_method: CMethod) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/hh.gal");
     let mut sources = galvani_driver::Sources::new();
     let file = sources.load(&path).expect("models/hh.gal reads");
-    let (_, program) =
-        galvani_driver::compile(&sources, file, Method::ExpEuler).expect("hh compiles");
+    let (_, program) = galvani_driver::compile(&sources, file, method).expect("hh compiles");
     let blocked = JitKernel::compile(&program).expect("JIT compiles");
     let reference =
         JitKernel::compile_with(&program, JitOptions::reference(), None).expect("JIT compiles");
@@ -47,7 +52,7 @@ fn main() {
     for _ in 0..ROUNDS {
         let mut c = HhPopulation::at_rest(N, |_| DRIVE);
         let started = Instant::now();
-        c.run(STEPS, DT);
+        c.run(c_method, STEPS, DT);
         times[0].push(started.elapsed());
         times[1].push(galvani(&blocked, &config));
         times[2].push(galvani(&blocked, &general));
@@ -55,7 +60,8 @@ fn main() {
     }
     let [c, b, g, r] = times.map(median);
     println!(
-        "HH expeuler, N = {N}, dt = {DT} ms, {STEPS} steps, medians of {ROUNDS} alternated rounds"
+        "HH {}, N = {N}, dt = {DT} ms, {STEPS} steps, medians of {ROUNDS} alternated rounds",
+        method.name()
     );
     println!("  C (-O3 -march=native -ffast-math)  {c:>7.1} ns/neuron-step");
     println!(

@@ -1,8 +1,16 @@
-//! The hand-written C Hodgkin–Huxley exponential Euler (`c/hh.c`, compiled by `build.rs`
-//! with -O3 -march=native -ffast-math) behind a safe function, the yardstick `cargo bench
-//! -p galvani-cbench` measures galvani's kernels against (issue 12: within 1.25× of the
-//! same algorithm in C). Not part of galvani itself; tests check that it is the same
-//! algorithm as `models/hh.gal` under `--method expeuler`.
+//! The hand-written C Hodgkin–Huxley exponential Euler and second-order Rush–Larsen
+//! (`c/hh.c`, compiled by `build.rs` with -O3 -march=native -ffast-math) behind a safe
+//! function, the yardstick `cargo bench -p galvani-cbench` measures galvani's kernels
+//! against (issue 12: within 1.25× of the same algorithm in C). Not part of galvani
+//! itself; tests check that each is the algorithm of `models/hh.gal` under `--method
+//! expeuler` / `expeuler2`.
+
+/// The algorithms written in C.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CMethod {
+    ExpEuler,
+    ExpEuler2,
+}
 
 /// The states of a population of HH neurons, one array per state.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,8 +56,8 @@ impl HhPopulation {
         self.v.is_empty()
     }
 
-    /// `steps` exponential-Euler steps of `dt` ms, counting spikes.
-    pub fn run(&mut self, steps: usize, dt: f64) {
+    /// `steps` steps of `dt` ms with `method`, counting spikes.
+    pub fn run(&mut self, method: CMethod, steps: usize, dt: f64) {
         let count = self.len();
         assert!(
             [&self.m, &self.h, &self.n, &self.input]
@@ -58,11 +66,15 @@ impl HhPopulation {
                 && self.spikes.len() == count,
             "every array has one value per neuron"
         );
+        let function: CStep = match method {
+            CMethod::ExpEuler => galvani_cbench_hh_expeuler,
+            CMethod::ExpEuler2 => galvani_cbench_hh_expeuler2,
+        };
         // SAFETY: every array has `count` elements (checked above) and is borrowed
         // exclusively (or shared, for the input) for the call; the C function reads and
         // writes exactly indices 0..count of each.
         unsafe {
-            galvani_cbench_hh_expeuler(
+            function(
                 count,
                 steps,
                 dt,
@@ -77,7 +89,31 @@ impl HhPopulation {
     }
 }
 
+/// The signature of both C functions.
+type CStep = unsafe extern "C" fn(
+    usize,
+    usize,
+    f64,
+    *mut f64,
+    *mut f64,
+    *mut f64,
+    *mut f64,
+    *const f64,
+    *mut u64,
+);
+
 unsafe extern "C" {
+    fn galvani_cbench_hh_expeuler2(
+        count: usize,
+        steps: usize,
+        dt: f64,
+        v: *mut f64,
+        m: *mut f64,
+        h: *mut f64,
+        n: *mut f64,
+        input: *const f64,
+        spikes: *mut u64,
+    );
     fn galvani_cbench_hh_expeuler(
         count: usize,
         steps: usize,

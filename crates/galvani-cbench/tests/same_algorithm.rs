@@ -1,20 +1,28 @@
-//! The C reference is the algorithm galvani runs for `models/hh.gal --method expeuler`: the
-//! same initial state, the same spikes and the same final state (to 1e-9 mV and 1e-11 in
-//! the gates: the C is compiled with -ffast-math, which may reassociate, so not bit for
-//! bit) under four constant drives over 100 ms at dt = 0.025 ms.
+//! The C reference is the algorithm galvani runs for `models/hh.gal --method expeuler` and
+//! `expeuler2`: the same initial state, the same spikes and the same final state (to 1e-9
+//! mV and 1e-11 in the gates: the C is compiled with -ffast-math, which may reassociate,
+//! so not bit for bit) under four constant drives over 100 ms at dt = 0.025 ms.
 
-use galvani_cbench::HhPopulation;
+use galvani_cbench::{CMethod, HhPopulation};
 use galvani_codegen::{JitKernel, JitOptions};
 use galvani_ir::step::Method;
 use galvani_runtime::{Protocol, Recorded, RunConfig, SpikeList, Trace};
 
 #[test]
-fn the_c_step_is_galvanis_expeuler() {
+fn the_c_steps_are_galvanis_expeuler_and_expeuler2() {
+    for (method, c_method) in [
+        (Method::ExpEuler, CMethod::ExpEuler),
+        (Method::ExpEuler2, CMethod::ExpEuler2),
+    ] {
+        same_algorithm(method, c_method);
+    }
+}
+
+fn same_algorithm(method: Method, c_method: CMethod) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/hh.gal");
     let mut sources = galvani_driver::Sources::new();
     let file = sources.load(&path).expect("models/hh.gal reads");
-    let (_, program) =
-        galvani_driver::compile(&sources, file, Method::ExpEuler).expect("hh compiles");
+    let (_, program) = galvani_driver::compile(&sources, file, method).expect("hh compiles");
     let kernel =
         JitKernel::compile_with(&program, JitOptions::reference(), None).expect("JIT compiles");
     let inputs = [0.0, 5.0, 10.0, 20.0];
@@ -42,8 +50,8 @@ fn the_c_step_is_galvanis_expeuler() {
             "initial state: galvani {g} vs C {x}"
         );
     }
-    c.run(steps, dt);
-    assert_eq!(c.spikes, summary.spike_counts, "spike counts");
+    c.run(c_method, steps, dt);
+    assert_eq!(c.spikes, summary.spike_counts, "{method:?}: spike counts");
     assert!(c.spikes[3] > 0, "the strongest drive makes the neuron fire");
     let last = trace.rows.last().expect("rows");
     let c_last: Vec<f64> = [&c.v, &c.m, &c.h, &c.n]
@@ -54,7 +62,7 @@ fn the_c_step_is_galvanis_expeuler() {
         let tolerance = if k < inputs.len() { 1e-9 } else { 1e-11 };
         assert!(
             (g - x).abs() <= tolerance,
-            "final state, column {k}: galvani {g} vs C {x}"
+            "{method:?}: final state, column {k}: galvani {g} vs C {x}"
         );
     }
 }
