@@ -143,6 +143,11 @@ impl JitKernel {
         set("opt_level", "speed")?;
         set("is_pic", "false")?;
         set("use_colocated_libcalls", "false")?;
+        // A blocked step keeps up to 128 KiB of scratch rows in its frame (`blocked.rs`):
+        // frames beyond a page touch each page in order, so they cannot jump over a
+        // thread's guard page.
+        set("enable_probestack", "true")?;
+        set("probestack_strategy", "inline")?;
         set(
             "enable_verifier",
             if cfg!(debug_assertions) {
