@@ -628,3 +628,114 @@ impl BodyEnv<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builder::{BlockBuilder, ProgramBuilder};
+    use crate::plan::plan_program;
+
+    /// The phases of a two-state program whose step `step` builds.
+    fn phases_of(step: impl FnOnce(&mut BlockBuilder)) -> Phases {
+        let mut p = ProgramBuilder::new("levels")
+            .state("x", "")
+            .state("y", "")
+            .build();
+        let mut b = BlockBuilder::new();
+        step(&mut b);
+        p.step = b.finish();
+        let plans = plan_program(&p).unwrap();
+        let plan = plans.iter().find(|p| p.kind == BlockKind::Step).unwrap();
+        Phases::of(plan, usize::MAX).expect("the step is blocked")
+    }
+
+    /// `x' = exp(exp(x)) + exp(x) + log(x) + x`, `y' = φ(y)`: `exp(x)` and `φ(y)` are level
+    /// 1, `exp(exp(x))` level 2; `log` is a scalar call at level 0 whose value crosses to
+    /// the last phase through a row.
+    #[test]
+    fn phases_split_at_each_level_of_transcendental_dependency() {
+        let phases = phases_of(|b| {
+            let x = b.state(0); // r0
+            let e = b.exp(x); // r1: level 1
+            let ee = b.exp(e); // r2: level 2
+            let l = b.call(Builtin::Log, &[x]); // r3: scalar, level 0
+            let s = b.add(ee, e); // r4: level 2
+            let s = b.add(s, l); // r5: level 2, needs r3 from phase 0
+            let s = b.add(s, x); // r6
+            b.output(galvani_ir::step::Target::State(0), s);
+            let y = b.state(1); // r7
+            let f = b.phi(y); // r8: level 1
+            b.output(galvani_ir::step::Target::State(1), f);
+        });
+        assert_eq!(phases.count, 3);
+        assert_eq!(
+            phases.phase,
+            vec![
+                None,
+                Some(1),
+                Some(2),
+                Some(0),
+                Some(2),
+                Some(2),
+                Some(2),
+                None,
+                Some(1)
+            ]
+        );
+        // After phase 0: exp(x) and φ(y), one call each (in VectorFn::ALL order); after
+        // phase 1: exp(exp(x)).
+        assert_eq!(
+            phases.calls,
+            vec![
+                vec![(VectorFn::Exp, 0, 1), (VectorFn::Phi, 1, 1)],
+                vec![(VectorFn::Exp, 2, 1)],
+                vec![]
+            ]
+        );
+        // Rows: the three calls, then log(x), which crosses from phase 0 to phase 2.
+        assert_eq!(
+            phases.row,
+            vec![
+                None,
+                Some(0),
+                Some(2),
+                Some(3),
+                None,
+                None,
+                None,
+                None,
+                Some(1)
+            ]
+        );
+        assert_eq!(phases.rows, 4);
+        assert_eq!(phases.vector_calls(), 3);
+    }
+
+    #[test]
+    fn calls_of_one_function_at_one_level_share_one_call() {
+        let phases = phases_of(|b| {
+            let x = b.state(0);
+            let y = b.state(1);
+            let ex = b.exp(x);
+            let ey = b.exp(y);
+            b.output(galvani_ir::step::Target::State(0), ex);
+            b.output(galvani_ir::step::Target::State(1), ey);
+        });
+        assert_eq!(phases.count, 2);
+        assert_eq!(phases.calls[0], vec![(VectorFn::Exp, 0, 2)]);
+    }
+
+    #[test]
+    fn arithmetic_only_is_one_phase_without_scratch() {
+        let phases = phases_of(|b| {
+            let x = b.state(0);
+            let two = b.konst(2.0);
+            let y = b.mul(x, two);
+            b.output(galvani_ir::step::Target::State(0), y);
+        });
+        assert_eq!(
+            (phases.count, phases.rows, phases.vector_calls()),
+            (1, 0, 0)
+        );
+    }
+}
