@@ -412,3 +412,39 @@ fn event_program_without_crossing_leaves_crossing_untouched() {
     assert_eq!(pop.event(0, EventArray::Crossing)[0], 7.0);
     assert_eq!(pop.event(0, EventArray::Condition)[0], 0.0);
 }
+
+/// The blocked step computes the padding lane that shares a lane pair with the last
+/// neuron: left at 0.0, LIF's `(E_L − V + R·I)/τ` is 0/0 there; filled with neuron 0's
+/// values (`Population::fill_padding`, as the runtime does) every lane stays finite, and
+/// the neurons get the reference kernel's values (to 1e-12: φ is vector maths in one, libm
+/// in the other).
+#[test]
+fn padding_lanes_stay_finite_once_filled() {
+    let p = examples::lif(Method::ExpEuler2).unwrap();
+    let blocked = JitKernel::compile(&p).unwrap();
+    let reference = JitKernel::compile_with(&p, JitOptions::reference(), None).unwrap();
+    let setup = |kernel: &JitKernel, fill: bool| {
+        let mut pop = Population::new(&p, 3);
+        kernel.eval_params(&mut pop, &[false; 6]).unwrap();
+        kernel.eval_input_defaults(&mut pop).unwrap();
+        kernel.eval_init(&mut pop, &[false]).unwrap();
+        pop.input_mut(0).copy_from_slice(&[1.0, 1.5, 2.0]);
+        if fill {
+            pop.fill_padding();
+        }
+        for k in 0..100 {
+            kernel.step(&mut pop, k as f64 * 0.1, 0.1).unwrap();
+        }
+        pop
+    };
+    let mut unfilled = setup(&blocked, false);
+    assert!(unfilled.raw_mut()[..64].iter().any(|v| v.is_nan()));
+    let mut filled = setup(&blocked, true);
+    assert!(filled.raw_mut().iter().all(|v| v.is_finite()));
+    let expected = setup(&reference, true);
+    for pop in [&filled, &unfilled] {
+        for (a, b) in pop.state(0).iter().zip(expected.state(0)) {
+            assert!(agree(*a, *b, 1e-12, 0.0), "blocked {a} vs reference {b}");
+        }
+    }
+}
