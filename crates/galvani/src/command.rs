@@ -71,6 +71,14 @@ impl From<KernelArg> for galvani_codegen::KernelMode {
 }
 
 impl KernelArg {
+    /// The name `--kernel` takes, as sidecars record it.
+    pub fn name(self) -> &'static str {
+        match self {
+            KernelArg::Reference => "reference",
+            KernelArg::Blocked => "blocked",
+        }
+    }
+
     /// The JIT options of this kernel mode.
     pub fn options(self) -> galvani_codegen::JitOptions {
         galvani_codegen::JitOptions {

@@ -358,6 +358,7 @@ pub(crate) fn provenance(
         "model": output::path_json(path),
         "model_sha256": output::sha256_hex(model_bytes),
         "method": compiled.program.method.name(),
+        "kernel": options.kernel.name(),
         "dt_ms": request.dt,
         "t_ms": request.t_end,
         "n": request.n,

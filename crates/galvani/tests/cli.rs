@@ -219,6 +219,7 @@ fn run_writes_spikes_trace_and_sidecars() {
         let value: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&sidecar).unwrap()).unwrap();
         assert_eq!(value["method"], "expeuler2");
+        assert_eq!(value["kernel"], "blocked");
         assert_eq!(value["dt_ms"], 0.025);
         assert_eq!(value["model_sha256"].as_str().unwrap().len(), 64);
         assert_eq!(value["inputs"][0], "I_e=step(10ms,60ms,10uA/cm^2)");
