@@ -101,3 +101,41 @@ fn every_model_matches_its_explain_snapshots() {
         }
     });
 }
+
+/// The blocked lowering of the step block (the default kernel), as CLIF text, for a few
+/// models that between them show every kind of phase: HH expeuler (φ and exprel levels,
+/// the vector calls between phases), LIF euler (no transcendental: one phase) and the
+/// erf rate model (a function vmath lacks, called per lane). Only the step function is
+/// snapshotted; every other block is the scalar code of `clif_<method>@…`.
+#[test]
+fn blocked_step_clif_snapshots() {
+    for (stem, method) in [
+        ("hh", Method::ExpEuler),
+        ("lif", Method::Euler),
+        ("rate_erf", Method::Euler),
+    ] {
+        let path = galvani_tests::workspace_root().join(format!("models/{stem}.gal"));
+        let (sources, file) = galvani_tests::load(&path);
+        let (_, linearized) = galvani_driver::linearize(&sources, file)
+            .unwrap_or_else(|d| panic!("{stem}: {}", render_all(&sources, d.iter())));
+        let program = galvani_symbolic::discretize(&linearized, method)
+            .unwrap_or_else(|e| panic!("{stem} {method:?}: {e}"));
+        let clif =
+            galvani_codegen::clif_text_with(&program, &galvani_codegen::JitOptions::default())
+                .unwrap_or_else(|e| panic!("{stem} {method:?}: {e}"));
+        let start = clif
+            .find(": step (blocked)\n")
+            .and_then(|at| clif[..at].rfind("; galvani"))
+            .unwrap_or_else(|| panic!("{stem} {method:?}: the step is not blocked"));
+        let step = &clif[start..];
+        // The next function's comment line ends this one (functions are separated by a
+        // blank line before it).
+        let end = step[1..]
+            .find("\n\n; galvani")
+            .map_or(step.len(), |e| e + 2);
+        insta::assert_snapshot!(
+            format!("clif_blocked_{}_{}", stem, method.name()),
+            &step[..end]
+        );
+    }
+}

@@ -59,7 +59,7 @@ impl Split {
 }
 
 /// The registers an operation reads.
-fn operands(op: &Op) -> Vec<Reg> {
+pub(crate) fn operands(op: &Op) -> Vec<Reg> {
     match op {
         Op::Const(_) | Op::Time | Op::Dt => Vec::new(),
         Op::Load { earlier, .. } => earlier.iter().map(|&(_, reg)| reg).collect(),
@@ -73,7 +73,7 @@ fn operands(op: &Op) -> Vec<Reg> {
 /// Operations recomputed in every chunk that uses them instead of passed through scratch:
 /// they cost one instruction and read nothing the block writes before its stores (a load
 /// of a slot that an earlier chunk would store makes that store wait, see `split`).
-fn rematerialized(op: &Op) -> bool {
+pub(crate) fn rematerialized(op: &Op) -> bool {
     matches!(
         op,
         Op::Const(_) | Op::Time | Op::Dt | Op::Load { earlier: None, .. }

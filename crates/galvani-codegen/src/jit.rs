@@ -2,6 +2,7 @@
 //! holds the crate's only cast of a code pointer to a callable function (`call_generated`)
 //! and frees the machine code when the kernel is dropped.
 
+use crate::blocked::{lower_blocked, vmath_signature, Phases, VMATH_SYMBOL};
 use crate::chunk::{split, Split, MAX_CHUNK_OPS};
 use crate::lower::{block_signature, helper_signature, lower_block, runtime_signature, Target};
 use crate::math::{runtime_functions, symbol};
@@ -29,6 +30,8 @@ pub struct JitKernel {
     module: Option<JITModule>,
     compile_time: Duration,
     stats: FunctionStats,
+    /// What it was compiled with (a specialised step is compiled the same way).
+    options: JitOptions,
 }
 
 /// How to compile.
@@ -37,12 +40,49 @@ pub struct JitOptions {
     /// A block with more operations is split into helper functions of at most this many
     /// (see `chunk.rs`); `usize::MAX` compiles every block as one function.
     pub max_chunk_ops: usize,
+    /// How the step block is lowered.
+    pub kernel: KernelMode,
 }
 
 impl Default for JitOptions {
     fn default() -> Self {
         JitOptions {
             max_chunk_ops: MAX_CHUNK_OPS,
+            kernel: KernelMode::default(),
+        }
+    }
+}
+
+impl JitOptions {
+    /// The default options with the scalar reference kernel.
+    pub fn reference() -> JitOptions {
+        JitOptions {
+            kernel: KernelMode::Reference,
+            ..JitOptions::default()
+        }
+    }
+}
+
+/// How the step block is lowered (every other block is scalar in both modes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KernelMode {
+    /// Scalar code, one neuron at a time, one call of the built-in table's value function
+    /// (libm) per transcendental per neuron: the reference the blocked kernel is tested
+    /// against.
+    Reference,
+    /// Blocks of 64 neurons, f64x2 arithmetic, one `galvani-vmath` call per vector
+    /// function per transcendental level and block (`blocked.rs`). A step too large for one
+    /// function keeps the scalar lowering.
+    #[default]
+    Blocked,
+}
+
+impl KernelMode {
+    /// The phases of `plan` when this mode lowers it blocked.
+    pub(crate) fn phases(self, plan: &crate::plan::Plan, max_chunk_ops: usize) -> Option<Phases> {
+        match self {
+            KernelMode::Reference => None,
+            KernelMode::Blocked => Phases::of(plan, max_chunk_ops),
         }
     }
 }
@@ -103,6 +143,11 @@ impl JitKernel {
         set("opt_level", "speed")?;
         set("is_pic", "false")?;
         set("use_colocated_libcalls", "false")?;
+        // A blocked step keeps up to 128 KiB of scratch rows in its frame (`blocked.rs`):
+        // frames beyond a page touch each page in order, so they cannot jump over a
+        // thread's guard page.
+        set("enable_probestack", "true")?;
+        set("probestack_strategy", "inline")?;
         set(
             "enable_verifier",
             if cfg!(debug_assertions) {
@@ -120,6 +165,10 @@ impl JitKernel {
         for f in runtime_functions() {
             jit_builder.symbol(symbol(f), f.spec().value.address());
         }
+        jit_builder.symbol(
+            VMATH_SYMBOL,
+            galvani_vmath::galvani_vmath_apply as *const u8,
+        );
         let mut module = JITModule::new(jit_builder);
         let config = module.target_config();
         let call_conv = config.default_call_conv;
@@ -135,22 +184,27 @@ impl JitKernel {
                 .map_err(CodegenError::module)?;
             runtime_ids.push((f, id));
         }
+        let phases: Vec<Option<Phases>> = plans
+            .iter()
+            .map(|plan| options.kernel.phases(plan, options.max_chunk_ops))
+            .collect();
         let runtime_index = |f: Func| {
             runtime_ids
                 .iter()
                 .find(|(g, _)| *g == f)
                 .map_or(0, |(_, id)| id.as_u32())
         };
-        let target = Target {
-            config,
-            runtime_index: &runtime_index,
-        };
 
         let signature = block_signature(call_conv, config.pointer_type());
         let helper_sig = helper_signature(call_conv, config.pointer_type());
+        // A blocked step is one function, never split.
         let splits: Vec<Option<Split>> = plans
             .iter()
-            .map(|plan| split(plan, options.max_chunk_ops))
+            .zip(&phases)
+            .map(|(plan, phases)| match phases {
+                Some(_) => None,
+                None => split(plan, options.max_chunk_ops),
+            })
             .collect();
         // Entries first, in block order, then every block's helpers: the names `lower_block`
         // and `clif_text` give them.
@@ -176,19 +230,41 @@ impl JitKernel {
             }
             helper_ids.push(block_helpers);
         }
+        // Declared after every block and helper, so the names of those are the same in both
+        // modes (and in the CLIF text of `clif_text_with`).
+        let vmath_id = module
+            .declare_function(
+                VMATH_SYMBOL,
+                Linkage::Import,
+                &vmath_signature(call_conv, config.pointer_type()),
+            )
+            .map_err(CodegenError::module)?;
+        let target = Target {
+            config,
+            runtime_index: &runtime_index,
+        };
 
         let total_functions = plans.len() + helper_ids.iter().map(Vec::len).sum::<usize>();
         let mut ctx = module.make_context();
         let mut stats = FunctionStats::default();
         for (i, plan) in plans.iter().enumerate() {
             let first_helper = helper_ids[i].first().map_or(0, |id| id.as_u32());
-            let functions = lower_block(
-                plan,
-                splits[i].as_ref(),
-                ids[i].1.as_u32(),
-                first_helper,
-                &target,
-            )?;
+            let functions = match &phases[i] {
+                Some(phases) => vec![lower_blocked(
+                    plan,
+                    phases,
+                    ids[i].1.as_u32(),
+                    vmath_id.as_u32(),
+                    &target,
+                )],
+                None => lower_block(
+                    plan,
+                    splits[i].as_ref(),
+                    ids[i].1.as_u32(),
+                    first_helper,
+                    &target,
+                )?,
+            };
             let function_ids = std::iter::once(ids[i].1).chain(helper_ids[i].iter().copied());
             for (func, id) in functions.into_iter().zip(function_ids) {
                 ctx.func = func;
@@ -223,6 +299,7 @@ impl JitKernel {
             module: Some(module),
             compile_time: started.elapsed(),
             stats,
+            options,
         })
     }
 
@@ -267,7 +344,12 @@ impl JitKernel {
         // values (the generated code steps `stride` values from one slot to the next) and
         // every slot the plan reads or writes is `< slot_count` (planning validated all
         // indices against the same shape); the loop runs `count` times with neuron index
-        // `< n ≤ stride` (dense: `k < n`; indexed: every listed neuron was checked `< n`); `mask` has one byte per param/state where the block reads it (length
+        // `< n ≤ stride` (dense: `k < n`; indexed: every listed neuron was checked `< n`),
+        // except a blocked step (`blocked.rs`, dense), which runs whole 64-lane blocks from
+        // lane 0 while the block's first lane is `< n`: its last lane is below `n` rounded
+        // up to a multiple of 64, which is `stride` (`galvani_kernel::stride_of`, fixed when
+        // the population was made), and its scratch rows are on its own stack; `mask` has
+        // one byte per param/state where the block reads it (length
         // checked); `neurons` has `count` entries. Nothing else aliases `data` during the
         // call (`&mut Population`).
         unsafe {
@@ -290,6 +372,16 @@ impl Kernel for JitKernel {
         &self.program
     }
 
+    /// Recompiles the program with the step block's loads of uniform params replaced by
+    /// their values (`uniform_params_as_constants`), with this kernel's options. `None`
+    /// when no param is uniform, or should that compile fail (the general kernel computes
+    /// the same bits).
+    fn specialize_step(&self, pop: &Population) -> Option<Box<dyn Kernel>> {
+        let program = uniform_params_as_constants(&self.program, &pop.uniform_params())?;
+        let kernel = JitKernel::compile_with(&program, self.options, None).ok()?;
+        Some(Box::new(kernel))
+    }
+
     fn run_block(
         &self,
         block: BlockKind,
@@ -307,6 +399,42 @@ impl Kernel for JitKernel {
         self.call_generated(code, block, pop, args);
         Ok(())
     }
+}
+
+/// `program` with every load of a uniform param in the step block (`uniform[j] = Some(v)`)
+/// replaced by the constant `v`, or `None` when there is none to replace. Arithmetic on a
+/// constant gives the bits it gives on the loaded value, so the step computes the same
+/// bits; a param used as an exponent stays a load, because a constant exponent 2, 3 or 4
+/// would change how `^` is lowered (`Lowering::of_power`).
+pub(crate) fn uniform_params_as_constants(
+    program: &StepProgram,
+    uniform: &[Option<f64>],
+) -> Option<StepProgram> {
+    use galvani_ir::model::{BinOp, Builtin};
+    use galvani_ir::step::Inst;
+    let insts = &program.step.insts;
+    let mut exponent = vec![false; insts.len()];
+    for inst in insts {
+        let b = match inst {
+            Inst::Binary(BinOp::Pow, _, b) => *b,
+            Inst::Call(Func::Builtin(Builtin::Pow), args) if args.len() == 2 => args[1],
+            _ => continue,
+        };
+        if let Some(flag) = exponent.get_mut(b.0 as usize) {
+            *flag = true;
+        }
+    }
+    let mut specialized = program.clone();
+    let mut replaced = false;
+    for (k, inst) in specialized.step.insts.iter_mut().enumerate() {
+        if let Inst::Param(j) = *inst {
+            if let (Some(Some(v)), false) = (uniform.get(j as usize), exponent[k]) {
+                *inst = Inst::Const(*v);
+                replaced = true;
+            }
+        }
+    }
+    replaced.then_some(specialized)
 }
 
 impl Drop for JitKernel {

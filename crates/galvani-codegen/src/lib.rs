@@ -12,6 +12,7 @@
 
 // Hand-built programs for tests and benchmarks (`test-support`, off by default): `builder`
 // carries a second, independent discretiser that production code must never reach.
+mod blocked;
 #[cfg(feature = "test-support")]
 pub mod builder;
 mod chunk;
@@ -25,8 +26,8 @@ mod plan;
 
 pub use chunk::MAX_CHUNK_OPS;
 pub use interp::Interpreter;
-pub use jit::{FunctionStats, JitKernel, JitOptions};
-pub use lower::clif_text;
+pub use jit::{FunctionStats, JitKernel, JitOptions, KernelMode};
+pub use lower::{clif_text, clif_text_with};
 pub use plan::ProgramDefect;
 
 use thiserror::Error;

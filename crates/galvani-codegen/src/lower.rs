@@ -245,7 +245,7 @@ pub(crate) fn lower_plan(
 }
 
 /// Imports, in a fixed order, the runtime functions that `ops` call.
-fn import_runtime(
+pub(crate) fn import_runtime(
     b: &mut FunctionBuilder,
     ops: &[Op],
     target: &Target<'_>,
@@ -450,8 +450,9 @@ pub(crate) fn text_runtime_index(f: Func) -> u32 {
     runtime_functions().position(|g| g == f).unwrap_or(0) as u32
 }
 
-/// The CLIF text of every function of `program` — the IR as built, before Cranelift's
-/// optimisation — each preceded by a comment line naming its block:
+/// The CLIF text of every function of `program` in the reference kernel mode — the IR as
+/// built, before Cranelift's optimisation — each preceded by a comment line naming its
+/// block:
 ///
 /// ```text
 /// ; galvani hh expeuler: step
@@ -460,30 +461,74 @@ pub(crate) fn text_runtime_index(f: Func) -> u32 {
 ///
 /// Deterministic: the same program gives the same text on every machine.
 pub fn clif_text(program: &StepProgram) -> Result<String, CodegenError> {
+    clif_text_with(
+        program,
+        &crate::JitOptions {
+            kernel: crate::KernelMode::Reference,
+            ..crate::JitOptions::default()
+        },
+    )
+}
+
+/// As [`clif_text`], for the functions `JitKernel::compile_with(program, options)`
+/// compiles: with `KernelMode::Blocked`, the step block's blocked function
+/// (`blocked.rs`), marked `(blocked)` in its comment line.
+pub fn clif_text_with(
+    program: &StepProgram,
+    options: &crate::JitOptions,
+) -> Result<String, CodegenError> {
     let plans = crate::plan::plan_program(program)?;
     let target = Target {
         config: text_target_config(),
         runtime_index: &text_runtime_index,
     };
-    let mut text = String::new();
-    // Helpers of split blocks are named after every block, as the JIT declares them.
+    let phases: Vec<Option<crate::blocked::Phases>> = plans
+        .iter()
+        .map(|plan| options.kernel.phases(plan, options.max_chunk_ops))
+        .collect();
+    let splits: Vec<Option<Split>> = plans
+        .iter()
+        .zip(&phases)
+        .map(|(plan, phases)| match phases {
+            Some(_) => None,
+            None => crate::chunk::split(plan, options.max_chunk_ops),
+        })
+        .collect();
+    // Helpers of split blocks are named after every block, as the JIT declares them, and
+    // `galvani_vmath_apply` after every helper.
     let mut next_helper = block_name_index(plans.len());
+    let vmath_index = next_helper
+        + splits
+            .iter()
+            .map(|s| s.as_ref().map_or(0, |s| s.helpers() as u32))
+            .sum::<u32>();
+    let mut text = String::new();
     for (i, plan) in plans.iter().enumerate() {
-        let split = crate::chunk::split(plan, crate::chunk::MAX_CHUNK_OPS);
-        let functions = lower_block(
-            plan,
-            split.as_ref(),
-            block_name_index(i),
-            next_helper,
-            &target,
-        )?;
-        next_helper += split.as_ref().map_or(0, |s| s.helpers() as u32);
+        let functions = match &phases[i] {
+            Some(phases) => vec![crate::blocked::lower_blocked(
+                plan,
+                phases,
+                block_name_index(i),
+                vmath_index,
+                &target,
+            )],
+            None => lower_block(
+                plan,
+                splits[i].as_ref(),
+                block_name_index(i),
+                next_helper,
+                &target,
+            )?,
+        };
+        next_helper += splits[i].as_ref().map_or(0, |s| s.helpers() as u32);
         for (j, func) in functions.iter().enumerate() {
             if i > 0 || j > 0 {
                 text.push('\n');
             }
             let helper = if j > 0 {
                 format!(" helper {}", j - 1)
+            } else if phases[i].is_some() {
+                " (blocked)".to_string()
             } else {
                 String::new()
             };

@@ -298,18 +298,20 @@ pub struct CompiledModel {
 }
 
 /// Compiles a checked model with `method` (`None`: the model's default, expeuler for a
-/// model with noise): linear forms, step program, JIT kernel.
+/// model with noise) and the JIT's `options` (the kernel mode): linear forms, step
+/// program, JIT kernel.
 pub fn compile_model(
     model: &Model,
     method: Option<galvani_ir::step::Method>,
+    options: JitOptions,
 ) -> Result<CompiledModel, DriverError> {
     let method = method.unwrap_or_else(|| galvani_ir::step::Method::default_for(model));
     let linearized = galvani_symbolic::linearize(model).map_err(symbolic_diagnostics)?;
     linearized.verify().map_err(symbolic_diagnostics)?;
     let program =
         galvani_symbolic::discretize(&linearized, method).map_err(symbolic_diagnostics)?;
-    let kernel = JitKernel::compile_with(&program, JitOptions::default(), None)
-        .map_err(DriverError::CodeGeneration)?;
+    let kernel =
+        JitKernel::compile_with(&program, options, None).map_err(DriverError::CodeGeneration)?;
     Ok(CompiledModel {
         linearized,
         program,
@@ -370,6 +372,17 @@ pub fn compile_file_reporting(
     method: Option<galvani_ir::step::Method>,
     progress: &mut dyn FnMut(CompileProgress),
 ) -> Result<Compiled, (Sources, DriverError)> {
+    compile_file_with(path, method, JitOptions::default(), progress)
+}
+
+/// As [`compile_file_reporting`], with the JIT's `options` (the kernel mode: blocked or
+/// the scalar reference).
+pub fn compile_file_with(
+    path: &Path,
+    method: Option<galvani_ir::step::Method>,
+    options: JitOptions,
+    progress: &mut dyn FnMut(CompileProgress),
+) -> Result<Compiled, (Sources, DriverError)> {
     let started = Instant::now();
     let mut sources = Sources::new();
     let file = match sources.load(path) {
@@ -400,11 +413,10 @@ pub fn compile_file_reporting(
     };
     progress(CompileProgress::Stage("JIT"));
     let mut functions = |done, total| progress(CompileProgress::Functions { done, total });
-    let kernel =
-        match JitKernel::compile_with(&program, JitOptions::default(), Some(&mut functions)) {
-            Ok(kernel) => kernel,
-            Err(error) => return Err((sources, DriverError::CodeGeneration(error))),
-        };
+    let kernel = match JitKernel::compile_with(&program, options, Some(&mut functions)) {
+        Ok(kernel) => kernel,
+        Err(error) => return Err((sources, DriverError::CodeGeneration(error))),
+    };
     Ok(Compiled {
         sources,
         checked,

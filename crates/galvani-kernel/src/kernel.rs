@@ -228,6 +228,17 @@ pub trait Kernel {
         self.run_block(BlockKind::Init, pop, &args)
     }
 
+    /// A kernel whose step block has `pop`'s uniform params (the same bits for every
+    /// neuron, `Population::uniform_params`) compiled in as constants, or `None` when this
+    /// kernel makes none (the default; the interpreter). It must compute the same bits as
+    /// `self.step` on `pop`, and is only valid for populations whose params are those of
+    /// `pop`: the runtime asks for it once a run's params are final and uses it only for
+    /// that run's steps.
+    fn specialize_step(&self, pop: &Population) -> Option<Box<dyn Kernel>> {
+        let _ = pop;
+        None
+    }
+
     /// Advances every neuron by one step starting at `t`.
     fn step(&self, pop: &mut Population, t: f64, dt: f64) -> Result<(), KernelError> {
         self.run_block(BlockKind::Step, pop, &BlockArgs::at(t, dt))

@@ -244,6 +244,35 @@ impl Population {
         self.data[slot * self.stride + i] = value;
     }
 
+    /// Per param, its value when every neuron has the same bits, else `None` (all `None`
+    /// for an empty population).
+    pub fn uniform_params(&self) -> Vec<Option<f64>> {
+        (0..self.shape.params)
+            .map(|p| {
+                let values = self.param(p);
+                let first = values.first()?.to_bits();
+                values
+                    .iter()
+                    .all(|v| v.to_bits() == first)
+                    .then(|| f64::from_bits(first))
+            })
+            .collect()
+    }
+
+    /// Copies neuron 0's value of every array into the padding lanes `n ≤ i < stride`, so a
+    /// blocked kernel, which computes whole blocks, computes finite values there from
+    /// finite params and states (`docs/design-blocks.md`). Nothing reads those lanes back:
+    /// the accessors show the first `n`. Does nothing for an empty population.
+    pub fn fill_padding(&mut self) {
+        if self.n == 0 {
+            return;
+        }
+        for row in self.data.chunks_exact_mut(self.stride) {
+            let first = row[0];
+            row[self.n..].fill(first);
+        }
+    }
+
     /// The whole buffer, for the JIT call (`slot_count × stride` values, slot `s` of
     /// neuron `i` at `s·stride + i`). A slice cannot be resized, so the length invariant
     /// still holds.
@@ -318,5 +347,45 @@ mod tests {
         assert_eq!(pop.state(1).len(), 65);
         pop.state_mut(1)[64] = 7.0;
         assert_eq!(pop.raw_mut()[128 + 64], 7.0);
+    }
+
+    #[test]
+    fn uniform_params_are_those_every_neuron_shares() {
+        let shape = Shape {
+            states: 0,
+            params: 3,
+            inputs: 0,
+            intermediates: 0,
+            events: 0,
+        };
+        let mut pop = Population::with_shape(shape, 3);
+        pop.param_mut(0).fill(2.5);
+        pop.param_mut(1).copy_from_slice(&[1.0, 1.0, 2.0]);
+        pop.param_mut(2).copy_from_slice(&[0.0, -0.0, 0.0]);
+        assert_eq!(pop.uniform_params(), vec![Some(2.5), None, None]);
+        assert_eq!(
+            Population::with_shape(shape, 0).uniform_params(),
+            vec![None; 3]
+        );
+    }
+
+    #[test]
+    fn padding_lanes_get_neuron_zero() {
+        let shape = Shape {
+            states: 2,
+            params: 0,
+            inputs: 0,
+            intermediates: 0,
+            events: 0,
+        };
+        let mut pop = Population::with_shape(shape, 3);
+        pop.state_mut(0).copy_from_slice(&[1.0, 2.0, 3.0]);
+        pop.state_mut(1).copy_from_slice(&[4.0, 5.0, 6.0]);
+        pop.fill_padding();
+        assert_eq!(pop.state(0), &[1.0, 2.0, 3.0]);
+        let raw = pop.raw_mut();
+        assert!(raw[3..BLOCK].iter().all(|&x| x == 1.0));
+        assert!(raw[BLOCK + 3..].iter().all(|&x| x == 4.0));
+        Population::with_shape(shape, 0).fill_padding();
     }
 }

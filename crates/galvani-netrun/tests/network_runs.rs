@@ -40,9 +40,14 @@ fn load(name: &str, network: &str, models: &[(&str, &str)]) -> Net {
         .populations
         .iter()
         .map(|p| match &p.source {
-            Source::Model { model, .. } => {
-                Some(compile_model(model, Some(Method::ExpEuler)).unwrap())
-            }
+            Source::Model { model, .. } => Some(
+                compile_model(
+                    model,
+                    Some(Method::ExpEuler),
+                    galvani_codegen::JitOptions::default(),
+                )
+                .unwrap(),
+            ),
             _ => None,
         })
         .collect();

@@ -63,7 +63,16 @@ pub struct RunConfig {
     /// Record every this many steps (≥ 1), at `t_k` for `k = 0, every, 2·every, …` up to
     /// and including the last grid point `round(T/dt)` when it falls on that grid.
     pub record_every: u64,
+    /// Runs of at least this many neuron-steps (`n × steps`) step with a kernel whose
+    /// uniform params are compiled in as constants (`Kernel::specialize_step`): a second
+    /// compile of a few ms, worth it only for long runs. The results are the same bits
+    /// either way.
+    pub specialize_min_neuron_steps: u64,
 }
+
+/// The default of `RunConfig::specialize_min_neuron_steps`: 10⁷ neuron-steps take ≥ 0.1 s
+/// at ~10 ns each, against a few ms of compile.
+pub const SPECIALIZE_MIN_NEURON_STEPS: u64 = 10_000_000;
 
 impl RunConfig {
     /// A run of `n` neurons for `t_end` with step `dt`, defaults everywhere, nothing
@@ -78,6 +87,7 @@ impl RunConfig {
             inits: Vec::new(),
             inputs: Vec::new(),
             record: Vec::new(),
+            specialize_min_neuron_steps: SPECIALIZE_MIN_NEURON_STEPS,
             record_every: 1,
         }
     }

@@ -14,7 +14,7 @@ mod run;
 mod sink;
 mod stepper;
 
-pub use config::{steps_of, Recorded, RunConfig, Values};
+pub use config::{steps_of, Recorded, RunConfig, Values, SPECIALIZE_MIN_NEURON_STEPS};
 pub use protocol::Protocol;
 pub use run::{run, RunSummary};
 pub use sink::{Column, Discard, RecordSink, SinkError, Spike, SpikeList, SpikeSink, Trace};

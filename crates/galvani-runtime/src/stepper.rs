@@ -57,6 +57,9 @@ struct EventState {
 /// One population being simulated.
 pub struct Stepper<'k, K: Kernel + ?Sized> {
     kernel: &'k K,
+    /// The step with the population's uniform params compiled in, for a long run
+    /// (`Kernel::specialize_step`: the same bits as `kernel`'s step).
+    specialized: Option<Box<dyn Kernel>>,
     pop: Population,
     dt: f64,
     events: Vec<EventState>,
@@ -127,6 +130,18 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
         for d in &mut drivers {
             d.sample(0.0, &defaults[d.input], pop.input_mut(d.input));
         }
+        // A blocked step computes whole blocks: the padding lanes get neuron 0's params,
+        // inputs and initial states, so they stay finite (nothing reads them back).
+        pop.fill_padding();
+        // Params are final: a long run steps with the uniform params compiled in (same
+        // bits).
+        let steps = config.steps().unwrap_or(0);
+        let specialized = if (n as u64).saturating_mul(steps) >= config.specialize_min_neuron_steps
+        {
+            kernel.specialize_step(&pop)
+        } else {
+            None
+        };
 
         let mut events: Vec<EventState> = program
             .events
@@ -167,6 +182,7 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
         }
         Ok(Stepper {
             kernel,
+            specialized,
             pop,
             dt,
             events,
@@ -211,7 +227,10 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
     /// inputs at `t_{k+1}` (OU processes advance one step).
     pub fn integrate(&mut self, k: u64) -> Result<(), RunError> {
         let (t, t_next) = (k as f64 * self.dt, (k + 1) as f64 * self.dt);
-        self.kernel.step(&mut self.pop, t, self.dt)?;
+        match &self.specialized {
+            Some(special) => special.step(&mut self.pop, t, self.dt)?,
+            None => self.kernel.step(&mut self.pop, t, self.dt)?,
+        }
         for event in &self.events {
             hold(event, &mut self.pop);
         }

@@ -46,6 +46,22 @@ impl VectorFn {
         }
     }
 
+    /// The number `galvani_vmath_apply` takes for this function: its position in
+    /// [`VectorFn::ALL`] (part of the ABI of generated code).
+    pub fn id(self) -> u32 {
+        match self {
+            VectorFn::Exp => 0,
+            VectorFn::Expm1 => 1,
+            VectorFn::Phi => 2,
+            VectorFn::Exprel => 3,
+        }
+    }
+
+    /// The function of number `id`, if there is one.
+    pub fn from_id(id: u32) -> Option<VectorFn> {
+        VectorFn::ALL.into_iter().find(|f| f.id() == id)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             VectorFn::Exp => "exp",
@@ -136,7 +152,47 @@ macro_rules! dispatch {
 /// Applies `function` to every value of `values` in place, with the host's widest
 /// instruction set.
 pub fn apply(function: VectorFn, values: &mut [f64]) {
-    apply_with(Isa::host(), function, values);
+    // `Isa::host` is one of `Isa::available` by construction: no re-check per call (this
+    // is on the hot path of every blocked kernel, once per block and transcendental).
+    apply_checked(Isa::host(), function, values);
+}
+
+/// The entry point generated code calls (registered with the JIT under this name):
+/// applies function number `function` ([`VectorFn::id`]) in place to the first `lanes`
+/// values of each of `rows` rows of `stride` values starting at `values` — the rows of a
+/// blocked kernel's scratch area, of which a partial last block uses only the first lanes.
+/// Whole rows (`lanes == stride`) are done as one slice. An unknown number, a null pointer,
+/// `lanes > stride` or nothing to do leaves memory untouched.
+///
+/// # Safety
+///
+/// `values` must point to `rows · stride` initialised `f64`s that nothing else reads or
+/// writes during the call.
+pub unsafe extern "C" fn galvani_vmath_apply(
+    function: u32,
+    values: *mut f64,
+    rows: usize,
+    stride: usize,
+    lanes: usize,
+) {
+    let Some(function) = VectorFn::from_id(function) else {
+        return;
+    };
+    let Some(len) = rows.checked_mul(stride) else {
+        return;
+    };
+    if values.is_null() || len == 0 || lanes == 0 || lanes > stride {
+        return;
+    }
+    // SAFETY: the caller guarantees `rows · stride` initialised, unaliased values.
+    let values = unsafe { std::slice::from_raw_parts_mut(values, len) };
+    if lanes == stride {
+        apply(function, values);
+    } else {
+        for row in values.chunks_exact_mut(stride) {
+            apply(function, &mut row[..lanes]);
+        }
+    }
 }
 
 /// Applies `function` in place with the given instruction set. An instruction set the
@@ -147,6 +203,11 @@ pub fn apply_with(isa: Isa, function: VectorFn, values: &mut [f64]) {
     } else {
         Isa::Baseline
     };
+    apply_checked(isa, function, values);
+}
+
+/// `apply_with` for an instruction set known to be available on this host.
+fn apply_checked(isa: Isa, function: VectorFn, values: &mut [f64]) {
     match function {
         VectorFn::Exp => dispatch!(isa, lane::exp, values),
         VectorFn::Expm1 => dispatch!(isa, lane::expm1, values),

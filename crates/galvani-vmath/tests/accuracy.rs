@@ -176,3 +176,44 @@ fn blocks_of_every_length_are_done_whole() {
         }
     }
 }
+
+/// The C entry point the JIT calls computes what `apply` does, by function number, on the
+/// first lanes of each row, and leaves memory alone for an unknown number, an empty block
+/// or more lanes than a row has.
+#[test]
+fn the_c_entry_point_is_apply_by_number() {
+    let values: Vec<f64> = (0..64).map(|i| i as f64 * 0.21 - 6.5).collect();
+    for function in VectorFn::ALL {
+        assert_eq!(VectorFn::from_id(function.id()), Some(function));
+        let mut expected = values.clone();
+        apply(function, &mut expected);
+        let mut computed = values.clone();
+        // SAFETY: 64 initialised values (4 rows of 16), borrowed mutably for the call.
+        unsafe {
+            galvani_vmath::galvani_vmath_apply(function.id(), computed.as_mut_ptr(), 4, 16, 16);
+        }
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&computed), bits(&expected), "{}", function.name());
+
+        // The first 3 lanes of each row of 16; the rest untouched.
+        let mut partial = values.clone();
+        // SAFETY: as above.
+        unsafe {
+            galvani_vmath::galvani_vmath_apply(function.id(), partial.as_mut_ptr(), 4, 16, 3);
+        }
+        for (i, (&p, (&e, &x))) in partial.iter().zip(expected.iter().zip(&values)).enumerate() {
+            let want = if i % 16 < 3 { e } else { x };
+            assert_eq!(p.to_bits(), want.to_bits(), "{} value {i}", function.name());
+        }
+    }
+    let mut untouched = values.clone();
+    // SAFETY: as above; number 99 names no function, no rows or no lanes touch nothing,
+    // and 17 lanes of a row of 16 are refused.
+    unsafe {
+        galvani_vmath::galvani_vmath_apply(99, untouched.as_mut_ptr(), 1, 64, 64);
+        galvani_vmath::galvani_vmath_apply(0, untouched.as_mut_ptr(), 0, 64, 64);
+        galvani_vmath::galvani_vmath_apply(0, untouched.as_mut_ptr(), 1, 64, 0);
+        galvani_vmath::galvani_vmath_apply(0, untouched.as_mut_ptr(), 4, 16, 17);
+    }
+    assert_eq!(untouched, values);
+}

@@ -1,13 +1,14 @@
 //! `galvani bench`: measures what galvani promises — edit → first result for a freshly
 //! edited model file, the cost of each compile stage, and simulation throughput — each next
 //! to a reference measured in the same run (a bare `galvani check` of the same file, the
-//! reference interpreter running the same program), so the ratios survive a slow machine.
+//! reference interpreter running the same program, the scalar reference kernel beside the
+//! blocked one for every method), so the ratios survive a slow machine.
 
 use crate::cli::Exit;
-use crate::command::{self, Failure, MethodArg};
+use crate::command::{self, Failure, KernelArg, MethodArg};
 use crate::scaling::{generate, Family};
 use clap::Args;
-use galvani_codegen::{Interpreter, JitKernel};
+use galvani_codegen::{Interpreter, JitKernel, JitOptions};
 use galvani_diag::Diagnostic;
 use galvani_driver::Compiled;
 use galvani_driver::{self as driver, Sources};
@@ -74,9 +75,12 @@ pub fn cmd_bench(args: &BenchArgs, out: &mut dyn Write) -> Exit {
             return crate::net_bench::bench_network(args, sources, file, out);
         }
     }
-    command::compile_then(model_file(args), args.method, |compiled| {
-        bench_compiled(args, compiled, out)
-    })
+    command::compile_then(
+        model_file(args),
+        args.method,
+        KernelArg::Blocked,
+        |compiled| bench_compiled(args, compiled, out),
+    )
 }
 
 /// The model file; clap requires it unless `--scaling` is given.
@@ -184,24 +188,48 @@ fn bench_compiled(
     let stages = compile_stages(args, method)?;
     report.push_str("compile stages (in process)\n");
     for (name, time) in &stages {
-        report.push_str(&format!("  {name:<11}{:>9}\n", millis(*time)));
+        report.push_str(&format!("  {name:<23}{:>9}\n", millis(*time)));
     }
 
-    // 3. Throughput: the JIT against the interpreter on the same program and population.
+    // 3. Throughput: the blocked kernel against the scalar reference kernel, every method,
+    //    alternated round by round; then the JIT against the interpreter.
+    report.push_str(&format!(
+        "throughput            N = {}, {} steps of {THROUGHPUT_DT} ms, default inputs, \
+         kernels alternated\n\
+         \x20 method       blocked  reference  ns/neuron-step\n",
+        args.n, args.steps,
+    ));
+    for method in Method::ALL {
+        let program = galvani_symbolic::discretize(&compiled.linearized, method)
+            .map_err(|e| Failure::internal(e.to_string()))?;
+        let compile = |options: JitOptions| {
+            JitKernel::compile_with(&program, options, None)
+                .map_err(|e| Failure::internal(e.to_string()))
+        };
+        let blocked = compile(KernelArg::Blocked.options())?;
+        let reference = compile(KernelArg::Reference.options())?;
+        let [b, r] = throughput_pair(
+            &Simulator::new(&compiled.linearized, &program, &blocked),
+            &Simulator::new(&compiled.linearized, &program, &reference),
+            args,
+        )?;
+        report.push_str(&format!(
+            "  {:<10}{b:>10.1}{r:>11.1}   ratio {:>6.2}× faster\n",
+            method.name(),
+            r / b,
+        ));
+    }
     let interpreter = Interpreter::new(&compiled.program)
         .map_err(|e| Failure::internal(format!("the interpreter rejects the program: {e}")))?;
-    let jit = throughput(&compiled.simulator(), args)?;
-    let reference = throughput(
+    let [jit, reference] = throughput_pair(
+        &compiled.simulator(),
         &Simulator::new(&compiled.linearized, &compiled.program, &interpreter),
         args,
     )?;
     report.push_str(&format!(
-        "throughput            N = {}, {} steps of {THROUGHPUT_DT} ms, default inputs\n\
-         \x20 JIT          {:>8.1} ns/neuron-step\n\
-         \x20 interpreter  {:>8.1} ns/neuron-step (reference)\n\
-         \x20 ratio        {:>8.2}× faster\n",
-        args.n,
-        args.steps,
+        "  {}: JIT (blocked) {:.1} ns/neuron-step, interpreter {:.1} (reference), \
+         ratio {:.2}× faster\n",
+        method.name(),
         jit,
         reference,
         reference / jit,
@@ -291,7 +319,14 @@ fn compile_stages(
     args: &BenchArgs,
     method: galvani_ir::step::Method,
 ) -> Result<Vec<(&'static str, Duration)>, Failure> {
-    let names = ["load", "parse+check", "linearize", "discretize", "JIT"];
+    let names = [
+        "load",
+        "parse+check",
+        "linearize",
+        "discretize",
+        "JIT",
+        "JIT (reference kernel)",
+    ];
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
     for _ in 0..args.repeat {
         let mut lap = Lap::new();
@@ -314,6 +349,9 @@ fn compile_stages(
         times[3].push(lap.next());
         JitKernel::compile(&program).map_err(|e| Failure::internal(e.to_string()))?;
         times[4].push(lap.next());
+        JitKernel::compile_with(&program, JitOptions::reference(), None)
+            .map_err(|e| Failure::internal(e.to_string()))?;
+        times[5].push(lap.next());
     }
     Ok(names
         .into_iter()
@@ -321,20 +359,32 @@ fn compile_stages(
         .collect())
 }
 
-/// ns per neuron-step of `kernel` on `--n` neurons for `--steps` steps (median).
-fn throughput<K: Kernel>(sim: &Simulator<'_, K>, args: &BenchArgs) -> Result<f64, Failure> {
+/// ns per neuron-step of two simulators of the same model on `--n` neurons for `--steps`
+/// steps (medians), their runs alternated so that both see the same machine load.
+fn throughput_pair<A: Kernel, B: Kernel>(
+    a: &Simulator<'_, A>,
+    b: &Simulator<'_, B>,
+    args: &BenchArgs,
+) -> Result<[f64; 2], Failure> {
     let request = RunRequest::new(args.steps as f64 * THROUGHPUT_DT, THROUGHPUT_DT, args.n);
-    let prepared = sim
-        .prepare(&request)
-        .map_err(|e| Failure::sim(sim.model, e))?;
-    let mut times = Vec::with_capacity(args.repeat);
+    let prepared_a = a.prepare(&request).map_err(|e| Failure::sim(a.model, e))?;
+    let prepared_b = b.prepare(&request).map_err(|e| Failure::sim(b.model, e))?;
+    let mut times = [
+        Vec::with_capacity(args.repeat),
+        Vec::with_capacity(args.repeat),
+    ];
     for _ in 0..args.repeat {
-        let result = sim
-            .run(&prepared, Sinks::default())
-            .map_err(|e| Failure::sim(sim.model, e))?;
-        times.push(result.summary.simulate_time);
+        let result = a
+            .run(&prepared_a, Sinks::default())
+            .map_err(|e| Failure::sim(a.model, e))?;
+        times[0].push(result.summary.simulate_time);
+        let result = b
+            .run(&prepared_b, Sinks::default())
+            .map_err(|e| Failure::sim(b.model, e))?;
+        times[1].push(result.summary.simulate_time);
     }
-    Ok(median(times).as_nanos() as f64 / (args.n as f64 * args.steps as f64))
+    let per_step = args.n as f64 * args.steps as f64;
+    Ok(times.map(|t| median(t).as_nanos() as f64 / per_step))
 }
 
 /// Successive intervals of one stopwatch.

@@ -2,7 +2,7 @@
 //! statuses of `docs/cli.md` (0 success, 1 model or argument error, 2 simulation failure,
 //! 3 internal error).
 
-use crate::command::MethodArg;
+use crate::command::{KernelArg, MethodArg};
 use crate::render;
 use clap::{Parser, Subcommand, ValueEnum};
 use galvani_diag::{Diagnostic, Severity};
@@ -82,6 +82,10 @@ pub enum Command {
         /// [default: expeuler2, or expeuler for a model with noise].
         #[arg(long, value_enum)]
         method: Option<MethodArg>,
+        /// The step kernel whose Cranelift IR `--stage clif` shows: `blocked` (the default,
+        /// as `run`) or `reference` (scalar).
+        #[arg(long, value_enum, default_value_t = KernelArg::Blocked)]
+        kernel: KernelArg,
         /// Output format of the teaching view (a `--stage` has one text form only).
         #[arg(long, value_enum, default_value_t = FormatArg::Text, conflicts_with = "stage")]
         format: FormatArg,
@@ -159,8 +163,9 @@ where
             file,
             stage,
             method,
+            kernel,
             format,
-        } => cmd_explain(&file, stage, method.map(Method::from), format, out),
+        } => cmd_explain(&file, stage, method.map(Method::from), kernel, format, out),
         Command::Run(args) => crate::run_cmd::cmd_run(&args, out),
         Command::Fi(args) => crate::fi_cmd::cmd_fi(&args, out),
         Command::Bench(args) => crate::bench_cmd::cmd_bench(&args, out),
@@ -351,7 +356,7 @@ pub fn summary_line(model: &galvani_ir::Model) -> String {
     )
 }
 
-/// `galvani explain FILE [--stage S] [--method M] [--format F]`
+/// `galvani explain FILE [--stage S] [--method M] [--kernel K] [--format F]`
 /// `galvani explain NET.gal`: the network's text view (no stages or other formats yet).
 fn explain_network(
     sources: &mut Sources,
@@ -381,6 +386,7 @@ fn cmd_explain(
     path: &std::path::Path,
     stage: Option<StageArg>,
     method: Option<Method>,
+    kernel: KernelArg,
     format: FormatArg,
     out: &mut dyn Write,
 ) -> Exit {
@@ -424,7 +430,7 @@ fn cmd_explain(
             .map_err(|d| report(&sources, &DriverError::Diagnostics(d)))
             .and_then(|(checked, program)| {
                 render::emit_stderr(&sources, &checked.warnings);
-                galvani_codegen::clif_text(&program).map_err(|e| {
+                galvani_codegen::clif_text_with(&program, &kernel.options()).map_err(|e| {
                     let bug = [internal_error(&format!("code generation failed: {e}"))];
                     render::emit_stderr(&sources, &bug);
                     Exit::for_diagnostics(&bug)

@@ -49,6 +49,45 @@ impl From<MethodArg> for Method {
     }
 }
 
+/// `--kernel`: how the JIT lowers the step block.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum KernelArg {
+    /// Scalar code, one neuron at a time, one libm call per transcendental per neuron: the
+    /// reference the blocked kernel is tested against.
+    Reference,
+    /// Blocks of 64 neurons, two lanes per instruction, one vector-maths call per
+    /// transcendental per block (within 2 ulp of libm): the default.
+    #[default]
+    Blocked,
+}
+
+impl From<KernelArg> for galvani_codegen::KernelMode {
+    fn from(kernel: KernelArg) -> galvani_codegen::KernelMode {
+        match kernel {
+            KernelArg::Reference => galvani_codegen::KernelMode::Reference,
+            KernelArg::Blocked => galvani_codegen::KernelMode::Blocked,
+        }
+    }
+}
+
+impl KernelArg {
+    /// The name `--kernel` takes, as sidecars record it.
+    pub fn name(self) -> &'static str {
+        match self {
+            KernelArg::Reference => "reference",
+            KernelArg::Blocked => "blocked",
+        }
+    }
+
+    /// The JIT options of this kernel mode.
+    pub fn options(self) -> galvani_codegen::JitOptions {
+        galvani_codegen::JitOptions {
+            kernel: self.into(),
+            ..galvani_codegen::JitOptions::default()
+        }
+    }
+}
+
 /// Options shared by `run` and `fi`.
 #[derive(Args, Debug, Clone)]
 pub struct SimOptions {
@@ -61,6 +100,10 @@ pub struct SimOptions {
     /// Integration method [default: expeuler2, or expeuler for a model with noise].
     #[arg(long, value_enum)]
     pub method: Option<MethodArg>,
+    /// Step kernel: `blocked` (64-neuron blocks, vector maths within 2 ulp of libm) or
+    /// `reference` (scalar, libm per neuron).
+    #[arg(long, value_enum, default_value_t = KernelArg::Blocked)]
+    pub kernel: KernelArg,
     /// Override a param: NAME=VALUE, VALUE may be per neuron (linspace(A, B), file(x.csv)).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
@@ -283,12 +326,16 @@ pub(crate) fn report_failure(sources: &Sources, failure: Failure) -> Exit {
 pub(crate) fn compile_then(
     file: &Path,
     method: Option<MethodArg>,
+    kernel: KernelArg,
     then: impl FnOnce(&Compiled) -> Result<Exit, Failure>,
 ) -> Exit {
     let mut lines = crate::progress::CompileLines::new(file);
-    let compiled = match driver::compile_file_reporting(file, method.map(Method::from), &mut |p| {
-        lines.update(p)
-    }) {
+    let compiled = match driver::compile_file_with(
+        file,
+        method.map(Method::from),
+        kernel.options(),
+        &mut |p| lines.update(p),
+    ) {
         Ok(c) => c,
         Err((sources, error)) => return report_failure(&sources, compile_failure(error)),
     };

@@ -44,7 +44,7 @@ pub struct FiArgs {
 
 /// `galvani fi`
 pub fn cmd_fi(args: &FiArgs, out: &mut dyn Write) -> Exit {
-    command::compile_then(&args.file, args.sim.method, |compiled| {
+    command::compile_then(&args.file, args.sim.method, args.sim.kernel, |compiled| {
         fi_compiled(args, compiled, out)
     })
 }

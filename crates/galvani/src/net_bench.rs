@@ -101,8 +101,12 @@ fn bench(
         let index = match models.iter().position(|(p, _)| p == path) {
             Some(i) => i,
             None => {
-                let compiled = driver::compile_model(model, args.method.map(Into::into))
-                    .map_err(command::compile_failure)?;
+                let compiled = driver::compile_model(
+                    model,
+                    args.method.map(Into::into),
+                    crate::command::KernelArg::Blocked.options(),
+                )
+                .map_err(command::compile_failure)?;
                 models.push((path.clone(), compiled));
                 models.len() - 1
             }

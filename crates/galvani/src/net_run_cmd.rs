@@ -78,8 +78,12 @@ fn run(
         let index = match models.iter().position(|m| &m.path == path) {
             Some(i) => i,
             None => {
-                let compiled = driver::compile_model(model, args.sim.method.map(Into::into))
-                    .map_err(command::compile_failure)?;
+                let compiled = driver::compile_model(
+                    model,
+                    args.sim.method.map(Into::into),
+                    args.sim.kernel.options(),
+                )
+                .map_err(command::compile_failure)?;
                 models.push(ModelUse {
                     path: path.clone(),
                     compiled,
@@ -831,6 +835,7 @@ fn provenance(
         "populations": network.populations.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
         "sizes": sizes,
         "method": models.first().map(|m| m.compiled.program.method.name()),
+        "kernel": args.sim.kernel.name(),
         "dt_ms": dt,
         "t_ms": t_end,
         "seed": args.sim.seed,

@@ -99,7 +99,7 @@ pub fn cmd_run(args: &RunArgs, out: &mut dyn Write) -> Exit {
             ),
         );
     }
-    command::compile_then(&args.file, args.sim.method, |compiled| {
+    command::compile_then(&args.file, args.sim.method, args.sim.kernel, |compiled| {
         run_compiled(args, compiled, out)
     })
 }
@@ -387,6 +387,7 @@ pub(crate) fn provenance(
         "model": output::path_json(path),
         "model_sha256": output::sha256_hex(model_bytes),
         "method": compiled.program.method.name(),
+        "kernel": options.kernel.name(),
         "dt_ms": request.dt,
         "t_ms": request.t_end,
         "n": request.n,

@@ -219,6 +219,7 @@ fn run_writes_spikes_trace_and_sidecars() {
         let value: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&sidecar).unwrap()).unwrap();
         assert_eq!(value["method"], "expeuler2");
+        assert_eq!(value["kernel"], "blocked");
         assert_eq!(value["dt_ms"], 0.025);
         assert_eq!(value["model_sha256"].as_str().unwrap().len(), 64);
         assert_eq!(value["inputs"][0], "I_e=step(10ms,60ms,10uA/cm^2)");
@@ -573,8 +574,14 @@ fn bench_reports_each_measurement_beside_its_reference() {
         "check",
         "parse+check",
         "JIT",
+        "JIT (reference kernel)",
         "interpreter",
         "ns/neuron-step",
+        "blocked  reference",
+        "euler",
+        "rk4",
+        "expeuler ",
+        "expeuler2",
     ] {
         assert!(stdout.contains(expected), "no `{expected}` in:\n{stdout}");
     }
