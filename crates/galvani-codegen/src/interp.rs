@@ -27,11 +27,11 @@ impl Interpreter {
     }
 }
 
-fn truth(x: f64) -> bool {
+pub(crate) fn truth(x: f64) -> bool {
     x != 0.0
 }
 
-fn boolean(b: bool) -> f64 {
+pub(crate) fn boolean(b: bool) -> f64 {
     if b {
         1.0
     } else {
@@ -40,7 +40,7 @@ fn boolean(b: bool) -> f64 {
 }
 
 /// `a op b` for every operator but `Pow` (a call after planning).
-fn binary(op: BinOp, a: f64, b: f64) -> f64 {
+pub(crate) fn binary(op: BinOp, a: f64, b: f64) -> f64 {
     match op {
         BinOp::Add => a + b,
         BinOp::Sub => a - b,

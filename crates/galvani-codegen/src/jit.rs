@@ -367,17 +367,37 @@ impl JitKernel {
     }
 }
 
+impl JitKernel {
+    /// Whether this kernel's step calls `galvani-vmath` (a blocked step), so that a value
+    /// folded from constants must use its lane functions to keep the same bits.
+    fn step_vector_maths(&self) -> bool {
+        let Ok(plans) = plan_program(&self.program) else {
+            return false;
+        };
+        plans
+            .iter()
+            .find(|p| p.kind == BlockKind::Step)
+            .is_some_and(|plan| {
+                self.options
+                    .kernel
+                    .phases(plan, self.options.max_chunk_ops)
+                    .is_some()
+            })
+    }
+}
+
 impl Kernel for JitKernel {
     fn program(&self) -> &StepProgram {
         &self.program
     }
 
-    /// Recompiles the program with the step block's loads of uniform params replaced by
-    /// their values (`uniform_params_as_constants`), with this kernel's options. `None`
-    /// when no param is uniform, or should that compile fail (the general kernel computes
-    /// the same bits).
-    fn specialize_step(&self, pop: &Population) -> Option<Box<dyn Kernel>> {
-        let program = uniform_params_as_constants(&self.program, &pop.uniform_params())?;
+    /// Recompiles the program with the step block's loads of uniform params and of `dt`
+    /// replaced by their values and what follows from constants alone folded
+    /// (`uniform_params_as_constants`), with this kernel's options. `None` when nothing
+    /// changes, or should that compile fail (the general kernel computes the same bits).
+    fn specialize_step(&self, pop: &Population, dt: f64) -> Option<Box<dyn Kernel>> {
+        let program =
+            uniform_params_as_constants(&self.program, &pop.uniform_params(), dt, self.step_vector_maths())?;
         let kernel = JitKernel::compile_with(&program, self.options, None).ok()?;
         Some(Box::new(kernel))
     }
@@ -402,16 +422,26 @@ impl Kernel for JitKernel {
 }
 
 /// `program` with every load of a uniform param in the step block (`uniform[j] = Some(v)`)
-/// replaced by the constant `v`, or `None` when there is none to replace. Arithmetic on a
-/// constant gives the bits it gives on the loaded value, so the step computes the same
-/// bits; a param used as an exponent stays a load, because a constant exponent 2, 3 or 4
-/// would change how `^` is lowered (`Lowering::of_power`).
+/// and of the step size replaced by its value, and every operation of the step whose
+/// operands are then all constants folded to its value, or `None` when nothing changes.
+/// A folded value has the bits the kernel computes: arithmetic as the interpreter (and the
+/// generated code) does it, and of the calls only `exp`, `expm1`, `exprel` and `φ`, with
+/// `galvani-vmath`'s lane function when the step calls vector maths
+/// (`vector_maths`, a blocked step) and with the table's value function otherwise.
+/// Nothing that feeds an exponent becomes a constant, because a constant exponent 2, 3 or
+/// 4 would change how `^` is lowered (`Lowering::of_power`). For a linear equation with
+/// constant coefficients this folds `φ(−B·dt)` away: no transcendental is left per
+/// neuron and step.
 pub(crate) fn uniform_params_as_constants(
     program: &StepProgram,
     uniform: &[Option<f64>],
+    dt: f64,
+    vector_maths: bool,
 ) -> Option<StepProgram> {
+    use crate::interp::{binary, boolean, truth};
     use galvani_ir::model::{BinOp, Builtin};
     use galvani_ir::step::Inst;
+    use galvani_vmath::VectorFn;
     let insts = &program.step.insts;
     let mut exponent = vec![false; insts.len()];
     for inst in insts {
@@ -426,10 +456,43 @@ pub(crate) fn uniform_params_as_constants(
     }
     let mut specialized = program.clone();
     let mut replaced = false;
+    let mut known: Vec<Option<f64>> = vec![None; insts.len()];
     for (k, inst) in specialized.step.insts.iter_mut().enumerate() {
-        if let Inst::Param(j) = *inst {
-            if let (Some(Some(v)), false) = (uniform.get(j as usize), exponent[k]) {
-                *inst = Inst::Const(*v);
+        let value = |r: &galvani_ir::step::Reg| known.get(r.0 as usize).copied().flatten();
+        let folded = match &*inst {
+            Inst::Const(v) => Some(*v),
+            Inst::Param(j) => uniform.get(*j as usize).copied().flatten(),
+            Inst::Dt => Some(dt),
+            Inst::Neg(a) => value(a).map(|x| -x),
+            Inst::Not(a) => value(a).map(|x| boolean(!truth(x))),
+            Inst::Binary(op, a, b) if *op != BinOp::Pow => match (value(a), value(b)) {
+                (Some(x), Some(y)) => Some(binary(*op, x, y)),
+                _ => None,
+            },
+            Inst::Call(func, args) => {
+                let values: Option<Vec<f64>> = args.iter().map(value).collect();
+                let vector = match func {
+                    Func::Builtin(Builtin::Exp) => Some(VectorFn::Exp),
+                    Func::Builtin(Builtin::Expm1) => Some(VectorFn::Expm1),
+                    Func::Builtin(Builtin::Exprel) => Some(VectorFn::Exprel),
+                    Func::Phi => Some(VectorFn::Phi),
+                    _ => None,
+                };
+                match (values.as_deref(), vector) {
+                    (Some([x]), Some(f)) if vector_maths => Some((f.lane())(*x)),
+                    (Some([x]), Some(_)) => Some(func.eval(&[*x])),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        if exponent[k] {
+            continue;
+        }
+        if let Some(v) = folded {
+            known[k] = Some(v);
+            if !matches!(inst, Inst::Const(_)) {
+                *inst = Inst::Const(v);
                 replaced = true;
             }
         }

@@ -138,7 +138,7 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
         let steps = config.steps().unwrap_or(0);
         let specialized = if (n as u64).saturating_mul(steps) >= config.specialize_min_neuron_steps
         {
-            kernel.specialize_step(&pop)
+            kernel.specialize_step(&pop, dt)
         } else {
             None
         };
