@@ -227,11 +227,12 @@ fn jit_and_interpreter_agree_on_every_model_and_method() {
             blocked
                 .eval_params(&mut defaults, &vec![false; params])
                 .expect("params evaluate");
-            let step_reads_a_param_or_dt = program
-                .step
-                .insts
-                .iter()
-                .any(|i| matches!(i, galvani_ir::step::Inst::Param(_) | galvani_ir::step::Inst::Dt));
+            let step_reads_a_param_or_dt = program.step.insts.iter().any(|i| {
+                matches!(
+                    i,
+                    galvani_ir::step::Inst::Param(_) | galvani_ir::step::Inst::Dt
+                )
+            });
             assert_eq!(
                 blocked.specialize_step(&defaults, config.dt).is_some(),
                 step_reads_a_param_or_dt,

@@ -396,8 +396,12 @@ impl Kernel for JitKernel {
     /// (`uniform_params_as_constants`), with this kernel's options. `None` when nothing
     /// changes, or should that compile fail (the general kernel computes the same bits).
     fn specialize_step(&self, pop: &Population, dt: f64) -> Option<Box<dyn Kernel>> {
-        let program =
-            uniform_params_as_constants(&self.program, &pop.uniform_params(), dt, self.step_vector_maths())?;
+        let program = uniform_params_as_constants(
+            &self.program,
+            &pop.uniform_params(),
+            dt,
+            self.step_vector_maths(),
+        )?;
         let kernel = JitKernel::compile_with(&program, self.options, None).ok()?;
         Some(Box::new(kernel))
     }

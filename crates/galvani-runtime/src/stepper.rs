@@ -374,6 +374,11 @@ pub(crate) fn non_finite(variable: Variable, neuron: usize, t: f64) -> RunError 
 }
 
 pub(crate) fn check_finite(values: &[f64], variable: Variable, t: f64) -> Result<(), RunError> {
+    // The common case in one branch-free pass the compiler vectorises (an `or` of
+    // flags, unlike a search that stops early); the position only when something is wrong.
+    if !values.iter().fold(false, |bad, v| bad | !v.is_finite()) {
+        return Ok(());
+    }
     match values.iter().position(|v| !v.is_finite()) {
         Some(i) => Err(non_finite(variable, i, t)),
         None => Ok(()),
@@ -405,15 +410,20 @@ fn validate_overrides(shape: &Shape, config: &RunConfig) -> Result<(), ConfigErr
 /// refractory neurons keep "false" — and, after arrivals in step `k` (`quiet_after`),
 /// so do neurons still quiet after a firing.
 fn baseline(event: &mut EventState, pop: &Population, e: usize, quiet_after: Option<u64>) {
-    let condition = pop.event(e, EventArray::Condition);
-    let crossing = pop.event(e, EventArray::Crossing);
-    for i in 0..pop.len() {
-        let quiet =
-            event.refractory_left[i] > 0 || quiet_after.is_some_and(|k| event.quiet_until[i] > k);
-        if !quiet {
-            event.previous[i] = condition[i] != 0.0;
-        }
-        event.previous_crossing[i] = crossing[i];
+    let n = pop.len();
+    let condition = &pop.event(e, EventArray::Condition)[..n];
+    let crossing = &pop.event(e, EventArray::Crossing)[..n];
+    event.previous_crossing[..n].copy_from_slice(crossing);
+    // Branch-free (the compiler vectorises it): a quiet neuron keeps its "before".
+    let k = quiet_after.unwrap_or(u64::MAX);
+    for (((previous, &c), &left), &until) in event.previous[..n]
+        .iter_mut()
+        .zip(condition)
+        .zip(&event.refractory_left[..n])
+        .zip(&event.quiet_until[..n])
+    {
+        let quiet = (left > 0) | (quiet_after.is_some() & (until > k));
+        *previous = (quiet & *previous) | (!quiet & (c != 0.0));
     }
 }
 
