@@ -20,6 +20,25 @@ use std::time::{Duration, Instant};
 /// `fn(data, n, mask, neurons, count, t, dt)`.
 type GeneratedFn = unsafe extern "C" fn(*mut f64, usize, *const u8, *const u32, usize, f64, f64);
 
+/// The population's buffer, handed to the threads of `run_block_parallel`.
+#[derive(Clone, Copy)]
+struct SendPtr(*mut f64);
+
+impl SendPtr {
+    /// The address of neuron `first` of slot 0.
+    ///
+    /// # Safety
+    /// `first` is within the buffer.
+    unsafe fn at(self, first: usize) -> *mut f64 {
+        self.0.add(first)
+    }
+}
+
+// SAFETY: each thread writes a disjoint range of neurons through it (see
+// `run_block_parallel`), and the borrow it comes from outlives every thread.
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
 /// A compiled program. Safe to use: every call checks the population's shape, the mask's
 /// length and the neuron indices against the program before running native code.
 pub struct JitKernel {
@@ -404,6 +423,75 @@ impl Kernel for JitKernel {
         )?;
         let kernel = JitKernel::compile_with(&program, self.options, None).ok()?;
         Some(Box::new(kernel))
+    }
+
+    /// Splits the neurons into one contiguous range of whole 64-neuron blocks per thread
+    /// and runs the block's function on each range at once: the function is called with
+    /// the buffer's address moved to the range's first neuron (slots stay `stride` apart)
+    /// and the range's length as its count.
+    fn run_block_parallel(
+        &self,
+        block: BlockKind,
+        pop: &mut Population,
+        args: &BlockArgs<'_>,
+        pool: &rayon::ThreadPool,
+    ) -> Result<(), KernelError> {
+        let n = pop.len();
+        let blocks = n.div_ceil(galvani_kernel::BLOCK);
+        let threads = pool.current_num_threads().min(blocks);
+        if block.is_indexed() || block.mask_len(&pop.shape()).is_some() || threads < 2 {
+            return self.run_block(block, pop, args);
+        }
+        check_call(&self.program, block, pop, args)?;
+        let Some(&(_, code)) = self
+            .functions
+            .get(block.position())
+            .filter(|(kind, _)| *kind == block)
+        else {
+            return Err(KernelError::NoSuchBlock { block });
+        };
+        let stride = pop.stride();
+        let base = SendPtr(pop.raw_mut().as_mut_ptr());
+        let (t, dt) = (args.t, args.dt);
+        // SAFETY: `code` is a function of this kernel's module with exactly this signature
+        // (see `call_generated`); it stays alive while `self` does, past the scope below.
+        let function = unsafe { std::mem::transmute::<*const u8, GeneratedFn>(code) };
+        pool.scope(|scope| {
+            for part in 0..threads {
+                // Blocks [part·blocks/threads, (part+1)·blocks/threads): contiguous, whole.
+                let first = part * blocks / threads * galvani_kernel::BLOCK;
+                let last = ((part + 1) * blocks / threads * galvani_kernel::BLOCK).min(n);
+                if first >= last {
+                    continue;
+                }
+                let base = base;
+                scope.spawn(move |_| {
+                    // SAFETY: as `call_generated`, for the neurons `first..last` of the
+                    // same population: `check_call` succeeded for the whole population;
+                    // the address moves to neuron `first` (a multiple of 64), so slot `s`
+                    // of neuron `first + i` is at `s·stride + first + i`, inside the
+                    // buffer for `i < last − first`; a blocked step's whole blocks end at
+                    // `first` plus `last − first` rounded up to 64, at most `stride`. The
+                    // ranges are disjoint and every function writes only its own neurons'
+                    // slots (the loop index is the neuron; scratch is on the stack), so
+                    // the threads touch disjoint values; `pool.scope` returns only when
+                    // every range is done, within the `&mut Population` borrow. A dense
+                    // block takes no mask and no neuron list (refused above otherwise).
+                    unsafe {
+                        function(
+                            base.at(first),
+                            stride,
+                            std::ptr::null(),
+                            std::ptr::null(),
+                            last - first,
+                            t,
+                            dt,
+                        );
+                    }
+                });
+            }
+        });
+        Ok(())
     }
 
     fn run_block(

@@ -105,6 +105,9 @@ pub struct NetworkConfig {
     pub edge_files: Vec<EdgeFile>,
     /// Refuse to build synapses estimated to need more than this many bytes.
     pub memory_limit: Option<u64>,
+    /// Threads for each population's step and conditions (`RunConfig::threads`): the same
+    /// bytes for any number.
+    pub threads: usize,
 }
 
 impl NetworkConfig {
@@ -119,6 +122,7 @@ impl NetworkConfig {
             spike_files: Vec::new(),
             edge_files: Vec::new(),
             memory_limit: None,
+            threads: 1,
         }
     }
 }
@@ -334,6 +338,7 @@ fn population_config(
 ) -> RunConfig {
     let population = &network.populations[p];
     let mut run = RunConfig::new(config.t_end, config.dt, n);
+    run.threads = config.threads.max(1);
     run.seed = Xoshiro256::for_stream(config.seed, &[POPULATION_INPUTS, p as u64]).next_u64();
     for (param, distribution) in &population.overrides {
         let values = neuron_values(

@@ -68,6 +68,11 @@ pub struct RunConfig {
     /// compile of a few ms, worth it only for long runs. The results are the same bits
     /// either way.
     pub specialize_min_neuron_steps: u64,
+    /// Threads for the blocks computed for every neuron (the step, the conditions) of a
+    /// population of at least `PARALLEL_MIN_NEURONS`: each takes a contiguous range of
+    /// whole 64-neuron blocks. The results are the same bits for any number (neurons are
+    /// independent within a block). 1: this thread only.
+    pub threads: usize,
 }
 
 /// The default of `RunConfig::specialize_min_neuron_steps`: 10⁷ neuron-steps take ≥ 0.1 s
@@ -88,6 +93,7 @@ impl RunConfig {
             inputs: Vec::new(),
             record: Vec::new(),
             specialize_min_neuron_steps: SPECIALIZE_MIN_NEURON_STEPS,
+            threads: 1,
             record_every: 1,
         }
     }

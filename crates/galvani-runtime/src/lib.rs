@@ -18,7 +18,7 @@ pub use config::{steps_of, Recorded, RunConfig, Values, SPECIALIZE_MIN_NEURON_ST
 pub use protocol::Protocol;
 pub use run::{run, RunSummary};
 pub use sink::{Column, Discard, RecordSink, SinkError, Spike, SpikeList, SpikeSink, Trace};
-pub use stepper::{Firing, Stepper};
+pub use stepper::{Firing, Stepper, PARALLEL_MIN_NEURONS};
 
 use galvani_ir::step::Layout;
 use galvani_kernel::KernelError;

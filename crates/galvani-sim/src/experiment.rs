@@ -196,6 +196,9 @@ pub struct RunRequest {
     /// Keep a min/max envelope of the recorded trace and the earliest spikes (up to this
     /// many) in memory, for a plot or a sketch.
     pub keep_for_picture: Option<usize>,
+    /// Threads for the step and the conditions (`RunConfig::threads`): the same results
+    /// for any number.
+    pub threads: usize,
 }
 
 impl RunRequest {
@@ -213,6 +216,7 @@ impl RunRequest {
             record: Vec::new(),
             record_every: None,
             keep_for_picture: None,
+            threads: 1,
         }
     }
 }
@@ -430,6 +434,7 @@ impl<'a, K: Kernel + ?Sized> Simulator<'a, K> {
             config.inputs.push((slot, Protocol::Uniform));
         }
         config.record = request.record.clone();
+        config.threads = request.threads.max(1);
         if let Some(interval) = request.record_every {
             config.record_every = whole_steps(interval, request.dt)?;
         }

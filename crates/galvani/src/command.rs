@@ -110,6 +110,10 @@ pub struct SimOptions {
     /// Override an initial value: NAME=VALUE, or `rest` for the resting state.
     #[arg(long = "init", value_name = "NAME=VALUE|rest")]
     pub init: Vec<String>,
+    /// Threads for the step and the event conditions (default: every core); the results
+    /// are the same bytes for any number.
+    #[arg(long, value_name = "K")]
+    pub threads: Option<usize>,
     /// Seed of every random stream.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -474,6 +478,7 @@ pub(crate) fn parse_request<K: Kernel + ?Sized>(
     }
     let mut request = RunRequest::new(t_end, dt, n);
     request.seed = options.seed;
+    request.threads = threads(options)?;
     let sim_failure = |e| Failure::sim(model, e);
 
     for text in &options.set {
@@ -497,6 +502,18 @@ pub(crate) fn parse_request<K: Kernel + ?Sized>(
         request.inits.push((state, values));
     }
     Ok(request)
+}
+
+/// `--threads K` (at least 1), or every core the process may use.
+pub(crate) fn threads(options: &SimOptions) -> Result<usize, Failure> {
+    match options.threads {
+        Some(0) => Err(Failure::user(
+            Diagnostic::error("invalid --threads: at least one thread")
+                .with_hint("leave --threads out to use every core"),
+        )),
+        Some(k) => Ok(k),
+        None => Ok(std::thread::available_parallelism().map_or(1, |k| k.get())),
+    }
 }
 
 fn per_neuron_values(

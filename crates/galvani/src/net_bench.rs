@@ -1,6 +1,7 @@
 //! `galvani bench NETWORK.gal`: what a network costs — compile (each model file once),
 //! build (synapses drawn, populations set up), simulate, CPU time of the process, peak
-//! memory and bytes per synapse — medians of `--repeat` runs in one process, one thread.
+//! memory and bytes per synapse — medians of `--repeat` runs in one process on one thread,
+//! then the simulate time on every core (checked to give the same spikes).
 //! The numbers to set beside NEST's and Brian2's (`docs/comparison.md`).
 
 use crate::cli::Exit;
@@ -159,6 +160,32 @@ fn bench(
     let Some((summary, spikes)) = last else {
         return Err(Failure::internal("no bench run".to_string()));
     };
+    // The same runs on every core (the same spikes, bit for bit).
+    let cores = std::thread::available_parallelism().map_or(1, |k| k.get());
+    let mut parallel = Vec::new();
+    if cores > 1 {
+        let mut all = config.clone();
+        all.threads = cores;
+        for _ in 0..args.repeat {
+            let mut count = Count(0);
+            let run = galvani_netrun::simulate(
+                network,
+                &kernels,
+                &all,
+                &mut galvani_runtime::Discard,
+                &mut count,
+                None,
+            )
+            .map_err(|e| Failure::user(Diagnostic::error(e.to_string())))?;
+            if count.0 != spikes {
+                return Err(Failure::internal(format!(
+                    "{cores} threads gave {} spikes, one thread {spikes}",
+                    count.0
+                )));
+            }
+            parallel.push(run.simulate_time);
+        }
+    }
     let neurons: usize = summary
         .populations
         .iter()
@@ -168,7 +195,7 @@ fn bench(
     let synapses = summary.synapses.max(1) as f64;
     let neuron_steps = (neurons as f64 * summary.steps as f64).max(1.0);
     let mut report = format!(
-        "bench {} — {neurons} neurons, {} synapses, {} ms at dt {} ms, {}, 1 thread, medians of {}\n",
+        "bench {} — {neurons} neurons, {} synapses, {} ms at dt {} ms, {}, medians of {}\n",
         network.name,
         summary.synapses,
         format_for_people(t_end),
@@ -188,13 +215,21 @@ fn bench(
         build.as_secs_f64() * 1e9 / synapses
     ));
     report.push_str(&format!(
-        "  simulate  {:>12}  ({:.1} ns per neuron-step)\n",
+        "  simulate  {:>12}  ({:.1} ns per neuron-step, 1 thread)\n",
         millis(simulate),
         simulate.as_secs_f64() * 1e9 / neuron_steps
     ));
+    if !parallel.is_empty() {
+        let time = median(parallel);
+        report.push_str(&format!(
+            "  simulate  {:>12}  ({cores} threads: {:.2}× one thread; the same spikes)\n",
+            millis(time),
+            simulate.as_secs_f64() / time.as_secs_f64()
+        ));
+    }
     if !cpus.is_empty() {
         report.push_str(&format!(
-            "  CPU       {:>12}  (build and simulate, this process)\n",
+            "  CPU       {:>12}  (build and simulate on 1 thread, this process)\n",
             millis(median(cpus))
         ));
     }

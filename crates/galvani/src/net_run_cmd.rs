@@ -108,6 +108,7 @@ fn run(
     }
     let mut config = NetworkConfig::new(t_end, dt, network.populations.len());
     config.seed = args.sim.seed;
+    config.threads = command::threads(&args.sim)?;
     config.memory_limit = galvani_sim::experiment::available_memory();
     if let Some(every) = &args.every {
         let interval =

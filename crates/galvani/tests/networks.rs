@@ -426,3 +426,75 @@ fn every_network_diagnostics_case_fails_with_its_snapshot() {
         insta::assert_snapshot!("network_diagnostic", stderr);
     });
 }
+
+/// `--threads K`: the same bytes for any K, for a network (its populations are below
+/// `PARALLEL_MIN_NEURONS`: the option reaches them, each runs on one thread) and for a
+/// population of one model large enough to be split.
+#[test]
+fn threads_do_not_change_a_byte() {
+    let dir = std::env::temp_dir().join(format!("galvani-threads-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let runs: [&[&str]; 2] = [
+        &[
+            "run",
+            "networks/coba.gal",
+            "--t",
+            "30ms",
+            "--dt",
+            "0.1ms",
+            "--record",
+            "E.V[0:300]",
+        ],
+        // Above `PARALLEL_MIN_NEURONS`: the step and the conditions are split over threads.
+        &[
+            "run",
+            "models/hh.gal",
+            "--n",
+            "33000",
+            "--t",
+            "10ms",
+            "--input",
+            "I_e=linspace(0uA/cm^2, 20uA/cm^2)",
+            "--record",
+            "V",
+            "--every",
+            "2.5ms",
+        ],
+    ];
+    for (r, args) in runs.iter().enumerate() {
+        let mut outputs = Vec::new();
+        for threads in ["1", "2", "3"] {
+            let spikes = dir.join(format!("s{r}-{threads}.csv"));
+            let trace = dir.join(format!("v{r}-{threads}.csv"));
+            let mut all: Vec<&str> = args.to_vec();
+            all.extend([
+                "--threads",
+                threads,
+                "--spikes",
+                spikes.to_str().unwrap(),
+                "--out",
+                trace.to_str().unwrap(),
+            ]);
+            let out = galvani(&all);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            outputs.push((
+                std::fs::read(&spikes).unwrap(),
+                std::fs::read(&trace).unwrap(),
+            ));
+        }
+        assert!(
+            outputs.iter().all(|o| *o == outputs[0]),
+            "{args:?}: threads change the output"
+        );
+        assert!(outputs[0].0.len() > 100, "{args:?}: some spikes");
+    }
+    let out = galvani(&["run", "models/lif.gal", "--threads", "0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid --threads"));
+    std::fs::remove_dir_all(&dir).ok();
+}
