@@ -464,7 +464,6 @@ impl Kernel for JitKernel {
                 if first >= last {
                     continue;
                 }
-                let base = base;
                 scope.spawn(move |_| {
                     // SAFETY: as `call_generated`, for the neurons `first..last` of the
                     // same population: `check_call` succeeded for the whole population;

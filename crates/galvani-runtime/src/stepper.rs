@@ -33,8 +33,10 @@ pub const PARALLEL_MIN_NEURONS: usize = 512 * galvani_kernel::BLOCK;
 
 /// One pool of worker threads per thread count, made on first use and shared by every
 /// population of the process (a network's populations take turns on it).
+type Pools = Mutex<Vec<(usize, Arc<rayon::ThreadPool>)>>;
+
 fn pool(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
-    static POOLS: OnceLock<Mutex<Vec<(usize, Arc<rayon::ThreadPool>)>>> = OnceLock::new();
+    static POOLS: OnceLock<Pools> = OnceLock::new();
     let pools = POOLS.get_or_init(|| Mutex::new(Vec::new()));
     let mut pools = pools.lock().ok()?;
     if let Some((_, pool)) = pools.iter().find(|(k, _)| *k == threads) {
