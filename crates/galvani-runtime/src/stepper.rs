@@ -293,29 +293,15 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
     pub fn fire(&mut self, k: u64, out: &mut Vec<Firing>) -> Result<(), RunError> {
         let (t, t_next) = (k as f64 * self.dt, (k + 1) as f64 * self.dt);
         let first = out.len();
-        for (e, event) in self.events.iter_mut().enumerate() {
-            condition(
-                self.kernel,
-                self.pool.as_deref(),
-                e,
-                &mut self.pop,
-                t_next,
-                self.dt,
-            )?;
-            detect(event, &self.pop, e, t, self.dt, out);
+        for e in 0..self.events.len() {
+            self.condition(e, t_next)?;
+            detect(&mut self.events[e], &self.pop, e, t, self.dt, out);
         }
         if out.len() > first {
             self.reset(k)?;
-            for (e, event) in self.events.iter_mut().enumerate() {
-                condition(
-                    self.kernel,
-                    self.pool.as_deref(),
-                    e,
-                    &mut self.pop,
-                    t_next,
-                    self.dt,
-                )?;
-                baseline(event, &self.pop, e, None);
+            for e in 0..self.events.len() {
+                self.condition(e, t_next)?;
+                baseline(&mut self.events[e], &self.pop, e, None);
             }
             self.count(&out[first..]);
         }
@@ -330,15 +316,9 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
     pub fn fire_after_arrivals(&mut self, k: u64, out: &mut Vec<Firing>) -> Result<(), RunError> {
         let t_next = (k + 1) as f64 * self.dt;
         let first = out.len();
-        for (e, event) in self.events.iter_mut().enumerate() {
-            condition(
-                self.kernel,
-                self.pool.as_deref(),
-                e,
-                &mut self.pop,
-                t_next,
-                self.dt,
-            )?;
+        for e in 0..self.events.len() {
+            self.condition(e, t_next)?;
+            let event = &mut self.events[e];
             event.fired.clear();
             let condition = self.pop.event(e, EventArray::Condition);
             for (i, &c) in condition.iter().enumerate().take(self.pop.len()) {
@@ -352,14 +332,7 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
         if out.len() > first {
             self.reset(k)?;
             for e in 0..self.events.len() {
-                condition(
-                    self.kernel,
-                    self.pool.as_deref(),
-                    e,
-                    &mut self.pop,
-                    t_next,
-                    self.dt,
-                )?;
+                self.condition(e, t_next)?;
             }
             self.count(&out[first..]);
         }
@@ -394,6 +367,19 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
     /// [`Stepper::accepts`]).
     pub fn holds(&self, s: usize) -> bool {
         !self.holders[s].is_empty()
+    }
+
+    /// Event `e`'s condition at `t` for every neuron, on the pool's threads when there is
+    /// one.
+    fn condition(&mut self, e: usize, t: f64) -> Result<(), galvani_kernel::KernelError> {
+        let args = BlockArgs::at(t, self.dt);
+        match self.pool.as_deref() {
+            Some(pool) => {
+                self.kernel
+                    .run_block_parallel(BlockKind::Condition(e), &mut self.pop, &args, pool)
+            }
+            None => self.kernel.eval_condition(e, &mut self.pop, t, self.dt),
+        }
     }
 
     /// Actions, refractory periods and the finiteness check of the neurons in each
@@ -440,23 +426,6 @@ fn step<K: Kernel + ?Sized>(
     match pool {
         Some(pool) => kernel.run_block_parallel(BlockKind::Step, pop, &BlockArgs::at(t, dt), pool),
         None => kernel.step(pop, t, dt),
-    }
-}
-
-/// Event `e`'s condition at `t` for every neuron, on the pool's threads when there is one.
-fn condition<K: Kernel + ?Sized>(
-    kernel: &K,
-    pool: Option<&rayon::ThreadPool>,
-    e: usize,
-    pop: &mut Population,
-    t: f64,
-    dt: f64,
-) -> Result<(), galvani_kernel::KernelError> {
-    match pool {
-        Some(pool) => {
-            kernel.run_block_parallel(BlockKind::Condition(e), pop, &BlockArgs::at(t, dt), pool)
-        }
-        None => kernel.eval_condition(e, pop, t, dt),
     }
 }
 

@@ -92,32 +92,15 @@ fn bench(
     let checked = driver::check_network(sources, file).map_err(|d| Failure::diagnosed(d.0))?;
     let network = &checked.network;
     let compile_started = Instant::now();
-    let mut models: Vec<(String, driver::CompiledModel)> = Vec::new();
-    let mut model_of = Vec::new();
-    for population in &network.populations {
-        let Source::Model { path, model } = &population.source else {
-            model_of.push(None);
-            continue;
-        };
-        let index = match models.iter().position(|(p, _)| p == path) {
-            Some(i) => i,
-            None => {
-                let compiled = driver::compile_model(
-                    model,
-                    args.method.map(Into::into),
-                    crate::command::KernelArg::Blocked.options(),
-                )
-                .map_err(command::compile_failure)?;
-                models.push((path.clone(), compiled));
-                models.len() - 1
-            }
-        };
-        model_of.push(Some(index));
-    }
+    let (models, model_of) = crate::net_run_cmd::compile_models(
+        network,
+        args.method.map(Into::into),
+        crate::command::KernelArg::Blocked.options(),
+    )?;
     let compile_time = compile_started.elapsed();
     let kernels: Vec<Option<&dyn Kernel>> = model_of
         .iter()
-        .map(|m: &Option<usize>| m.map(|m| &models[m].1.kernel as &dyn Kernel))
+        .map(|m: &Option<usize>| m.map(|m| &models[m].compiled.kernel as &dyn Kernel))
         .collect();
     if network
         .populations
@@ -202,7 +185,7 @@ fn bench(
         format_for_people(dt),
         models
             .first()
-            .map_or("no model", |(_, m)| m.program.method.name()),
+            .map_or("no model", |m| m.compiled.program.method.name()),
         args.repeat
     );
     report.push_str(&format!(

@@ -44,10 +44,42 @@ pub(crate) fn run_network(
     }
 }
 
-/// A compiled model and the populations that use it.
-struct ModelUse {
-    path: String,
-    compiled: CompiledModel,
+/// A compiled model file of a network.
+pub(crate) struct ModelUse {
+    pub(crate) path: String,
+    pub(crate) compiled: CompiledModel,
+}
+
+/// Compiles each model file of `network` once, whatever the number of populations using
+/// it: the compiled models, and for each population the index of its model (`None` for
+/// a source population).
+pub(crate) fn compile_models(
+    network: &CheckedNetwork,
+    method: Option<galvani_ir::step::Method>,
+    options: galvani_codegen::JitOptions,
+) -> Result<(Vec<ModelUse>, Vec<Option<usize>>), Failure> {
+    let mut models: Vec<ModelUse> = Vec::new();
+    let mut model_of = Vec::new();
+    for population in &network.populations {
+        let Source::Model { path, model } = &population.source else {
+            model_of.push(None);
+            continue;
+        };
+        let index = match models.iter().position(|m| &m.path == path) {
+            Some(i) => i,
+            None => {
+                let compiled = driver::compile_model(model, method, options)
+                    .map_err(command::compile_failure)?;
+                models.push(ModelUse {
+                    path: path.clone(),
+                    compiled,
+                });
+                models.len() - 1
+            }
+        };
+        model_of.push(Some(index));
+    }
+    Ok((models, model_of))
 }
 
 fn run(
@@ -67,32 +99,11 @@ fn run(
     crate::render::emit_stderr(sources, &checked.warnings);
     let network = &checked.network;
 
-    // Each model file compiles once, whatever the number of populations using it.
-    let mut models: Vec<ModelUse> = Vec::new();
-    let mut model_of: Vec<Option<usize>> = Vec::new();
-    for population in &network.populations {
-        let Source::Model { path, model } = &population.source else {
-            model_of.push(None);
-            continue;
-        };
-        let index = match models.iter().position(|m| &m.path == path) {
-            Some(i) => i,
-            None => {
-                let compiled = driver::compile_model(
-                    model,
-                    args.sim.method.map(Into::into),
-                    args.sim.kernel.options(),
-                )
-                .map_err(command::compile_failure)?;
-                models.push(ModelUse {
-                    path: path.clone(),
-                    compiled,
-                });
-                models.len() - 1
-            }
-        };
-        model_of.push(Some(index));
-    }
+    let (models, model_of) = compile_models(
+        network,
+        args.sim.method.map(Into::into),
+        args.sim.kernel.options(),
+    )?;
     let compile_time = started.elapsed();
 
     let t_end = command::parse_time("--t", "the simulated time --t", &args.sim.t, false)?;
@@ -652,17 +663,14 @@ impl NetworkSpikeSink for KeptNetworkSpikes<'_> {
     }
 }
 
-/// `t [ms],E [Hz],I [Hz]`: each population's activity, spikes per neuron per second in
-/// bins of `bin` from 0 (the last bin may be partial: its rate is over its part).
-fn write_rates(
-    file: &StagedFile,
-    names: &[String],
+/// Each population's activity in Hz, in bins `[k·bin, (k+1)·bin)` from 0 to `t_end`.
+fn activity(
     spikes: &[Vec<(u32, f64)>],
     summary: &NetworkSummary,
     t_end: f64,
     bin: f64,
-) -> std::io::Result<()> {
-    let columns: Vec<Vec<f64>> = summary
+) -> Vec<Vec<f64>> {
+    summary
         .populations
         .iter()
         .enumerate()
@@ -678,7 +686,20 @@ fn write_rates(
             )
             .activity_hz
         })
-        .collect();
+        .collect()
+}
+
+/// `t [ms],E [Hz],I [Hz]`: each population's activity, spikes per neuron per second in
+/// bins of `bin` from 0 (the last bin may be partial: its rate is over its part).
+fn write_rates(
+    file: &StagedFile,
+    names: &[String],
+    spikes: &[Vec<(u32, f64)>],
+    summary: &NetworkSummary,
+    t_end: f64,
+    bin: f64,
+) -> std::io::Result<()> {
+    let columns = activity(spikes, summary, t_end, bin);
     let mut writer = std::io::BufWriter::new(file.file()?);
     let header: Vec<String> = names.iter().map(|n| format!("{n} [Hz]")).collect();
     writeln!(writer, "t [ms],{}", header.join(","))?;
@@ -708,23 +729,7 @@ fn draw(
     bin: f64,
     complete: bool,
 ) -> Result<(), galvani_plot::PlotError> {
-    let activity: Vec<Vec<f64>> = summary
-        .populations
-        .iter()
-        .enumerate()
-        .map(|(p, population)| {
-            spike_stats::population_stats(
-                &spikes[p],
-                &StatsWindow {
-                    neurons: population.spike_counts.len(),
-                    from: 0.0,
-                    to: t_end,
-                    bin,
-                },
-            )
-            .activity_hz
-        })
-        .collect();
+    let activity = activity(spikes, summary, t_end, bin);
     let rows: Vec<galvani_plot::NetworkRow> = summary
         .populations
         .iter()
