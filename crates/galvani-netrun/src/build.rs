@@ -88,6 +88,9 @@ pub(crate) struct Projection {
     /// one linear system (`linear.rs`).
     pub(crate) coupled: bool,
     pub(crate) effect: Effect,
+    /// Whether an arrival can change a state the post population's event conditions read
+    /// (set when the network starts running).
+    pub(crate) reaches_conditions: bool,
     /// For per-synapse delays: `buckets[a % len]` holds the synapses whose spike arrives
     /// at grid index `a`.
     pub(crate) buckets: Vec<Vec<u32>>,
@@ -385,6 +388,7 @@ pub(crate) fn projections(
                 states,
                 relaxations,
                 effect,
+                reaches_conditions: true,
                 buckets,
             });
         }

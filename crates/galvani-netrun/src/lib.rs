@@ -536,6 +536,21 @@ pub fn simulate<'k>(
     }
 
     let mut firings: Vec<Vec<Firing>> = vec![Vec::new(); runners.len()];
+    // Step 5 re-evaluates a population's conditions only when this step's arrivals or
+    // drive events changed a state its conditions read; otherwise no condition can have
+    // changed, and skipping it is exact.
+    let condition_states: Vec<Vec<usize>> = runners
+        .iter()
+        .map(|runner| match runner {
+            Runner::Model(stepper) => states_read_by_conditions(stepper.kernel().program()),
+            Runner::Poisson(_) | Runner::File(_) => Vec::new(),
+        })
+        .collect();
+    for projection in projections.iter_mut() {
+        projection.reaches_conditions = condition_states[projection.post]
+            .iter()
+            .any(|&s| effect_writes(&projection.effect, s));
+    }
     let mut touched = vec![false; runners.len()];
     let mut acceptance: Vec<Acceptance> = (0..runners.len()).map(|_| Acceptance::new()).collect();
     let mut drive_counts: Vec<u32> = Vec::new();
@@ -607,7 +622,7 @@ pub fn simulate<'k>(
                     projection.buckets[((k + 1) % len) as usize] = bucket;
                 }
             }
-            touched[projection.post] = true;
+            touched[projection.post] |= projection.reaches_conditions;
         }
         for drive in drives.iter_mut() {
             let DriveRun {
@@ -648,7 +663,9 @@ pub fn simulate<'k>(
                         }
                     }
                 }
-                touched[*p] = true;
+                touched[*p] |= condition_states[*p]
+                    .iter()
+                    .any(|&s| effect_writes(effect, s));
             }
         }
         // Step 5, then what the step emits.
@@ -712,6 +729,32 @@ pub fn simulate<'k>(
         build_time,
         simulate_time: loop_started.elapsed(),
     })
+}
+
+/// The states any event condition (or crossing function) of `program` reads.
+fn states_read_by_conditions(program: &StepProgram) -> Vec<usize> {
+    let mut states: Vec<usize> = program
+        .events
+        .iter()
+        .flat_map(|e| e.condition.insts.iter())
+        .filter_map(|inst| match inst {
+            galvani_ir::step::Inst::State(s) => Some(*s as usize),
+            _ => None,
+        })
+        .collect();
+    states.sort_unstable();
+    states.dedup();
+    states
+}
+
+/// Whether an `on pre` block can change post state `s`.
+fn effect_writes(effect: &Effect, s: usize) -> bool {
+    match effect {
+        Effect::Additive(weights) => weights.iter().any(|(state, _)| *state == s),
+        Effect::General(actions) => actions
+            .iter()
+            .any(|a| matches!(a.target, galvani_network::Target::PostState(id) if id.index() == s)),
+    }
 }
 
 /// Stores the spikes emitted at grid index `g` (`emitted[p]`, neurons ascending) in each
