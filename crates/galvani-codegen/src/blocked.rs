@@ -240,24 +240,8 @@ pub(crate) fn lower_blocked(
     let params = b.block_params(entry).to_vec();
     let (data, n, count, t, dt) = (params[0], params[1], params[4], params[5], params[6]);
 
-    // Base address of every slot used: data + slot·n·8 (sorted: deterministic text).
-    let mut slots: Vec<usize> = plan
-        .ops
-        .iter()
-        .filter_map(|op| match op {
-            Op::Load { slot, .. } => Some(*slot),
-            _ => None,
-        })
-        .chain(plan.stores.iter().map(|s| s.slot))
-        .collect();
-    slots.sort_unstable();
-    slots.dedup();
-    let row_bytes = b.ins().ishl_imm_u(n, 3);
-    let mut bases = BTreeMap::new();
-    for &slot in &slots {
-        let offset = b.ins().imul_imm_u(row_bytes, slot as i64);
-        bases.insert(slot, b.ins().iadd(data, offset));
-    }
+    // Base address of every slot used: data + slot·n·8.
+    let bases = crate::lower::slot_bases(&mut b, plan, data, n);
     let scratch = if phases.rows > 0 {
         let bytes = u32::try_from(phases.rows * ROW_BYTES).unwrap_or(u32::MAX);
         let slot =

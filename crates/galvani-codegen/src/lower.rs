@@ -165,24 +165,7 @@ pub(crate) fn lower_plan(
     let l = NeuronLoop::open(&mut b);
     let (data, n, mask, t, dt) = (l.data, l.n, l.mask, l.t, l.dt);
 
-    // Base address of every slot used: data + slot·n·8 (sorted: deterministic text).
-    let mut slots: Vec<usize> = plan
-        .ops
-        .iter()
-        .filter_map(|op| match op {
-            Op::Load { slot, .. } => Some(*slot),
-            _ => None,
-        })
-        .chain(plan.stores.iter().map(|s| s.slot))
-        .collect();
-    slots.sort_unstable();
-    slots.dedup();
-    let row_bytes = b.ins().ishl_imm_u(n, 3);
-    let mut bases = BTreeMap::new();
-    for &slot in &slots {
-        let offset = b.ins().imul_imm_u(row_bytes, slot as i64);
-        bases.insert(slot, b.ins().iadd(data, offset));
-    }
+    let bases = slot_bases(&mut b, plan, data, n);
 
     // Override flags (i8, nonzero = overridden), loaded once.
     let mut mask_indices: Vec<usize> = plan
@@ -756,4 +739,32 @@ fn lower_helper(plan: &Plan, helper: Helper<'_>, name_index: u32, target: &Targe
     b.seal_all_blocks();
     b.finalize(target.config);
     func
+}
+
+/// The base address of every slot `plan` loads or stores, `data + slot·n·8`, emitted in
+/// slot order (deterministic CLIF text); shared by the scalar and the blocked lowering.
+pub(crate) fn slot_bases(
+    b: &mut FunctionBuilder,
+    plan: &Plan,
+    data: Value,
+    n: Value,
+) -> BTreeMap<usize, Value> {
+    let mut slots: Vec<usize> = plan
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Load { slot, .. } => Some(*slot),
+            _ => None,
+        })
+        .chain(plan.stores.iter().map(|s| s.slot))
+        .collect();
+    slots.sort_unstable();
+    slots.dedup();
+    let row_bytes = b.ins().ishl_imm_u(n, 3);
+    let mut bases = BTreeMap::new();
+    for &slot in &slots {
+        let offset = b.ins().imul_imm_u(row_bytes, slot as i64);
+        bases.insert(slot, b.ins().iadd(data, offset));
+    }
+    bases
 }

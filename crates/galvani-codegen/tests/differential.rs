@@ -209,11 +209,10 @@ fn kitchen_sink() -> StepProgram {
     p
 }
 
-#[test]
-fn every_instruction_agrees_on_awkward_values() {
-    let program = kitchen_sink();
-    let jit = JitKernel::compile_with(&program, JitOptions::reference(), None).unwrap();
-    let interp = Interpreter::new(&program).unwrap();
+/// Two identical populations of `program` holding every pair of awkward values (zeros of
+/// both signs, ±1, tiny, huge, ±∞, NaN) as states 0 and 1 (and input 0 = the second),
+/// param 0 = 0.25: one for each back end.
+fn awkward_pairs(program: &StepProgram) -> (usize, [Population; 2]) {
     let values = [
         0.0,
         -0.0,
@@ -232,7 +231,7 @@ fn every_instruction_agrees_on_awkward_values() {
         f64::NAN,
     ];
     let n = values.len() * values.len();
-    let mut pops = [Population::new(&program, n), Population::new(&program, n)];
+    let mut pops = [Population::new(program, n), Population::new(program, n)];
     for pop in &mut pops {
         for (i, &a) in values.iter().enumerate() {
             for (j, &b) in values.iter().enumerate() {
@@ -243,6 +242,15 @@ fn every_instruction_agrees_on_awkward_values() {
             }
         }
     }
+    (n, pops)
+}
+
+#[test]
+fn every_instruction_agrees_on_awkward_values() {
+    let program = kitchen_sink();
+    let jit = JitKernel::compile_with(&program, JitOptions::reference(), None).unwrap();
+    let interp = Interpreter::new(&program).unwrap();
+    let (n, mut pops) = awkward_pairs(&program);
     jit.eval_intermediates(&mut pops[0], 1.5, 0.1).unwrap();
     interp.eval_intermediates(&mut pops[1], 1.5, 0.1).unwrap();
     for i in 0..n {
@@ -267,35 +275,7 @@ fn blocked_step_agrees_on_awkward_values() {
     program.step = step;
     let jit = JitKernel::compile(&program).unwrap();
     let interp = Interpreter::new(&program).unwrap();
-    let values = [
-        0.0,
-        -0.0,
-        1.0,
-        -1.0,
-        0.5,
-        -2.5,
-        3.0,
-        1e-7,
-        -1e-7,
-        700.0,
-        -700.0,
-        1e300,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::NAN,
-    ];
-    let n = values.len() * values.len();
-    let mut pops = [Population::new(&program, n), Population::new(&program, n)];
-    for pop in &mut pops {
-        for (i, &a) in values.iter().enumerate() {
-            for (j, &b) in values.iter().enumerate() {
-                pop.state_mut(0)[i * values.len() + j] = a;
-                pop.state_mut(1)[i * values.len() + j] = b;
-                pop.param_mut(0)[i * values.len() + j] = 0.25;
-                pop.input_mut(0)[i * values.len() + j] = b;
-            }
-        }
-    }
+    let (n, mut pops) = awkward_pairs(&program);
     jit.step(&mut pops[0], 1.5, 0.1).unwrap();
     interp.step(&mut pops[1], 1.5, 0.1).unwrap();
     for i in 0..n {
