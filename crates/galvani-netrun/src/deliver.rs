@@ -25,17 +25,23 @@ fn phi(x: f64) -> f64 {
 /// Which neurons of one population accept arrivals into each held state, in one step
 /// (fixed through step 4: only step 5 starts new refractory periods).
 pub(crate) struct Acceptance {
-    /// `(state, accepts[neuron])` for each state some refractory event holds; other
-    /// states accept always and are not listed.
+    /// `(state, accepts[neuron])` for each state some refractory event holds and some
+    /// arrival or drive may write; other states accept always (or are never written) and
+    /// are not listed.
     masks: Vec<(usize, Vec<bool>)>,
+    /// Per state: whether some projection or drive into the population writes it.
+    written: Vec<bool>,
     /// The step the masks are for.
     step: Option<u64>,
 }
 
 impl Acceptance {
-    pub(crate) fn new() -> Acceptance {
+    /// `written[s]`: whether some projection or drive into the population writes state
+    /// `s` (a mask is only computed for those).
+    pub(crate) fn new(written: Vec<bool>) -> Acceptance {
         Acceptance {
             masks: Vec::new(),
+            written,
             step: None,
         }
     }
@@ -49,7 +55,7 @@ impl Acceptance {
         let states = stepper.kernel().program().layout.states.len();
         if self.masks.is_empty() {
             self.masks = (0..states)
-                .filter(|&s| stepper.holds(s))
+                .filter(|&s| stepper.holds(s) && self.written.get(s).copied().unwrap_or(true))
                 .map(|s| (s, Vec::new()))
                 .collect();
         }

@@ -552,7 +552,26 @@ pub fn simulate<'k>(
             .any(|&s| effect_writes(&projection.effect, s));
     }
     let mut touched = vec![false; runners.len()];
-    let mut acceptance: Vec<Acceptance> = (0..runners.len()).map(|_| Acceptance::new()).collect();
+    // Masks of held states only for the states arrivals and drives write.
+    let mut acceptance: Vec<Acceptance> = runners
+        .iter()
+        .enumerate()
+        .map(|(p, runner)| {
+            let states = match runner {
+                Runner::Model(stepper) => stepper.kernel().program().layout.states.len(),
+                Runner::Poisson(_) | Runner::File(_) => 0,
+            };
+            let into = |s: usize| {
+                projections
+                    .iter()
+                    .any(|q| q.post == p && effect_writes(&q.effect, s))
+                    || drives.iter().any(|d| {
+                        d.targets.iter().any(|(t, _)| *t == p) && effect_writes(&d.effect, s)
+                    })
+            };
+            Acceptance::new((0..states).map(into).collect())
+        })
+        .collect();
     let mut drive_counts: Vec<u32> = Vec::new();
     let report_every = steps.div_ceil(PROGRESS_REPORTS).max(1);
     for k in 0..steps {

@@ -75,9 +75,10 @@ pub struct RunConfig {
     pub threads: usize,
 }
 
-/// The default of `RunConfig::specialize_min_neuron_steps`: 10⁷ neuron-steps take ≥ 0.1 s
-/// at ~10 ns each, against a few ms of compile.
-pub const SPECIALIZE_MIN_NEURON_STEPS: u64 = 10_000_000;
+/// The default of `RunConfig::specialize_min_neuron_steps`: 10⁶ neuron-steps take ≥ 10 ms
+/// at ≥ 10 ns each, against 1–2 ms to compile a small model's step again (a network's
+/// population of 800 LIF neurons for 1 s at 0.1 ms is 8·10⁶).
+pub const SPECIALIZE_MIN_NEURON_STEPS: u64 = 1_000_000;
 
 impl RunConfig {
     /// A run of `n` neurons for `t_end` with step `dt`, defaults everywhere, nothing
