@@ -115,7 +115,9 @@ fn target_allowed(kind: BlockKind, target: Target) -> bool {
         BlockKind::InputDefaults => matches!(target, Target::Input(_)),
         BlockKind::Init | BlockKind::Step => matches!(target, Target::State(_)),
         BlockKind::Intermediates => matches!(target, Target::Intermediate(_)),
-        BlockKind::Condition(_) => matches!(target, Target::Condition | Target::Crossing),
+        BlockKind::Condition(_) | BlockKind::ConditionAt(_) => {
+            matches!(target, Target::Condition | Target::Crossing)
+        }
         BlockKind::Actions(_) => matches!(target, Target::State(_) | Target::Refractory),
     }
 }

@@ -344,6 +344,40 @@ fn actions_touch_only_listed_neurons() {
     }
 }
 
+/// The indexed condition block writes the listed neurons' condition and crossing, the
+/// same values the dense block writes, and leaves every other neuron's as it was.
+#[test]
+fn condition_at_touches_only_listed_neurons() {
+    let p = examples::lif(Method::Euler).unwrap();
+    for kernel in [
+        Box::new(JitKernel::compile(&p).unwrap()) as Box<dyn Kernel>,
+        Box::new(Interpreter::new(&p).unwrap()),
+    ] {
+        let mut pop = Population::new(&p, 5);
+        kernel.eval_params(&mut pop, &[false; 6]).unwrap();
+        pop.state_mut(0)
+            .copy_from_slice(&[-70.0, -40.0, -60.0, -45.0, -30.0]);
+        let mut dense = pop.clone();
+        kernel.eval_condition(0, &mut dense, 0.0, 0.1).unwrap();
+        pop.event_mut(0, EventArray::Condition).fill(7.0);
+        pop.event_mut(0, EventArray::Crossing).fill(7.0);
+        kernel
+            .eval_condition_at(0, &mut pop, &[3, 1], 0.0, 0.1)
+            .unwrap();
+        for array in [EventArray::Condition, EventArray::Crossing] {
+            let (listed, all) = (pop.event(0, array), dense.event(0, array));
+            for i in 0..5 {
+                let expected = if i == 1 || i == 3 { all[i] } else { 7.0 };
+                assert_eq!(listed[i], expected, "{array:?} of neuron {i}");
+            }
+        }
+        assert_eq!(pop.event(0, EventArray::Condition)[1], 1.0);
+        assert!(kernel
+            .eval_condition_at(0, &mut pop, &[5], 0.0, 0.1)
+            .is_err());
+    }
+}
+
 #[test]
 fn simultaneous_update_reads_old_values() {
     // x' = y, y' = x: a swap, only right if every new value comes from the old state.

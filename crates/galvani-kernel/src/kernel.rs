@@ -22,6 +22,9 @@ pub enum BlockKind {
     Intermediates,
     /// Event `e`'s condition (and crossing function) for every neuron.
     Condition(usize),
+    /// Event `e`'s condition for the listed neurons only (the same block as `Condition`):
+    /// after resets and held states, which change a few neurons of a step.
+    ConditionAt(usize),
     /// Event `e`'s actions, for the listed neurons only.
     Actions(usize),
 }
@@ -38,6 +41,7 @@ impl BlockKind {
         ];
         for e in 0..program.events.len() {
             kinds.push(BlockKind::Condition(e));
+            kinds.push(BlockKind::ConditionAt(e));
             kinds.push(BlockKind::Actions(e));
         }
         kinds
@@ -53,8 +57,9 @@ impl BlockKind {
             BlockKind::Init => 2,
             BlockKind::Step => 3,
             BlockKind::Intermediates => 4,
-            BlockKind::Condition(e) => 5 + 2 * e,
-            BlockKind::Actions(e) => 6 + 2 * e,
+            BlockKind::Condition(e) => 5 + 3 * e,
+            BlockKind::ConditionAt(e) => 6 + 3 * e,
+            BlockKind::Actions(e) => 7 + 3 * e,
         }
     }
 
@@ -67,6 +72,7 @@ impl BlockKind {
             BlockKind::Step => "step".to_string(),
             BlockKind::Intermediates => "intermediates".to_string(),
             BlockKind::Condition(e) => format!("event{e}_condition"),
+            BlockKind::ConditionAt(e) => format!("event{e}_condition_at"),
             BlockKind::Actions(e) => format!("event{e}_actions"),
         }
     }
@@ -79,7 +85,9 @@ impl BlockKind {
             BlockKind::Init => &program.init,
             BlockKind::Step => &program.step,
             BlockKind::Intermediates => &program.intermediates,
-            BlockKind::Condition(e) => &program.events.get(e)?.condition,
+            BlockKind::Condition(e) | BlockKind::ConditionAt(e) => {
+                &program.events.get(e)?.condition
+            }
             BlockKind::Actions(e) => &program.events.get(e)?.actions,
         })
     }
@@ -87,14 +95,14 @@ impl BlockKind {
     /// The event a block belongs to.
     pub fn event(self) -> Option<usize> {
         match self {
-            BlockKind::Condition(e) | BlockKind::Actions(e) => Some(e),
+            BlockKind::Condition(e) | BlockKind::ConditionAt(e) | BlockKind::Actions(e) => Some(e),
             _ => None,
         }
     }
 
     /// True when the block runs for a list of neurons rather than all of them.
     pub fn is_indexed(self) -> bool {
-        matches!(self, BlockKind::Actions(_))
+        matches!(self, BlockKind::ConditionAt(_) | BlockKind::Actions(_))
     }
 
     /// The length of the override mask the block takes (params or states), if any.
@@ -119,7 +127,8 @@ pub struct BlockArgs<'a> {
     /// later instruction of the block that reads it gets the array's value. Ignored by the
     /// other blocks (pass `&[]`).
     pub overridden: &'a [bool],
-    /// For `Actions`: the neurons to apply the actions to. Ignored by the other blocks.
+    /// For `Actions` and `ConditionAt`: the neurons to run the block for. Ignored by the
+    /// other blocks.
     pub neurons: &'a [u32],
 }
 
@@ -276,6 +285,23 @@ pub trait Kernel {
         self.run_block(BlockKind::Condition(event), pop, &BlockArgs::at(t, dt))
     }
 
+    /// Writes event `event`'s condition (and crossing) of `neurons` only, for the state
+    /// at time `t`.
+    fn eval_condition_at(
+        &self,
+        event: usize,
+        pop: &mut Population,
+        neurons: &[u32],
+        t: f64,
+        dt: f64,
+    ) -> Result<(), KernelError> {
+        let args = BlockArgs {
+            neurons,
+            ..BlockArgs::at(t, dt)
+        };
+        self.run_block(BlockKind::ConditionAt(event), pop, &args)
+    }
+
     /// Applies event `event`'s actions to `neurons` at time `t`.
     fn apply_actions(
         &self,
@@ -367,6 +393,7 @@ mod tests {
                 "step",
                 "intermediates",
                 "event0_condition",
+                "event0_condition_at",
                 "event0_actions"
             ]
         );
