@@ -15,14 +15,20 @@ use galvani_kernel::{check_call, BlockArgs, BlockKind, Kernel, KernelError, Popu
 pub struct Interpreter {
     program: StepProgram,
     plans: Vec<Plan>,
+    /// Per event: whether the step writes its condition (`plan::fuse_conditions`).
+    step_conditions: Vec<bool>,
 }
 
 impl Interpreter {
     /// Validates `program` (the same checks as `JitKernel::compile`).
     pub fn new(program: &StepProgram) -> Result<Interpreter, CodegenError> {
+        let plans = plan_program(program)?;
+        let step_conditions =
+            crate::plan::step_writes_conditions(&plans, &galvani_kernel::Shape::of(program));
         Ok(Interpreter {
-            plans: plan_program(program)?,
+            plans,
             program: program.clone(),
+            step_conditions,
         })
     }
 }
@@ -82,6 +88,10 @@ fn call(lowering: Lowering, args: &[f64]) -> f64 {
 impl Kernel for Interpreter {
     fn program(&self) -> &StepProgram {
         &self.program
+    }
+
+    fn step_writes_condition(&self, event: usize) -> bool {
+        self.step_conditions.get(event).copied().unwrap_or(false)
     }
 
     fn run_block(

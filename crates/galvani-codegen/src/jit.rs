@@ -51,6 +51,8 @@ pub struct JitKernel {
     stats: FunctionStats,
     /// What it was compiled with (a specialised step is compiled the same way).
     options: JitOptions,
+    /// Per event: whether the step writes its condition (`plan::fuse_conditions`).
+    step_conditions: Vec<bool>,
 }
 
 /// How to compile.
@@ -152,6 +154,8 @@ impl JitKernel {
     ) -> Result<JitKernel, CodegenError> {
         let started = Instant::now();
         let plans = plan_program(program)?;
+        let step_conditions =
+            crate::plan::step_writes_conditions(&plans, &galvani_kernel::Shape::of(program));
 
         let mut flags = settings::builder();
         let mut set = |name: &str, value: &str| {
@@ -319,6 +323,7 @@ impl JitKernel {
             compile_time: started.elapsed(),
             stats,
             options,
+            step_conditions,
         })
     }
 
@@ -408,6 +413,10 @@ impl JitKernel {
 impl Kernel for JitKernel {
     fn program(&self) -> &StepProgram {
         &self.program
+    }
+
+    fn step_writes_condition(&self, event: usize) -> bool {
+        self.step_conditions.get(event).copied().unwrap_or(false)
     }
 
     /// Recompiles the program with the step block's loads of uniform params and of `dt`

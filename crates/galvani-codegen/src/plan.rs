@@ -95,7 +95,7 @@ pub(crate) fn plan_program(program: &StepProgram) -> Result<Vec<Plan>, crate::Co
             });
         }
     }
-    BlockKind::all(program)
+    let mut plans = BlockKind::all(program)
         .into_iter()
         .map(|kind| {
             plan_block(program, &shape, kind).map_err(|defect| {
@@ -105,7 +105,102 @@ pub(crate) fn plan_program(program: &StepProgram) -> Result<Vec<Plan>, crate::Co
                 }
             })
         })
+        .collect::<Result<Vec<Plan>, _>>()?;
+    fuse_conditions(program, &shape, &mut plans);
+    Ok(plans)
+}
+
+/// Whether event `e`'s condition reads only states, params, constants and `dt` — not the
+/// time, not an input (both are those of `t_{k+1}` only after the step) — so that the
+/// step can compute it from the states it writes.
+fn condition_follows_step(program: &StepProgram, e: usize) -> bool {
+    program.events.get(e).is_some_and(|event| {
+        !event
+            .condition
+            .insts
+            .iter()
+            .any(|inst| matches!(inst, Inst::Time | Inst::Input(_)))
+    })
+}
+
+/// Per event: whether the step's plan writes its condition (`fuse_conditions` did).
+pub(crate) fn step_writes_conditions(plans: &[Plan], shape: &Shape) -> Vec<bool> {
+    let step = &plans[BlockKind::Step.position()];
+    (0..shape.events)
+        .map(|e| {
+            let slot = shape.event_slot(e, galvani_kernel::EventArray::Condition);
+            step.stores.iter().any(|store| store.slot == slot)
+        })
         .collect()
+}
+
+/// Appends to the step's plan the condition of every event that
+/// `condition_follows_step`: its operations, with each load of a state
+/// replaced by the register the step stores to that state, and its stores of the
+/// condition and crossing after the step's stores. The step then leaves, besides the new
+/// states, the conditions at `t_{k+1}` of the new states — the values the condition block
+/// computes after the step, from the same registers — and the runtime need not make a
+/// second pass over the population for them (`Kernel::step_writes_conditions`).
+fn fuse_conditions(program: &StepProgram, shape: &Shape, plans: &mut [Plan]) {
+    let step_position = BlockKind::Step.position();
+    // The register each state's new value is in: the last store to its slot.
+    let mut new_state: Vec<Option<Reg>> = vec![None; shape.states];
+    for store in &plans[step_position].stores {
+        if let Some(s) = (0..shape.states).find(|&s| shape.state_slot(s) == store.slot) {
+            new_state[s] = Some(store.reg);
+        }
+    }
+    for e in 0..program.events.len() {
+        if !condition_follows_step(program, e) {
+            continue;
+        }
+        let condition = &plans[BlockKind::Condition(e).position()];
+        // Every state the condition loads must have a new value in the step.
+        let state_of = |slot: usize| (0..shape.states).find(|&s| shape.state_slot(s) == slot);
+        let loads_ok = condition.ops.iter().all(|op| match op {
+            Op::Load { slot, .. } => match state_of(*slot) {
+                Some(s) => new_state[s].is_some(),
+                None => true,
+            },
+            _ => true,
+        });
+        if !loads_ok {
+            continue;
+        }
+        let (condition_ops, condition_stores) = (condition.ops.clone(), condition.stores.clone());
+        let step = &mut plans[step_position];
+        let mut renamed: Vec<Reg> = Vec::with_capacity(condition_ops.len());
+        let map = |renamed: &[Reg], r: Reg| renamed[r.0 as usize];
+        for op in condition_ops {
+            let op = match op {
+                Op::Load { slot, earlier } => match state_of(slot).and_then(|s| new_state[s]) {
+                    Some(reg) => {
+                        renamed.push(reg);
+                        continue;
+                    }
+                    None => Op::Load { slot, earlier },
+                },
+                Op::Neg(a) => Op::Neg(map(&renamed, a)),
+                Op::Not(a) => Op::Not(map(&renamed, a)),
+                Op::Binary(op, a, b) => Op::Binary(op, map(&renamed, a), map(&renamed, b)),
+                Op::Select(c, a, b) => {
+                    Op::Select(map(&renamed, c), map(&renamed, a), map(&renamed, b))
+                }
+                Op::Call(lowering, args) => Op::Call(
+                    lowering,
+                    args.into_iter().map(|a| map(&renamed, a)).collect(),
+                ),
+                op @ (Op::Const(_) | Op::Time | Op::Dt) => op,
+            };
+            renamed.push(Reg(step.ops.len() as u32));
+            step.ops.push(op);
+        }
+        step.stores
+            .extend(condition_stores.into_iter().map(|store| Store {
+                reg: map(&renamed, store.reg),
+                ..store
+            }));
+    }
 }
 
 /// Whether `kind` may write `target`.

@@ -378,6 +378,73 @@ fn condition_at_touches_only_listed_neurons() {
     }
 }
 
+/// The step writes the condition and crossing of an event whose condition reads only
+/// states, params and constants: the same bits as the condition block run after the step,
+/// in both kernels and both JIT lowerings. A condition that reads the time or an input
+/// (whose values at `t_{k+1}` the step does not have) is left to its own block.
+#[test]
+fn step_writes_the_conditions_that_follow_it() {
+    use galvani_codegen::KernelMode;
+    let p = examples::hh(Method::ExpEuler).unwrap();
+    let kernels: Vec<Box<dyn Kernel>> = vec![
+        Box::new(Interpreter::new(&p).unwrap()),
+        Box::new(
+            JitKernel::compile_with(
+                &p,
+                JitOptions {
+                    kernel: KernelMode::Reference,
+                    ..JitOptions::default()
+                },
+                None,
+            )
+            .unwrap(),
+        ),
+        Box::new(JitKernel::compile(&p).unwrap()),
+    ];
+    for kernel in &kernels {
+        assert!(kernel.step_writes_condition(0));
+        let mut pop = Population::new(&p, 70);
+        let shape = pop.shape();
+        kernel.eval_params(&mut pop, &vec![false; shape.params]).unwrap();
+        kernel.eval_input_defaults(&mut pop).unwrap();
+        kernel.eval_init(&mut pop, &vec![false; shape.states]).unwrap();
+        for (i, v) in pop.state_mut(0).iter_mut().enumerate() {
+            *v = -80.0 + 2.0 * i as f64;
+        }
+        pop.fill_padding();
+        kernel.step(&mut pop, 0.0, 0.025).unwrap();
+        let fused = pop.clone();
+        kernel.eval_condition(0, &mut pop, 0.025, 0.025).unwrap();
+        for array in [EventArray::Condition, EventArray::Crossing] {
+            let (a, b) = (&fused.event(0, array)[..70], &pop.event(0, array)[..70]);
+            assert!(
+                a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{array:?}: {a:?} against {b:?}"
+            );
+        }
+        assert!(fused.event(0, EventArray::Condition)[..70].contains(&1.0));
+        assert!(fused.event(0, EventArray::Condition)[..70].contains(&0.0));
+    }
+    // `t > 5`: the time at the step's end is the runtime's, not the step's.
+    let mut timed = examples::lif(Method::Euler).unwrap();
+    let mut c = BlockBuilder::new();
+    let (t, five) = (c.time(), c.konst(5.0));
+    let cond = c.bin(BinOp::Gt, t, five);
+    c.output(Target::Condition, cond);
+    timed.events[0].condition = c.finish();
+    // `V > I_e`: an input.
+    let mut input = examples::lif(Method::Euler).unwrap();
+    let mut c = BlockBuilder::new();
+    let (v, i) = (c.state(0), c.input(0));
+    let cond = c.bin(BinOp::Gt, v, i);
+    c.output(Target::Condition, cond);
+    input.events[0].condition = c.finish();
+    for program in [timed, input] {
+        assert!(!JitKernel::compile(&program).unwrap().step_writes_condition(0));
+        assert!(!Interpreter::new(&program).unwrap().step_writes_condition(0));
+    }
+}
+
 #[test]
 fn simultaneous_update_reads_old_values() {
     // x' = y, y' = x: a swap, only right if every new value comes from the old state.

@@ -264,6 +264,15 @@ pub trait Kernel {
         None
     }
 
+    /// True when the step block also writes event `event`'s condition and crossing at
+    /// `t_{k+1}` from the new states (the same bits as the condition block run after the
+    /// step): the runtime then skips that block after the step, and runs `ConditionAt`
+    /// for the neurons whose states it puts back. False by default.
+    fn step_writes_condition(&self, event: usize) -> bool {
+        let _ = event;
+        false
+    }
+
     /// Advances every neuron by one step starting at `t`.
     fn step(&self, pop: &mut Population, t: f64, dt: f64) -> Result<(), KernelError> {
         self.run_block(BlockKind::Step, pop, &BlockArgs::at(t, dt))

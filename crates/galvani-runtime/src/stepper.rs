@@ -85,6 +85,8 @@ struct EventState {
     hold_values: Vec<Vec<f64>>,
     /// Neurons that fired in the current phase.
     fired: Vec<u32>,
+    /// Scratch of `detect`: the groups of 64 neurons in which some neuron fires.
+    firing_groups: Vec<u32>,
 }
 
 /// One population being simulated.
@@ -106,8 +108,13 @@ pub struct Stepper<'k, K: Kernel + ?Sized> {
     spike_counts: Vec<u64>,
     /// `holders[s]`: the events (with `refractory`) that hold state `s`.
     holders: Vec<Vec<usize>>,
-    /// Scratch: the neurons some event fired in the current phase, ascending.
+    /// Scratch: the neurons some event fired in the current phase (or whose states were
+    /// put back), ascending.
     changed: Vec<u32>,
+    /// Per event: the step writes its condition at `t_{k+1}`
+    /// (`Kernel::step_writes_condition` of the kernel that steps), so no pass of its
+    /// own follows the step.
+    fused: Vec<bool>,
 }
 
 impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
@@ -205,6 +212,7 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
                 quiet_until: vec![0; n],
                 hold_values: vec![vec![0.0; n]; e.held_states.len()],
                 fired: Vec::new(),
+                firing_groups: Vec::new(),
             })
             .collect();
         for (e, event) in events.iter_mut().enumerate() {
@@ -219,6 +227,12 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
                 }
             }
         }
+        let fused = (0..events.len())
+            .map(|e| match &specialized {
+                Some(special) => special.step_writes_condition(e),
+                None => kernel.step_writes_condition(e),
+            })
+            .collect();
         let pool = if config.threads > 1 && n >= PARALLEL_MIN_NEURONS {
             pool(config.threads)
         } else {
@@ -236,6 +250,7 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
             spike_counts,
             holders,
             changed: Vec::new(),
+            fused,
         })
     }
 
@@ -281,6 +296,21 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
         for event in &self.events {
             hold(event, &mut self.pop);
         }
+        if self.fused.contains(&true) {
+            // The step computed the conditions before the held states were put back: those
+            // neurons' conditions again, on the held values.
+            self.changed.clear();
+            for event in self.events.iter().filter(|event| !event.held.is_empty()) {
+                self.changed.extend_from_slice(&event.refractory);
+            }
+            self.changed.sort_unstable();
+            self.changed.dedup();
+            for e in 0..self.events.len() {
+                if self.fused[e] {
+                    self.condition_at_changed(e, t_next)?;
+                }
+            }
+        }
         check_states(&self.pop, self.kernel.program(), t_next)?;
         // A constant input keeps the values sampled at t = 0 (nothing else writes inputs).
         for d in self.drivers.iter_mut().filter(|d| !d.is_time_invariant()) {
@@ -301,8 +331,10 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
         let (t, t_next) = (k as f64 * self.dt, (k + 1) as f64 * self.dt);
         let first = out.len();
         for e in 0..self.events.len() {
-            self.condition(e, t_next)?;
-            detect(&mut self.events[e], &self.pop, e, t, self.dt, out);
+            if !self.fused[e] {
+                self.condition(e, t_next)?;
+            }
+            detect(&mut self.events[e], &mut self.pop, e, t, self.dt, out);
         }
         if out.len() > first {
             self.reset(k)?;
@@ -471,15 +503,25 @@ pub(crate) fn non_finite(variable: Variable, neuron: usize, t: f64) -> RunError 
 }
 
 pub(crate) fn check_finite(values: &[f64], variable: Variable, t: f64) -> Result<(), RunError> {
-    // The common case in one branch-free pass the compiler vectorises (an `or` of
-    // flags, unlike a search that stops early); the position only when something is wrong.
-    if !values.iter().fold(false, |bad, v| bad | !v.is_finite()) {
+    if all_finite(values) {
         return Ok(());
     }
     match values.iter().position(|v| !v.is_finite()) {
         Some(i) => Err(non_finite(variable, i, t)),
         None => Ok(()),
     }
+}
+
+/// Whether every value is finite: the common case in one branch-free pass the compiler
+/// vectorises (an `or` of flags, unlike a search that stops early), compiled for AVX-512
+/// and AVX2 too and picked at run time (it runs over every state of every neuron in
+/// every step).
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx2+fma",
+    "x86_64+avx2+fma"
+))]
+fn all_finite(values: &[f64]) -> bool {
+    !values.iter().fold(false, |bad, v| bad | !v.is_finite())
 }
 
 /// The first non-finite state in layout order, lowest neuron first.
@@ -552,12 +594,15 @@ fn baseline_at(event: &mut EventState, pop: &Population, e: usize, neurons: &[u3
 /// counts down refractory periods (a step spent refractory cannot fire and ends with the
 /// condition counted as false).
 ///
-/// Every neuron is looked at, so the look is branch-free over 64 neurons at a time (the
-/// compiler vectorises it), leaving a bit per neuron that fires; only those set bits take
-/// the spike-time interpolation. The countdown touches the refractory neurons only.
+/// A refractory neuron's condition is first written as false (nothing reads it after
+/// this step: the next condition pass writes it again), so the look at every neuron needs
+/// only the condition and the "before": 64 neurons at a time, a branch-free `or` says
+/// whether any of them fires (the compiler vectorises it), and only a group with a
+/// firing is looked at neuron by neuron. The countdown touches the refractory neurons
+/// only.
 fn detect(
     event: &mut EventState,
-    pop: &Population,
+    pop: &mut Population,
     e: usize,
     t: f64,
     dt: f64,
@@ -565,43 +610,75 @@ fn detect(
 ) {
     event.fired.clear();
     let n = pop.len();
+    {
+        let condition = pop.event_mut(e, EventArray::Condition);
+        for &i in &event.refractory {
+            condition[i as usize] = 0.0;
+        }
+    }
     let condition = &pop.event(e, EventArray::Condition)[..n];
     let crossing = &pop.event(e, EventArray::Crossing)[..n];
     let level = event.level;
-    for first in (0..n).step_by(64) {
-        let last = (first + 64).min(n);
-        let mut fires: u64 = 0;
-        for (j, ((previous, &c), &left)) in event.previous[first..last]
-            .iter_mut()
-            .zip(&condition[first..last])
-            .zip(&event.refractory_left[first..last])
-            .enumerate()
-        {
-            let now = c != 0.0;
-            let free = left == 0;
-            fires |= u64::from(now & free & (level | !*previous)) << j;
-            *previous = now & free;
+    let groups = &mut event.firing_groups;
+    groups.clear();
+    scan_groups(&mut event.previous[..n], condition, level, groups);
+    for &group in groups.iter() {
+        let first = group as usize * GROUP;
+        let last = (first + GROUP).min(n);
+        for i in first..last {
+            let now = condition[i] != 0.0;
+            if now && (level || !event.previous[i]) {
+                let (c0, c1) = (event.previous_crossing[i], crossing[i]);
+                // t_k + dt·c₀/(c₀ − c₁): where the line through (t_k, c₀), (t_{k+1}, c₁) is 0.
+                let ts = if event.has_crossing && c0.is_finite() && c1.is_finite() && c0 != c1 {
+                    t + dt * (c0 / (c0 - c1)).clamp(0.0, 1.0)
+                } else {
+                    t + dt
+                };
+                event.fired.push(i as u32);
+                spikes.push((ts, i as u32, e));
+            }
+            event.previous[i] = now;
         }
-        while fires != 0 {
-            let i = first + fires.trailing_zeros() as usize;
-            fires &= fires - 1;
-            let (c0, c1) = (event.previous_crossing[i], crossing[i]);
-            // t_k + dt·c₀/(c₀ − c₁): where the line through (t_k, c₀), (t_{k+1}, c₁) is 0.
-            let ts = if event.has_crossing && c0.is_finite() && c1.is_finite() && c0 != c1 {
-                t + dt * (c0 / (c0 - c1)).clamp(0.0, 1.0)
-            } else {
-                t + dt
-            };
-            event.fired.push(i as u32);
-            spikes.push((ts, i as u32, e));
-        }
-        event.previous_crossing[first..last].copy_from_slice(&crossing[first..last]);
     }
+    event.previous_crossing[..n].copy_from_slice(crossing);
     let left = &mut event.refractory_left;
     event.refractory.retain(|&i| {
         left[i as usize] -= 1;
         left[i as usize] > 0
     });
+}
+
+/// Neurons per group of [`scan_groups`].
+const GROUP: usize = 64;
+
+/// The look at every neuron of [`detect`], in groups of [`GROUP`]: a group where some
+/// neuron fires (condition true now, and false before or level-triggered) is listed in
+/// `groups` and left as it is; in every other group the "before" becomes the condition
+/// now. Branch-free within a group (an `or` over it), compiled for AVX-512 and AVX2 too
+/// and picked at run time, since this runs over every neuron in every step; the result
+/// is the same on every instruction set (comparisons only).
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx2+fma",
+    "x86_64+avx2+fma"
+))]
+fn scan_groups(previous: &mut [bool], condition: &[f64], level: bool, groups: &mut Vec<u32>) {
+    for (g, (previous, now)) in previous
+        .chunks_mut(GROUP)
+        .zip(condition.chunks(GROUP))
+        .enumerate()
+    {
+        let any = previous.iter().zip(now).fold(false, |any, (&before, &c)| {
+            any | ((c != 0.0) & (level | !before))
+        });
+        if any {
+            groups.push(g as u32);
+        } else {
+            for (before, &c) in previous.iter_mut().zip(now) {
+                *before = c != 0.0;
+            }
+        }
+    }
 }
 
 /// After the actions of event `e` in step `k`: the refractory period of every neuron that
