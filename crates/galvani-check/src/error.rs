@@ -573,7 +573,16 @@ impl CheckError {
                     .with_code(codes::UNKNOWN_NAME)
                     .with_primary(*span, label);
                 let d = did_you_mean(d, suggestion);
-                if suggestion.is_none() && *role == NameRole::Function {
+                if let Some(own) = name.strip_prefix("post.") {
+                    // The network form of a name, written in a model file.
+                    d.with_note(
+                        "`post.NAME` names the postsynaptic model's value inside a network \
+                         file's `connect` block (`on pre { post.V += w }`)",
+                    )
+                    .with_hint(format!(
+                        "in a model file, name the model's own value: `{own}`"
+                    ))
+                } else if suggestion.is_none() && *role == NameRole::Function {
                     // The list is the table's, so a new built-in is named here too.
                     let names: Vec<&str> =
                         galvani_ir::Builtin::ALL.iter().map(|b| b.name()).collect();

@@ -405,9 +405,13 @@ fn step_writes_the_conditions_that_follow_it() {
         assert!(kernel.step_writes_condition(0));
         let mut pop = Population::new(&p, 70);
         let shape = pop.shape();
-        kernel.eval_params(&mut pop, &vec![false; shape.params]).unwrap();
+        kernel
+            .eval_params(&mut pop, &vec![false; shape.params])
+            .unwrap();
         kernel.eval_input_defaults(&mut pop).unwrap();
-        kernel.eval_init(&mut pop, &vec![false; shape.states]).unwrap();
+        kernel
+            .eval_init(&mut pop, &vec![false; shape.states])
+            .unwrap();
         for (i, v) in pop.state_mut(0).iter_mut().enumerate() {
             *v = -80.0 + 2.0 * i as f64;
         }
@@ -440,7 +444,9 @@ fn step_writes_the_conditions_that_follow_it() {
     c.output(Target::Condition, cond);
     input.events[0].condition = c.finish();
     for program in [timed, input] {
-        assert!(!JitKernel::compile(&program).unwrap().step_writes_condition(0));
+        assert!(!JitKernel::compile(&program)
+            .unwrap()
+            .step_writes_condition(0));
         assert!(!Interpreter::new(&program).unwrap().step_writes_condition(0));
     }
 }
