@@ -108,8 +108,8 @@ pub struct Stepper<'k, K: Kernel + ?Sized> {
     spike_counts: Vec<u64>,
     /// `holders[s]`: the events (with `refractory`) that hold state `s`.
     holders: Vec<Vec<usize>>,
-    /// Scratch: the neurons some event fired in the current phase (or whose states were
-    /// put back), ascending.
+    /// Scratch: the neurons some event fired in the current phase (ascending), or whose
+    /// states were put back (in no particular order).
     changed: Vec<u32>,
     /// Per event: the step writes its condition at `t_{k+1}`
     /// (`Kernel::step_writes_condition` of the kernel that steps), so no pass of its
@@ -300,11 +300,17 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
             // The step computed the conditions before the held states were put back: those
             // neurons' conditions again, on the held values.
             self.changed.clear();
+            let mut holding = 0;
             for event in self.events.iter().filter(|event| !event.held.is_empty()) {
                 self.changed.extend_from_slice(&event.refractory);
+                holding += 1;
             }
-            self.changed.sort_unstable();
-            self.changed.dedup();
+            // A neuron can be in the lists of several holding events (in any order: the
+            // condition of a neuron does not depend on the others').
+            if holding > 1 {
+                self.changed.sort_unstable();
+                self.changed.dedup();
+            }
             for e in 0..self.events.len() {
                 if self.fused[e] {
                     self.condition_at_changed(e, t_next)?;
