@@ -234,7 +234,7 @@ fn jit_and_interpreter_agree_on_every_model_and_method() {
                 )
             });
             assert_eq!(
-                blocked.specialize_step(&defaults, config.dt).is_some(),
+                blocked.specialize_step(&defaults, config.dt, &[]).is_some(),
                 step_reads_a_param_or_dt,
                 "{what}: a step that reads a param, all uniform, or dt is specialised"
             );
@@ -254,6 +254,34 @@ fn jit_and_interpreter_agree_on_every_model_and_method() {
                     "{what}: uniform params as constants change the trace"
                 );
                 assert_eq!(&s_spikes, spikes, "{what}: and the spikes");
+            }
+
+            // Uniform constant inputs compiled in too: the same bits as the general step
+            // with the same inputs, in both kernel modes.
+            if !program.layout.inputs.is_empty() {
+                let mut general = config.clone();
+                for (_, protocol) in &mut general.inputs {
+                    // Neuron 0's value of `config` for every neuron.
+                    *protocol = Protocol::Constant(amplitude * 0.8);
+                }
+                general.specialize_min_neuron_steps = u64::MAX;
+                let mut constant = general.clone();
+                constant.specialize_min_neuron_steps = 0;
+                for kernel in [&blocked, jit] {
+                    let (g_trace, g_spikes) = simulate(kernel, &general);
+                    let (c_trace, c_spikes) = simulate(kernel, &constant);
+                    let bits = |rows: &Vec<Vec<f64>>| {
+                        rows.iter()
+                            .flat_map(|r| r.iter().map(|v| v.to_bits()))
+                            .collect::<Vec<_>>()
+                    };
+                    assert_eq!(
+                        bits(&c_trace.rows),
+                        bits(&g_trace.rows),
+                        "{what}: uniform inputs as constants change the trace"
+                    );
+                    assert_eq!(c_spikes, g_spikes, "{what}: and the spikes");
+                }
             }
         }
     }

@@ -419,14 +419,26 @@ impl Kernel for JitKernel {
         self.step_conditions.get(event).copied().unwrap_or(false)
     }
 
-    /// Recompiles the program with the step block's loads of uniform params and of `dt`
-    /// replaced by their values and what follows from constants alone folded
-    /// (`uniform_params_as_constants`), with this kernel's options. `None` when nothing
+    /// Recompiles the program with the step block's loads of uniform params, of uniform
+    /// inputs that stay fixed and of `dt` replaced by their values and what follows from
+    /// constants alone folded (`uniform_values_as_constants`), with this kernel's options. `None` when nothing
     /// changes, or should that compile fail (the general kernel computes the same bits).
-    fn specialize_step(&self, pop: &Population, dt: f64) -> Option<Box<dyn Kernel>> {
-        let program = uniform_params_as_constants(
+    fn specialize_step(
+        &self,
+        pop: &Population,
+        dt: f64,
+        fixed_inputs: &[bool],
+    ) -> Option<Box<dyn Kernel>> {
+        let inputs: Vec<Option<f64>> = pop
+            .uniform_inputs()
+            .into_iter()
+            .enumerate()
+            .map(|(j, value)| value.filter(|_| fixed_inputs.get(j).copied().unwrap_or(false)))
+            .collect();
+        let program = uniform_values_as_constants(
             &self.program,
             &pop.uniform_params(),
+            &inputs,
             dt,
             self.step_vector_maths(),
         )?;
@@ -521,8 +533,9 @@ impl Kernel for JitKernel {
     }
 }
 
-/// `program` with every load of a uniform param in the step block (`uniform[j] = Some(v)`)
-/// and of the step size replaced by its value, and every operation of the step whose
+/// `program` with every load of a uniform param in the step block (`uniform[j] = Some(v)`),
+/// of an input with `inputs[j] = Some(v)` (uniform, and fixed for the run) and of the step
+/// size replaced by its value, and every operation of the step whose
 /// operands are then all constants folded to its value, or `None` when nothing changes.
 /// A folded value has the bits the kernel computes: arithmetic as the interpreter (and the
 /// generated code) does it, and of the calls only `exp`, `expm1`, `exprel` and `φ`, with
@@ -532,9 +545,10 @@ impl Kernel for JitKernel {
 /// 4 would change how `^` is lowered (`Lowering::of_power`). For a linear equation with
 /// constant coefficients this folds `φ(−B·dt)` away: no transcendental is left per
 /// neuron and step.
-pub(crate) fn uniform_params_as_constants(
+pub(crate) fn uniform_values_as_constants(
     program: &StepProgram,
     uniform: &[Option<f64>],
+    inputs: &[Option<f64>],
     dt: f64,
     vector_maths: bool,
 ) -> Option<StepProgram> {
@@ -562,6 +576,7 @@ pub(crate) fn uniform_params_as_constants(
         let folded = match &*inst {
             Inst::Const(v) => Some(*v),
             Inst::Param(j) => uniform.get(*j as usize).copied().flatten(),
+            Inst::Input(j) => inputs.get(*j as usize).copied().flatten(),
             Inst::Dt => Some(dt),
             Inst::Neg(a) => value(a).map(|x| -x),
             Inst::Not(a) => value(a).map(|x| boolean(!truth(x))),

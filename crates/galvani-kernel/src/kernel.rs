@@ -254,13 +254,20 @@ pub trait Kernel {
     }
 
     /// A kernel whose step block has `pop`'s uniform params (the same bits for every
-    /// neuron, `Population::uniform_params`) and the step size `dt` compiled in as
-    /// constants, or `None` when this kernel makes none (the default; the interpreter). It
-    /// must compute the same bits as `self.step` on `pop` with `dt`, and is only valid for
-    /// populations whose params are those of `pop` and steps of `dt`: the runtime asks for
-    /// it once a run's params are final and uses it only for that run's steps.
-    fn specialize_step(&self, pop: &Population, dt: f64) -> Option<Box<dyn Kernel>> {
-        let _ = (pop, dt);
+    /// neuron, `Population::uniform_params`), its uniform inputs among those marked in
+    /// `fixed_inputs` (`fixed_inputs[j]`: input `j` keeps its values for the whole run) and
+    /// the step size `dt` compiled in as constants, or `None` when this kernel makes none
+    /// (the default; the interpreter). It must compute the same bits as `self.step` on
+    /// `pop` with `dt`, and is only valid for populations whose params and fixed inputs
+    /// are those of `pop` and steps of `dt`: the runtime asks for it once a run's params
+    /// and constant inputs are final and uses it only for that run's steps.
+    fn specialize_step(
+        &self,
+        pop: &Population,
+        dt: f64,
+        fixed_inputs: &[bool],
+    ) -> Option<Box<dyn Kernel>> {
+        let _ = (pop, dt, fixed_inputs);
         None
     }
 

@@ -248,14 +248,15 @@ impl Population {
     /// for an empty population).
     pub fn uniform_params(&self) -> Vec<Option<f64>> {
         (0..self.shape.params)
-            .map(|p| {
-                let values = self.param(p);
-                let first = values.first()?.to_bits();
-                values
-                    .iter()
-                    .all(|v| v.to_bits() == first)
-                    .then(|| f64::from_bits(first))
-            })
+            .map(|p| uniform(self.param(p)))
+            .collect()
+    }
+
+    /// Per input: its value when every neuron has the same bits, else `None` (as
+    /// [`Population::uniform_params`]).
+    pub fn uniform_inputs(&self) -> Vec<Option<f64>> {
+        (0..self.shape.inputs)
+            .map(|j| uniform(self.input(j)))
             .collect()
     }
 
@@ -279,6 +280,15 @@ impl Population {
     pub fn raw_mut(&mut self) -> &mut [f64] {
         &mut self.data
     }
+}
+
+/// The value of `values` when every one has the same bits (and there is one).
+fn uniform(values: &[f64]) -> Option<f64> {
+    let first = values.first()?.to_bits();
+    values
+        .iter()
+        .all(|v| v.to_bits() == first)
+        .then(|| f64::from_bits(first))
 }
 
 #[cfg(test)]

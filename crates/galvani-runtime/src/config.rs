@@ -64,7 +64,8 @@ pub struct RunConfig {
     /// and including the last grid point `round(T/dt)` when it falls on that grid.
     pub record_every: u64,
     /// Runs of at least this many neuron-steps (`n × steps`) step with a kernel whose
-    /// uniform params are compiled in as constants (`Kernel::specialize_step`): a second
+    /// uniform params and fixed uniform inputs are compiled in as constants
+    /// (`Kernel::specialize_step`): a second
     /// compile of a few ms, worth it only for long runs. The results are the same bits
     /// either way.
     pub specialize_min_neuron_steps: u64,

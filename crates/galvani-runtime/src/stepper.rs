@@ -92,7 +92,8 @@ struct EventState {
 /// One population being simulated.
 pub struct Stepper<'k, K: Kernel + ?Sized> {
     kernel: &'k K,
-    /// The step with the population's uniform params compiled in, for a long run
+    /// The step with the population's uniform params (and uniform inputs that stay fixed)
+    /// compiled in, for a long run
     /// (`Kernel::specialize_step`: the same bits as `kernel`'s step).
     specialized: Option<Box<dyn Kernel>>,
     /// Worker threads for the step and the conditions (`RunConfig::threads` > 1 and a
@@ -178,12 +179,22 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
         // A blocked step computes whole blocks: the padding lanes get neuron 0's params,
         // inputs and initial states, so they stay finite (nothing reads them back).
         pop.fill_padding();
-        // Params are final: a long run steps with the uniform params compiled in (same
-        // bits).
+        // Params and inputs are final: a long run steps with the uniform params and fixed
+        // inputs compiled in (same bits).
         let steps = config.steps().unwrap_or(0);
         let specialized = if (n as u64).saturating_mul(steps) >= config.specialize_min_neuron_steps
         {
-            kernel.specialize_step(&pop, dt)
+            // An input keeps the values sampled at t = 0 when its protocol is constant in
+            // time or it has none (its default): only drivers write inputs.
+            let fixed_inputs: Vec<bool> = (0..shape.inputs)
+                .map(|j| {
+                    drivers
+                        .iter()
+                        .filter(|d| d.input == j)
+                        .all(|d| d.is_time_invariant())
+                })
+                .collect();
+            kernel.specialize_step(&pop, dt, &fixed_inputs)
         } else {
             None
         };
