@@ -85,3 +85,44 @@ fn every_model_gives_the_same_bits_on_any_number_of_threads() {
         }
     }
 }
+
+/// A blow-up found while the values are looked at on several threads is reported as on
+/// one thread: the first state in layout order and the lowest neuron. Two neurons, one in
+/// each thread's range, grow past the largest double in the same step.
+#[test]
+fn a_blow_up_is_reported_alike_on_any_number_of_threads() {
+    let path = std::env::temp_dir().join(format!("galvani-blowup-{}.gal", std::process::id()));
+    std::fs::write(
+        &path,
+        "model blowup \"grows without bound where driven\"\n\
+         param tau = 1 ms\n\
+         input I = 0 mV\n\
+         state V = 0 mV\n\
+         dV/dt = (V * V / (1 mV) + I) / tau\n",
+    )
+    .expect("temp file");
+    let (sources, file) = galvani_tests::load(&path);
+    let (_, program) = driver::compile(&sources, file, Method::Euler).expect("compiles");
+    std::fs::remove_file(&path).ok();
+    let mut config = RunConfig::new(5.0, 0.05, NEURONS);
+    let driven = [10, NEURONS - 50];
+    let per_neuron = (0..NEURONS)
+        .map(|i| if driven.contains(&i) { 100.0 } else { 0.0 })
+        .collect();
+    config.inputs.push((0, Protocol::PerNeuron(per_neuron)));
+    let kernel = JitKernel::compile(&program).expect("JIT");
+    let error = |threads: usize| {
+        let mut config = config.clone();
+        config.threads = threads;
+        let mut trace = Trace::default();
+        let mut spikes = SpikeList::default();
+        galvani_runtime::run(&kernel, &config, &mut trace, &mut spikes, None)
+            .expect_err("the driven neurons blow up")
+            .to_string()
+    };
+    let one = error(1);
+    assert!(one.contains("neuron 10 "), "{one}");
+    for threads in [2, 3] {
+        assert_eq!(error(threads), one, "{threads} threads");
+    }
+}

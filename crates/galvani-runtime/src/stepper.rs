@@ -328,7 +328,15 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
                 }
             }
         }
-        check_states(&self.pop, self.kernel.program(), t_next)?;
+        match self.pool.as_deref() {
+            // The look at every value split over the threads; the first bad value, if
+            // there is one, is then found as on one thread.
+            Some(pool) if !states_finite_parallel(&self.pop, pool) => {
+                check_states(&self.pop, self.kernel.program(), t_next)?
+            }
+            Some(_) => {}
+            None => check_states(&self.pop, self.kernel.program(), t_next)?,
+        }
         // A constant input keeps the values sampled at t = 0 (nothing else writes inputs).
         for d in self.drivers.iter_mut().filter(|d| !d.is_time_invariant()) {
             d.advance();
@@ -351,7 +359,15 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
             if !self.fused[e] {
                 self.condition(e, t_next)?;
             }
-            detect(&mut self.events[e], &mut self.pop, e, t, self.dt, out);
+            let pool = self.pool.as_deref();
+            detect(
+                &mut self.events[e],
+                &mut self.pop,
+                e,
+                (t, self.dt),
+                pool,
+                out,
+            );
         }
         if out.len() > first {
             self.reset(k)?;
@@ -621,8 +637,8 @@ fn detect(
     event: &mut EventState,
     pop: &mut Population,
     e: usize,
-    t: f64,
-    dt: f64,
+    (t, dt): (f64, f64),
+    pool: Option<&rayon::ThreadPool>,
     spikes: &mut Vec<Firing>,
 ) {
     event.fired.clear();
@@ -638,7 +654,12 @@ fn detect(
     let level = event.level;
     let groups = &mut event.firing_groups;
     groups.clear();
-    scan_groups(&mut event.previous[..n], condition, level, groups);
+    match pool {
+        Some(pool) => {
+            scan_groups_parallel(&mut event.previous[..n], condition, level, groups, pool)
+        }
+        None => scan_groups(&mut event.previous[..n], condition, level, groups),
+    }
     for &group in groups.iter() {
         let first = group as usize * GROUP;
         let last = (first + GROUP).min(n);
@@ -664,6 +685,69 @@ fn detect(
         left[i as usize] -= 1;
         left[i as usize] > 0
     });
+}
+
+/// `(first, last)` neuron of each of `parts` contiguous ranges of whole groups of
+/// [`GROUP`] neurons covering `0..n` (the last range ends at `n`).
+fn group_ranges(n: usize, parts: usize) -> impl Iterator<Item = (usize, usize)> {
+    let groups = n.div_ceil(GROUP);
+    let parts = parts.clamp(1, groups.max(1));
+    (0..parts).map(move |part| {
+        let first = (part * groups / parts * GROUP).min(n);
+        let last = ((part + 1) * groups / parts * GROUP).min(n);
+        (first, last)
+    })
+}
+
+/// [`scan_groups`] with the neurons split over `pool`'s threads in ranges of whole
+/// groups: each range lists its groups, and the lists are joined in order, so `groups`
+/// is what one thread makes.
+fn scan_groups_parallel(
+    previous: &mut [bool],
+    condition: &[f64],
+    level: bool,
+    groups: &mut Vec<u32>,
+    pool: &rayon::ThreadPool,
+) {
+    let ranges: Vec<(usize, usize)> =
+        group_ranges(previous.len(), pool.current_num_threads()).collect();
+    let mut lists: Vec<Vec<u32>> = vec![Vec::new(); ranges.len()];
+    pool.scope(|scope| {
+        let mut rest = previous;
+        for (&(first, last), list) in ranges.iter().zip(lists.iter_mut()) {
+            let (mine, tail) = std::mem::take(&mut rest).split_at_mut(last - first);
+            rest = tail;
+            let now = &condition[first..last];
+            scope.spawn(move |_| {
+                scan_groups(mine, now, level, list);
+                let offset = (first / GROUP) as u32;
+                for group in list.iter_mut() {
+                    *group += offset;
+                }
+            });
+        }
+    });
+    for list in lists {
+        groups.extend_from_slice(&list);
+    }
+}
+
+/// Whether every state of every neuron is finite, the neurons split over `pool`'s
+/// threads.
+fn states_finite_parallel(pop: &Population, pool: &rayon::ThreadPool) -> bool {
+    let bad = std::sync::atomic::AtomicBool::new(false);
+    let states = pop.shape().states;
+    pool.scope(|scope| {
+        for (first, last) in group_ranges(pop.len(), pool.current_num_threads()) {
+            let bad = &bad;
+            scope.spawn(move |_| {
+                if (0..states).any(|s| !all_finite(&pop.state(s)[first..last])) {
+                    bad.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    !bad.into_inner()
 }
 
 /// Neurons per group of [`scan_groups`].

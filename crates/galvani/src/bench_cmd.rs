@@ -234,9 +234,34 @@ fn bench_compiled(
         reference,
         reference / jit,
     ));
+
+    // 4. Threads: the default method on every core against one thread, on a population
+    //    large enough to be split (`PARALLEL_MIN_NEURONS`).
+    let cores = std::thread::available_parallelism().map_or(1, |k| k.get());
+    if cores > 1 {
+        let n = args.n.max(THREADS_N);
+        let mut one = RunRequest::new(args.steps as f64 * THROUGHPUT_DT, THROUGHPUT_DT, n);
+        let mut all = one.clone();
+        one.threads = 1;
+        all.threads = cores;
+        let simulator = compiled.simulator();
+        let [single, many] = throughput_of((&simulator, &one), (&simulator, &all), args)?;
+        report.push_str(&format!(
+            "threads               N = {n}, {}, {} steps, runs alternated\n\
+             \x20 1 thread   {single:>8.1} ns/neuron-step\n\
+             \x20 {cores} threads  {many:>8.1} ns/neuron-step   {:.2}× one thread\n",
+            method.name(),
+            args.steps,
+            single / many,
+        ));
+    }
     let _ = out.write_all(report.as_bytes());
     Ok(Exit::Success)
 }
+
+/// Neurons of the threads measurement (at least): well above the population a step is
+/// split from, `galvani_runtime::PARALLEL_MIN_NEURONS`.
+const THREADS_N: usize = 100_000;
 
 struct EditTimes {
     run_median: Duration,
@@ -367,8 +392,18 @@ fn throughput_pair<A: Kernel, B: Kernel>(
     args: &BenchArgs,
 ) -> Result<[f64; 2], Failure> {
     let request = RunRequest::new(args.steps as f64 * THROUGHPUT_DT, THROUGHPUT_DT, args.n);
-    let prepared_a = a.prepare(&request).map_err(|e| Failure::sim(a.model, e))?;
-    let prepared_b = b.prepare(&request).map_err(|e| Failure::sim(b.model, e))?;
+    throughput_of((a, &request), (b, &request), args)
+}
+
+/// ns per neuron-step of two runs, each a simulator with its request (the same `n`),
+/// medians of `--repeat` runs alternated so that both see the same machine load.
+fn throughput_of<A: Kernel, B: Kernel>(
+    (a, request_a): (&Simulator<'_, A>, &RunRequest),
+    (b, request_b): (&Simulator<'_, B>, &RunRequest),
+    args: &BenchArgs,
+) -> Result<[f64; 2], Failure> {
+    let prepared_a = a.prepare(request_a).map_err(|e| Failure::sim(a.model, e))?;
+    let prepared_b = b.prepare(request_b).map_err(|e| Failure::sim(b.model, e))?;
     let mut times = [
         Vec::with_capacity(args.repeat),
         Vec::with_capacity(args.repeat),
@@ -383,7 +418,7 @@ fn throughput_pair<A: Kernel, B: Kernel>(
             .map_err(|e| Failure::sim(b.model, e))?;
         times[1].push(result.summary.simulate_time);
     }
-    let per_step = args.n as f64 * args.steps as f64;
+    let per_step = request_a.n as f64 * args.steps as f64;
     Ok(times.map(|t| median(t).as_nanos() as f64 / per_step))
 }
 

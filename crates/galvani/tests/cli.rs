@@ -585,6 +585,13 @@ fn bench_reports_each_measurement_beside_its_reference() {
     ] {
         assert!(stdout.contains(expected), "no `{expected}` in:\n{stdout}");
     }
+    // On more than one core: one thread beside every core, on 100,000 neurons.
+    if std::thread::available_parallelism().map_or(1, |k| k.get()) > 1 {
+        assert!(
+            stdout.contains("N = 100000") && stdout.contains("× one thread"),
+            "no threads line in:\n{stdout}"
+        );
+    }
     let bad = galvani(&["bench", "models/lif.gal", "--repeat", "0"]);
     assert_eq!(bad.status.code(), Some(1));
 }
