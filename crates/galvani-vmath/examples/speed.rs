@@ -4,16 +4,22 @@ use galvani_vmath::{apply_with, Isa, VectorFn};
 use std::time::Instant;
 
 fn main() {
-    let values: Vec<f64> = (0..4096)
+    let grid: Vec<f64> = (0..4096)
         .map(|i| -20.0 + 40.0 * i as f64 / 4096.0)
         .collect();
     let rounds = 2000;
     for function in VectorFn::ALL {
+        // The logarithm over positive arguments (1e-3 to 20).
+        let values: Vec<f64> = match function {
+            VectorFn::Log => grid.iter().map(|x| x.abs() + 1e-3).collect(),
+            _ => grid.clone(),
+        };
         let scalar: fn(f64) -> f64 = match function {
             VectorFn::Exp => f64::exp,
             VectorFn::Expm1 => f64::exp_m1,
             VectorFn::Phi => |x| x.exp_m1() / x,
             VectorFn::Exprel => |x| x / x.exp_m1(),
+            VectorFn::Log => f64::ln,
         };
         let mut buffer = values.clone();
         let start = Instant::now();

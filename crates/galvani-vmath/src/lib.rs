@@ -1,5 +1,5 @@
-//! Blocked vector maths for the step kernels: `exp`, `expm1`, `φ` and `exprel` applied in
-//! place to a slice of doubles, one call per transcendental per block instead of one
+//! Blocked vector maths for the step kernels: `exp`, `expm1`, `φ`, `exprel` and `log`
+//! applied in place to a slice of doubles, one call per transcendental per block instead of one
 //! scalar libm call per value.
 //!
 //! Each function is a branch-free, straight-line polynomial per lane ([`lane`]) that the
@@ -26,14 +26,17 @@ pub enum VectorFn {
     Phi,
     /// `exprel(x) = x/(eˣ − 1)`, `exprel(0) = 1`
     Exprel,
+    /// `ln x`
+    Log,
 }
 
 impl VectorFn {
-    pub const ALL: [VectorFn; 4] = [
+    pub const ALL: [VectorFn; 5] = [
         VectorFn::Exp,
         VectorFn::Expm1,
         VectorFn::Phi,
         VectorFn::Exprel,
+        VectorFn::Log,
     ];
 
     /// The function of one lane.
@@ -43,6 +46,7 @@ impl VectorFn {
             VectorFn::Expm1 => lane::expm1,
             VectorFn::Phi => lane::phi,
             VectorFn::Exprel => lane::exprel,
+            VectorFn::Log => lane::log,
         }
     }
 
@@ -54,6 +58,7 @@ impl VectorFn {
             VectorFn::Expm1 => 1,
             VectorFn::Phi => 2,
             VectorFn::Exprel => 3,
+            VectorFn::Log => 4,
         }
     }
 
@@ -68,6 +73,7 @@ impl VectorFn {
             VectorFn::Expm1 => "expm1",
             VectorFn::Phi => "phi",
             VectorFn::Exprel => "exprel",
+            VectorFn::Log => "log",
         }
     }
 }
@@ -213,5 +219,6 @@ fn apply_checked(isa: Isa, function: VectorFn, values: &mut [f64]) {
         VectorFn::Expm1 => dispatch!(isa, lane::expm1, values),
         VectorFn::Phi => dispatch!(isa, lane::phi, values),
         VectorFn::Exprel => dispatch!(isa, lane::exprel, values),
+        VectorFn::Log => dispatch!(isa, lane::log, values),
     }
 }
