@@ -22,7 +22,7 @@
 //! phase that uses them, as in `chunk.rs`: a block stores only in its last phase, so a
 //! load in a later phase still reads the old state); the maximum of its operands' levels
 //! for arithmetic; one more than its argument's level for a vector call (`exp`, `expm1`,
-//! `φ`, `exprel`: what `galvani-vmath` has). Other calls (`log`, `pow`, `sin`, …) stay
+//! `φ`, `exprel`, `log`: what `galvani-vmath` has). Other calls (`pow`, `sin`, …) stay
 //! scalar calls of the table's value function, one per lane, inside the phase.
 //!
 //! Padding lanes `n ≤ i < stride` that share a lane pair with a neuron (`n` odd) are
@@ -69,6 +69,7 @@ pub fn vector_fn(lowering: Lowering) -> Option<VectorFn> {
         Lowering::Runtime(Func::Builtin(Builtin::Exp)) => Some(VectorFn::Exp),
         Lowering::Runtime(Func::Builtin(Builtin::Expm1)) => Some(VectorFn::Expm1),
         Lowering::Runtime(Func::Builtin(Builtin::Exprel)) => Some(VectorFn::Exprel),
+        Lowering::Runtime(Func::Builtin(Builtin::Log)) => Some(VectorFn::Log),
         Lowering::Runtime(Func::Phi) => Some(VectorFn::Phi),
         _ => None,
     }
@@ -633,8 +634,8 @@ mod tests {
         Phases::of(plan, usize::MAX).expect("the step is blocked")
     }
 
-    /// `x' = exp(exp(x)) + exp(x) + log(x) + x`, `y' = φ(y)`: `exp(x)` and `φ(y)` are level
-    /// 1, `exp(exp(x))` level 2; `log` is a scalar call at level 0 whose value crosses to
+    /// `x' = exp(exp(x)) + exp(x) + sin(x) + x`, `y' = φ(y)`: `exp(x)` and `φ(y)` are level
+    /// 1, `exp(exp(x))` level 2; `sin` is a scalar call at level 0 whose value crosses to
     /// the last phase through a row.
     #[test]
     fn phases_split_at_each_level_of_transcendental_dependency() {
@@ -642,7 +643,7 @@ mod tests {
             let x = b.state(0); // r0
             let e = b.exp(x); // r1: level 1
             let ee = b.exp(e); // r2: level 2
-            let l = b.call(Builtin::Log, &[x]); // r3: scalar, level 0
+            let l = b.call(Builtin::Sin, &[x]); // r3: scalar, level 0
             let s = b.add(ee, e); // r4: level 2
             let s = b.add(s, l); // r5: level 2, needs r3 from phase 0
             let s = b.add(s, x); // r6
@@ -676,7 +677,7 @@ mod tests {
                 vec![]
             ]
         );
-        // Rows: the three calls, then log(x), which crosses from phase 0 to phase 2.
+        // Rows: the three calls, then sin(x), which crosses from phase 0 to phase 2.
         assert_eq!(
             phases.row,
             vec![
@@ -693,6 +694,37 @@ mod tests {
         );
         assert_eq!(phases.rows, 4);
         assert_eq!(phases.vector_calls(), 3);
+    }
+
+    /// `log` is a vector call like the exponentials (a level of its own, one call per
+    /// level), `pow` a scalar call per lane; `x^3` stays multiplications
+    /// (`Lowering::of_power`), no call at all.
+    #[test]
+    fn log_is_a_vector_call_and_pow_a_scalar_one() {
+        let phases = phases_of(|b| {
+            let x = b.state(0); // r0
+            let l = b.call(Builtin::Log, &[x]); // r1: level 1
+            let ll = b.call(Builtin::Log, &[l]); // r2: level 2
+            let y = b.state(1); // r3
+            let p = b.call(Builtin::Pow, &[x, y]); // r4: scalar, level 0
+            let three = b.konst(3.0); // r5
+            let cube = b.bin(BinOp::Pow, ll, three); // r6: level 2
+            let s = b.add(cube, p); // r7
+            b.output(galvani_ir::step::Target::State(0), s);
+        });
+        assert_eq!(phases.count, 3);
+        assert_eq!(phases.vector[1], Some(VectorFn::Log));
+        assert_eq!(phases.vector[2], Some(VectorFn::Log));
+        assert_eq!(phases.vector[4], None);
+        assert_eq!(phases.vector[6], None);
+        assert_eq!(
+            phases.calls,
+            vec![
+                vec![(VectorFn::Log, 0, 1)],
+                vec![(VectorFn::Log, 1, 1)],
+                vec![]
+            ]
+        );
     }
 
     #[test]

@@ -516,7 +516,7 @@ impl Kernel for JitKernel {
 /// and of the step size replaced by its value, and every operation of the step whose
 /// operands are then all constants folded to its value, or `None` when nothing changes.
 /// A folded value has the bits the kernel computes: arithmetic as the interpreter (and the
-/// generated code) does it, and of the calls only `exp`, `expm1`, `exprel` and `φ`, with
+/// generated code) does it, and of the calls only `exp`, `expm1`, `exprel`, `φ` and `log`, with
 /// `galvani-vmath`'s lane function when the step calls vector maths
 /// (`vector_maths`, a blocked step) and with the table's value function otherwise.
 /// Nothing that feeds an exponent becomes a constant, because a constant exponent 2, 3 or
@@ -566,6 +566,7 @@ pub(crate) fn uniform_params_as_constants(
                     Func::Builtin(Builtin::Exp) => Some(VectorFn::Exp),
                     Func::Builtin(Builtin::Expm1) => Some(VectorFn::Expm1),
                     Func::Builtin(Builtin::Exprel) => Some(VectorFn::Exprel),
+                    Func::Builtin(Builtin::Log) => Some(VectorFn::Log),
                     Func::Phi => Some(VectorFn::Phi),
                     _ => None,
                 };
