@@ -44,4 +44,29 @@ fn main() {
         }
         println!();
     }
+    // pow over bases 1e-3..20 and exponents −3..3.
+    let base: Vec<f64> = grid.iter().map(|x| x.abs() + 1e-3).collect();
+    let exponent: Vec<f64> = grid.iter().map(|x| 0.15 * x).collect();
+    let mut buffer = base.clone();
+    let start = Instant::now();
+    for _ in 0..rounds {
+        buffer.copy_from_slice(&base);
+        for (v, &e) in buffer.iter_mut().zip(&exponent) {
+            *v = std::hint::black_box(*v).powf(e);
+        }
+        std::hint::black_box(&buffer);
+    }
+    let libm = start.elapsed().as_secs_f64() * 1e9 / (rounds * base.len()) as f64;
+    print!("{:7} libm {libm:5.2} ns", "pow");
+    for isa in Isa::available() {
+        let start = Instant::now();
+        for _ in 0..rounds {
+            buffer.copy_from_slice(&base);
+            galvani_vmath::apply_pow_with(isa, &mut buffer, &exponent);
+            std::hint::black_box(&buffer);
+        }
+        let t = start.elapsed().as_secs_f64() * 1e9 / (rounds * base.len()) as f64;
+        print!("  {isa:?} {t:5.2} ns ({:.1}×)", libm / t);
+    }
+    println!();
 }

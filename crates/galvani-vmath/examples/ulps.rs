@@ -138,4 +138,37 @@ fn main() {
             );
         }
     }
+    // pow by the size of the exponent |y·ln x| (its error grows with it): random bases
+    // over many binades and random exponents, sorted into bands.
+    let bands = [1.0, 10.0, 100.0, 745.0];
+    let mut worst = [(0u64, 0.0, 0.0); 4];
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for _ in 0..4_000_000 {
+        // Half of the bases near 1 (k = 0, where the logarithm's rounding weighs most).
+        let a = if random.unit() < 0.5 {
+            2f64.powf(-1000.0 + 2000.0 * random.unit())
+        } else {
+            0.5 + 1.5 * random.unit()
+        };
+        let size = 745.0 * random.unit().powi(3);
+        let sign = if random.unit() < 0.5 { 1.0 } else { -1.0 };
+        x.push(a);
+        y.push(sign * size / a.ln());
+    }
+    let mut computed = x.clone();
+    galvani_vmath::apply_pow(&mut computed, &y);
+    for ((&a, &b), &got) in x.iter().zip(&y).zip(&computed) {
+        let size = (b * a.ln()).abs();
+        let Some(band) = bands.iter().position(|&top| size <= top) else {
+            continue;
+        };
+        let error = ulps(got, builtins::pow(a, b));
+        if error > worst[band].0 {
+            worst[band] = (error, a, b);
+        }
+    }
+    for (top, (error, a, b)) in bands.iter().zip(worst) {
+        println!("pow     |y·ln x| ≤ {top:<5}  max {error} ulp (at x = {a:e}, y = {b:e})");
+    }
 }

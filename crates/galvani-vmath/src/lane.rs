@@ -274,6 +274,35 @@ const SQRT_HALF_BITS: u64 = 0x3fe6_a09e_0000_0000;
 /// `log(±0) = −∞`, `log(x < 0) = NaN`, `log(+∞) = +∞`, `log(NaN) = NaN`, `log(1) = +0`.
 #[inline(always)]
 pub fn log(x: f64) -> f64 {
+    let parts = log_parts(x);
+    let (k, f, h, s, r) = (parts.k, parts.f, parts.half_f_squared, parts.s, parts.r);
+    let value = k * LN2_HI - ((h - (s * (h + r) + k * LN2_LO)) - f);
+    if x > 0.0 {
+        if x == f64::INFINITY {
+            f64::INFINITY
+        } else {
+            value
+        }
+    } else if x == 0.0 {
+        f64::NEG_INFINITY
+    } else {
+        // Negative or NaN.
+        f64::NAN
+    }
+}
+
+/// The pieces of `ln x` for a positive finite `x` (anything for other `x`): `x = 2ᵏ(1+f)`,
+/// `√2/2 ≤ 1 + f < √2`, `f²/2`, `s = f/(2+f)`, `R(s²)`.
+struct LogParts {
+    k: f64,
+    f: f64,
+    half_f_squared: f64,
+    s: f64,
+    r: f64,
+}
+
+#[inline(always)]
+fn log_parts(x: f64) -> LogParts {
     let subnormal = x < f64::MIN_POSITIVE;
     let scaled = if subnormal { x * TWO_54 } else { x };
     // Adding 1 − √2/2 (in exponent-field units) to the bits carries into the exponent
@@ -294,18 +323,131 @@ pub fn log(x: f64) -> f64 {
     let w = z * z;
     let t1 = w * (LG2 + w * (LG4 + w * LG6));
     let t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
-    let r = t2 + t1;
-    let value = k * LN2_HI - ((half_f_squared - (s * (half_f_squared + r) + k * LN2_LO)) - f);
-    if x > 0.0 {
-        if x == f64::INFINITY {
-            f64::INFINITY
-        } else {
-            value
-        }
-    } else if x == 0.0 {
-        f64::NEG_INFINITY
+    LogParts {
+        k,
+        f,
+        half_f_squared,
+        s,
+        r: t2 + t1,
+    }
+}
+
+/// `ln x` for a positive finite `x` as an unevaluated sum `hi + lo`, to about 2⁻⁶⁰
+/// relative: fdlibm's `ln(1+f) = f − f²/2 + s·(f²/2 + R)` with every rounding that matters
+/// carried (error-free sums and products): `f²/2 = h + h_err`, `s = f/(2+f)` to twice the
+/// precision, `h + R` and `s·(h + R)` with their errors, then `k·LN2_HI + (f − h) + s·(…)`
+/// by Fast2Sums (each first term the larger). Left: R's own error (2⁻⁵⁸·⁴⁵ of a term below
+/// f³/6) and the roundings of the small corrections.
+#[inline(always)]
+fn log_double(x: f64) -> (f64, f64) {
+    let parts = log_parts(x);
+    let (k, f, h, s) = (parts.k, parts.f, parts.half_f_squared, parts.s);
+    // f²/2 = h + h_err exactly (0.5·f is exact).
+    let h_err = (0.5 * f).mul_add(f, -h);
+    // 2 + f = d + d_err exactly, and s + s_lo = f/(2 + f) to twice the precision.
+    let d = 2.0 + f;
+    let d_err = (2.0 - d) + f;
+    let s_lo = ((-s).mul_add(d, f) - s * d_err) / d;
+    // R's leading term LG1·s² carries most of R's rounding: as R_hi + R_lo, with the
+    // error of s² and of the product, and R's change with s_lo (dR/ds ≈ 2·LG1·s); the
+    // rest of R (below 4·10⁻⁴) rounds harmlessly.
+    let z = s * s;
+    let z_err = s.mul_add(s, -z);
+    let lead = LG1 * z;
+    let lead_err = LG1.mul_add(z, -lead) + LG1 * z_err + 2.0 * LG1 * s * s_lo;
+    // R − LG1·z computed on its own (not as r − lead, which would keep r's rounding).
+    let w = z * z;
+    let rest = (z * w).mul_add(LG3 + w * (LG5 + w * LG7), w * (LG2 + w * (LG4 + w * LG6)));
+    let r_hi = lead + rest;
+    let r_lo = ((lead - r_hi) + rest) + lead_err;
+    // h + R_hi = hr + hr_err exactly (|h| ≥ |R|), s·hr = c + c_err exactly.
+    let hr = h + r_hi;
+    let hr_err = (h - hr) + r_hi;
+    let c = s * hr;
+    let c_lo = s.mul_add(hr, -c) + s * (hr_err + h_err + r_lo) + s_lo * hr;
+    // (f − h) + c + k·LN2_HI by Fast2Sums: |f| ≥ |h|, |f − h| ≥ |c|, |k·LN2_HI| ≥ 0.69 >
+    // |f − h + c| unless k = 0.
+    let a = f - h;
+    let a_err = (f - a) - h;
+    let b = a + c;
+    let b_err = (a - b) + c;
+    let big = k * LN2_HI;
+    let hi = big + b;
+    let hi_err = (big - hi) + b;
+    let lo = hi_err + b_err + a_err + (c_lo - h_err) + k * LN2_LO;
+    // Renormalised so that lo is below half an ulp of hi.
+    let sum = hi + lo;
+    (sum, (hi - sum) + lo)
+}
+
+/// `xʸ` with IEEE `pow`'s special values (those of the built-in table's `pow`):
+/// `pow(x, ±0) = 1` and `pow(1, y) = 1` even for NaN, NaN otherwise from a NaN; a negative
+/// `x` gives NaN unless `y` is an integer, then `±|x|ʸ` by the parity of `y`; `±0` and
+/// `±∞` give 0 or ∞ with the sign of `x` for odd integer `y`; `pow(−1, ±∞) = 1`; `y = ±∞`
+/// gives 0 or ∞ by whether `|x|` is below or above 1.
+///
+/// The magnitude is `e^(y·ln|x|)` with `ln|x|` as a double-double ([`log_double`]) and
+/// `y·ln|x| = t + t_err` exactly up to that error, then `eᵗ·(1 + t_err)`: the error is
+/// that of `exp` (1 ulp) plus the logarithm's relative error times `|y·ln|x||`. Measured
+/// against the table (`examples/ulps.rs`, 4·10⁶ random pairs): 1 ulp while
+/// `|y·ln|x|| ≤ 10`, 2 ulp up to 100, 9 ulp up to 745 (results near overflow or
+/// underflow).
+#[inline(always)]
+pub fn pow(x: f64, y: f64) -> f64 {
+    let ax = x.abs();
+    let (l_hi, l_lo) = log_double(ax);
+    let t = y * l_hi;
+    let t_err = y.mul_add(l_hi, -t) + y * l_lo;
+    let e = exp(t);
+    // Where eᵗ is 0 or ∞ the correction is left out (∞·c + ∞ is NaN for c < 0, and c is
+    // NaN for an infinite t).
+    let magnitude = if e.is_finite() && e != 0.0 {
+        e.mul_add(t_err, e)
     } else {
-        // Negative or NaN.
+        e
+    };
+
+    // Parity of y: an integer (y = trunc y), odd when y/2 is not one (|y| ≥ 2⁵³ is even).
+    let y_integer = y == y.trunc();
+    let half = 0.5 * y;
+    let y_odd = y_integer && half != half.trunc();
+    // The sign bit: −0 and −∞ are negative bases too.
+    let negative = x.is_sign_negative();
+    let signed = if negative && y_odd {
+        -magnitude
+    } else {
+        magnitude
+    };
+    // x = ±0 or ±∞: 0 or ∞ by the sign of y (ln|x| = ∓∞ above does not give this).
+    let zero_or_inf = if (ax == 0.0) == (y < 0.0) {
+        f64::INFINITY
+    } else {
+        0.0
+    };
+    let at_edge = if negative && y_odd {
+        -zero_or_inf
+    } else {
+        zero_or_inf
+    };
+    // y = ±∞: 1 at |x| = 1, else 0 or ∞ by whether |x| < 1 and the sign of y.
+    let y_infinite = if ax == 1.0 {
+        1.0
+    } else if (ax < 1.0) == (y < 0.0) {
+        f64::INFINITY
+    } else {
+        0.0
+    };
+    if y == 0.0 || x == 1.0 {
+        1.0
+    } else if x.is_nan() || y.is_nan() {
         f64::NAN
+    } else if y.is_infinite() {
+        y_infinite
+    } else if ax == 0.0 || ax == f64::INFINITY {
+        at_edge
+    } else if negative && !y_integer {
+        f64::NAN
+    } else {
+        signed
     }
 }

@@ -258,3 +258,66 @@ fn the_c_entry_point_is_apply_by_number() {
     }
     assert_eq!(untouched, values);
 }
+
+/// `pow` against the table's (IEEE `pow`): every special pair of
+/// `builtins::special_arguments` with the same bits where the table gives 0, ±∞, NaN or
+/// an exact small power, and otherwise within the bound `lane::pow` documents:
+/// 2 + |y·ln|x||/50 ulp (measured: 1 ulp up to |y·ln|x|| = 10, 2 up to 100, 9 up
+/// to 745, `examples/ulps.rs`).
+#[test]
+fn pow_is_the_tables_within_its_bound() {
+    let mut pairs: Vec<(f64, f64)> =
+        builtins::special_arguments(galvani_ir::step::Func::Builtin(galvani_ir::Builtin::Pow))
+            .into_iter()
+            .map(|args| (args[0], args[1]))
+            .collect();
+    let mut random = Random(0x5851_f42d_4c95_7f2d);
+    for _ in 0..200_000 {
+        // Positive bases over many binades, exponents of every size that stays finite.
+        let x = 2f64.powf(-60.0 + 120.0 * random.unit());
+        let y = 40.0 * random.unit() - 20.0;
+        pairs.push((x, y));
+        // Near 1, where ln x is small, and negative bases with integer exponents.
+        pairs.push((0.5 + random.unit(), 400.0 * random.unit() - 200.0));
+        pairs.push((
+            -(0.1 + 10.0 * random.unit()),
+            (60.0 * random.unit() - 30.0).round(),
+        ));
+    }
+    let mut x: Vec<f64> = pairs.iter().map(|p| p.0).collect();
+    let y: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+    galvani_vmath::apply_pow(&mut x, &y);
+    for (&(a, b), &got) in pairs.iter().zip(&x) {
+        let expected = builtins::pow(a, b);
+        let exact_case = expected == 0.0 || !expected.is_finite();
+        if exact_case {
+            assert!(
+                got.to_bits() == expected.to_bits() || (got.is_nan() && expected.is_nan()),
+                "pow({a:e}, {b:e}) = {got:e}, the table says {expected:e}"
+            );
+        } else {
+            // 0·ln 0 and the like (pow(0, 0) = 1): no exponent to scale the bound.
+            let size = (b * a.abs().ln()).abs();
+            let bound = 2.0 + if size.is_finite() { size / 50.0 } else { 0.0 };
+            assert!(
+                ulps(got, expected) as f64 <= bound,
+                "pow({a:e}, {b:e}) = {got:e}, the table says {expected:e}: {} ulps",
+                ulps(got, expected)
+            );
+        }
+    }
+    // The same bits from every instruction set and from the lane function.
+    let base: Vec<f64> = pairs.iter().map(|p| p.0).collect();
+    for isa in Isa::available() {
+        let mut wide = base.clone();
+        galvani_vmath::apply_pow_with(isa, &mut wide, &y);
+        for ((&(a, b), &w), &v) in pairs.iter().zip(&wide).zip(&x) {
+            assert_eq!(w.to_bits(), v.to_bits(), "pow({a:e}, {b:e}) on {isa:?}");
+            assert_eq!(
+                w.to_bits(),
+                galvani_vmath::lane::pow(a, b).to_bits(),
+                "pow({a:e}, {b:e}): the lane function"
+            );
+        }
+    }
+}
