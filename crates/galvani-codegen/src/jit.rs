@@ -602,3 +602,62 @@ impl Drop for JitKernel {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builder::{BlockBuilder, ProgramBuilder};
+    use galvani_ir::model::Builtin;
+    use galvani_ir::step::{Inst, Target};
+
+    /// `x' = log(k)·φ(k)` with `k` uniform: both calls fold, with `galvani-vmath`'s lane
+    /// functions in a blocked step (the bits its kernel computes) and with the table's
+    /// value functions in a scalar one.
+    #[test]
+    fn uniform_calls_fold_with_the_kernels_own_functions() {
+        let mut program = ProgramBuilder::new("fold")
+            .param("k", "")
+            .state("x", "")
+            .build();
+        let mut b = BlockBuilder::new();
+        let k = b.param(0);
+        let l = b.call(Builtin::Log, &[k]);
+        let f = b.phi(k);
+        let y = b.mul(l, f);
+        b.output(Target::State(0), y);
+        program.step = b.finish();
+        // At k = 20/7 the vector log is one ulp from the table's, so the constants show
+        // which function folded them.
+        let k_value = 2.857142857142857;
+        for vector_maths in [true, false] {
+            let folded = uniform_params_as_constants(&program, &[Some(k_value)], 0.1, vector_maths)
+                .expect("the calls fold");
+            let constants: Vec<f64> = folded
+                .step
+                .insts
+                .iter()
+                .filter_map(|inst| match inst {
+                    Inst::Const(v) => Some(*v),
+                    _ => None,
+                })
+                .collect();
+            let (log, phi) = if vector_maths {
+                (
+                    galvani_vmath::lane::log(k_value),
+                    galvani_vmath::lane::phi(k_value),
+                )
+            } else {
+                (
+                    galvani_ir::builtins::log(k_value),
+                    galvani_ir::builtins::phi(k_value),
+                )
+            };
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&constants),
+                bits(&[k_value, log, phi, log * phi]),
+                "vector maths {vector_maths}"
+            );
+        }
+    }
+}
