@@ -1,6 +1,6 @@
 //! Blocked vector maths for the step kernels: `exp`, `expm1`, `φ`, `exprel` and `log`
-//! applied in place to a slice of doubles, one call per transcendental per block instead of one
-//! scalar libm call per value.
+//! applied in place to a slice of doubles, and `pow` over two, one call per transcendental
+//! per block instead of one scalar libm call per value.
 //!
 //! Each function is a branch-free, straight-line polynomial per lane ([`lane`]) that the
 //! compiler vectorises; [`Isa`] picks, once per process, the widest instruction set the
@@ -34,9 +34,14 @@ pub enum VectorFn {
     Exprel,
     /// `ln x`
     Log,
+    /// `xʸ`, the one function of two arguments: not in [`VectorFn::ALL`] (the functions
+    /// [`apply`] takes); [`apply_pow`] over two slices, and in `galvani_vmath_apply` rows
+    /// in pairs (`x` then `y`).
+    Pow,
 }
 
 impl VectorFn {
+    /// The functions of one argument.
     pub const ALL: [VectorFn; 5] = [
         VectorFn::Exp,
         VectorFn::Expm1,
@@ -45,14 +50,24 @@ impl VectorFn {
         VectorFn::Log,
     ];
 
-    /// The function of one lane.
-    pub fn lane(self) -> fn(f64) -> f64 {
-        match self {
+    /// The function of one lane, for a function of one argument (`None` for `Pow`, whose
+    /// lane function is [`lane::pow`]).
+    pub fn lane(self) -> Option<fn(f64) -> f64> {
+        Some(match self {
             VectorFn::Exp => lane::exp,
             VectorFn::Expm1 => lane::expm1,
             VectorFn::Phi => lane::phi,
             VectorFn::Exprel => lane::exprel,
             VectorFn::Log => lane::log,
+            VectorFn::Pow => return None,
+        })
+    }
+
+    /// Its number of arguments.
+    pub fn arity(self) -> usize {
+        match self {
+            VectorFn::Pow => 2,
+            _ => 1,
         }
     }
 
@@ -65,12 +80,16 @@ impl VectorFn {
             VectorFn::Phi => 2,
             VectorFn::Exprel => 3,
             VectorFn::Log => 4,
+            VectorFn::Pow => 5,
         }
     }
 
     /// The function of number `id`, if there is one.
     pub fn from_id(id: u32) -> Option<VectorFn> {
-        VectorFn::ALL.into_iter().find(|f| f.id() == id)
+        VectorFn::ALL
+            .into_iter()
+            .chain([VectorFn::Pow])
+            .find(|f| f.id() == id)
     }
 
     pub fn name(self) -> &'static str {
@@ -80,6 +99,7 @@ impl VectorFn {
             VectorFn::Phi => "phi",
             VectorFn::Exprel => "exprel",
             VectorFn::Log => "log",
+            VectorFn::Pow => "pow",
         }
     }
 }
@@ -162,7 +182,7 @@ macro_rules! dispatch {
 }
 
 /// Applies `function` to every value of `values` in place, with the host's widest
-/// instruction set.
+/// instruction set (`Pow`, which needs a second slice, leaves `values` untouched).
 pub fn apply(function: VectorFn, values: &mut [f64]) {
     // `Isa::host` is one of `Isa::available` by construction: no re-check per call (this
     // is on the hot path of every blocked kernel, once per block and transcendental).
@@ -173,8 +193,10 @@ pub fn apply(function: VectorFn, values: &mut [f64]) {
 /// applies function number `function` ([`VectorFn::id`]) in place to the first `lanes`
 /// values of each of `rows` rows of `stride` values starting at `values` — the rows of a
 /// blocked kernel's scratch area, of which a partial last block uses only the first lanes.
-/// Whole rows (`lanes == stride`) are done as one slice. An unknown number, a null pointer,
-/// `lanes > stride` or nothing to do leaves memory untouched.
+/// Whole rows (`lanes == stride`) are done as one slice. For `pow` (two arguments) the rows
+/// come in pairs, `x` then `y`, and the result replaces `x`; an odd number of rows leaves
+/// the last one untouched. An unknown number, a null pointer, `lanes > stride` or nothing
+/// to do leaves memory untouched.
 ///
 /// # Safety
 ///
@@ -198,6 +220,13 @@ pub unsafe extern "C" fn galvani_vmath_apply(
     }
     // SAFETY: the caller guarantees `rows · stride` initialised, unaliased values.
     let values = unsafe { std::slice::from_raw_parts_mut(values, len) };
+    if function == VectorFn::Pow {
+        for pair in values.chunks_exact_mut(2 * stride) {
+            let (x, y) = pair.split_at_mut(stride);
+            apply_pow(&mut x[..lanes], &y[..lanes]);
+        }
+        return;
+    }
     if lanes == stride {
         apply(function, values);
     } else {
@@ -226,12 +255,13 @@ fn apply_checked(isa: Isa, function: VectorFn, values: &mut [f64]) {
         VectorFn::Phi => dispatch!(isa, lane::phi, values),
         VectorFn::Exprel => dispatch!(isa, lane::exprel, values),
         VectorFn::Log => dispatch!(isa, lane::log, values),
+        VectorFn::Pow => {}
     }
 }
 
 /// `x[i] = pow(x[i], y[i])` ([`lane::pow`]) for every `i` below the shorter length, with
-/// the host's widest instruction set. Not yet called by generated code: the blocked
-/// lowering keeps `pow` a scalar call per lane until a call can pass a second argument row.
+/// the host's widest instruction set (generated code reaches it through
+/// `galvani_vmath_apply` with rows in pairs).
 pub fn apply_pow(x: &mut [f64], y: &[f64]) {
     apply_pow_checked(Isa::host(), x, y);
 }

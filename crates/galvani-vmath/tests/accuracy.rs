@@ -13,6 +13,7 @@ fn reference(function: VectorFn) -> fn(f64) -> f64 {
         VectorFn::Phi => |x| builtins::phi(x),
         VectorFn::Exprel => |x| builtins::exprel(x),
         VectorFn::Log => |x| builtins::log(x),
+        VectorFn::Pow => unreachable!("pow has its own test"),
     }
 }
 
@@ -181,7 +182,7 @@ fn every_instruction_set_gives_the_same_bits() {
         let mut baseline = values.clone();
         apply_with(Isa::Baseline, function, &mut baseline);
         // The lane function called one value at a time, outside any vector loop.
-        let lane = function.lane();
+        let lane = function.lane().expect("a function of one argument");
         for (&x, &y) in values.iter().zip(&baseline) {
             assert_eq!(
                 lane(x).to_bits(),
@@ -320,4 +321,53 @@ fn pow_is_the_tables_within_its_bound() {
             );
         }
     }
+}
+
+/// `pow` through the C entry point: rows in pairs (`x`, then `y`), the result in the `x`
+/// row, the `y` rows untouched; a partial block does the first lanes of each pair only.
+#[test]
+fn the_c_entry_point_takes_pow_rows_in_pairs() {
+    assert_eq!(VectorFn::from_id(VectorFn::Pow.id()), Some(VectorFn::Pow));
+    // Two pairs of rows of 16: x = 0.1..3.3, y = −2.5..2.3.
+    let values: Vec<f64> = (0..64)
+        .map(|i| {
+            let row = i / 16;
+            let lane = (i % 16) as f64;
+            if row % 2 == 0 {
+                0.1 + 0.2 * lane
+            } else {
+                -2.5 + 0.3 * lane
+            }
+        })
+        .collect();
+    for lanes in [16, 3] {
+        let mut computed = values.clone();
+        // SAFETY: 64 initialised values (4 rows of 16), borrowed mutably for the call.
+        unsafe {
+            galvani_vmath::galvani_vmath_apply(
+                VectorFn::Pow.id(),
+                computed.as_mut_ptr(),
+                4,
+                16,
+                lanes,
+            );
+        }
+        for i in 0..64 {
+            let (row, lane) = (i / 16, i % 16);
+            let want = if row % 2 == 0 && lane < lanes {
+                galvani_vmath::lane::pow(values[i], values[i + 16])
+            } else {
+                values[i]
+            };
+            assert_eq!(
+                computed[i].to_bits(),
+                want.to_bits(),
+                "lanes {lanes}, value {i}"
+            );
+        }
+    }
+    // `apply` cannot do pow (one slice): it leaves the values alone.
+    let mut untouched = values.clone();
+    apply(VectorFn::Pow, &mut untouched);
+    assert_eq!(untouched, values);
 }
