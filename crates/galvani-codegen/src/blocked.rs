@@ -21,9 +21,11 @@
 //! The level of an operation: 0 for constants, `t`, `dt` and loads (recomputed in every
 //! phase that uses them, as in `chunk.rs`: a block stores only in its last phase, so a
 //! load in a later phase still reads the old state); the maximum of its operands' levels
-//! for arithmetic; one more than its argument's level for a vector call (`exp`, `expm1`,
-//! `φ`, `exprel`: what `galvani-vmath` has). Other calls (`log`, `pow`, `sin`, …) stay
-//! scalar calls of the table's value function, one per lane, inside the phase.
+//! for arithmetic; one more than its arguments' level for a vector call (`exp`, `expm1`,
+//! `φ`, `exprel`, `log`, and `pow` — `x^y` and `pow(x, y)` but for an exponent 2, 3 or 4,
+//! which stay multiplications — what `galvani-vmath` has; a `pow` call site has two
+//! scratch rows, `x` then `y`). Other calls (`sin`, `tanh`, …) stay scalar calls of the
+//! table's value function, one per lane, inside the phase.
 //!
 //! Padding lanes `n ≤ i < stride` that share a lane pair with a neuron (`n` odd) are
 //! computed like the others — the runtime fills every padding lane with copies of neuron
@@ -63,12 +65,24 @@ pub const MAX_SCRATCH_ROWS: usize = 256;
 /// The symbol the JIT links `galvani_vmath::galvani_vmath_apply` under.
 pub const VMATH_SYMBOL: &str = "galvani_vmath_apply";
 
+/// The order of the vector calls after a phase: the functions of one argument, then `pow`.
+const VECTOR_ORDER: [VectorFn; 6] = [
+    VectorFn::Exp,
+    VectorFn::Expm1,
+    VectorFn::Phi,
+    VectorFn::Exprel,
+    VectorFn::Log,
+    VectorFn::Pow,
+];
+
 /// The vector function a call is done with, when `galvani-vmath` has it.
 pub fn vector_fn(lowering: Lowering) -> Option<VectorFn> {
     match lowering {
         Lowering::Runtime(Func::Builtin(Builtin::Exp)) => Some(VectorFn::Exp),
         Lowering::Runtime(Func::Builtin(Builtin::Expm1)) => Some(VectorFn::Expm1),
         Lowering::Runtime(Func::Builtin(Builtin::Exprel)) => Some(VectorFn::Exprel),
+        Lowering::Runtime(Func::Builtin(Builtin::Log)) => Some(VectorFn::Log),
+        Lowering::Runtime(Func::Builtin(Builtin::Pow)) => Some(VectorFn::Pow),
         Lowering::Runtime(Func::Phi) => Some(VectorFn::Phi),
         _ => None,
     }
@@ -81,14 +95,14 @@ pub(crate) struct Phases {
     /// computes it (for a vector call: the first phase its result is available in).
     pub phase: Vec<Option<usize>>,
     /// Per operation: its scratch row, when it crosses phases (every vector call has one:
-    /// it holds the argument, then the result).
+    /// it holds the argument, then the result; `pow` has the next row too, for `y`).
     pub row: Vec<Option<usize>>,
     /// Per operation: the vector function of a vector call.
     pub vector: Vec<Option<VectorFn>>,
     /// Number of phases (at least 1).
     pub count: usize,
-    /// After phase `p`: `(function, first row, rows)`, one call each, in `VectorFn::ALL`
-    /// order.
+    /// After phase `p`: `(function, first row, rows)`, one call each, in `VECTOR_ORDER`
+    /// (`pow`: two rows per call site).
     pub calls: Vec<Vec<(VectorFn, usize, usize)>>,
     /// Scratch rows in all.
     pub rows: usize,
@@ -159,12 +173,12 @@ impl Phases {
         // group is one contiguous run of rows and one call.
         let mut calls: Vec<Vec<(VectorFn, usize, usize)>> = vec![Vec::new(); count];
         for (p, after) in calls.iter_mut().enumerate().take(last) {
-            for f in VectorFn::ALL {
+            for f in VECTOR_ORDER {
                 let first = rows;
                 for k in 0..len {
                     if vector[k] == Some(f) && phase[k] == Some(p + 1) {
                         row[k] = Some(rows);
-                        rows += 1;
+                        rows += f.arity();
                     }
                 }
                 if rows > first {
@@ -403,21 +417,16 @@ impl BodyEnv<'_> {
                 continue;
             }
             if let (Op::Call(_, args), Some(row)) = (&self.plan.ops[k], phases.row[k]) {
-                let x = self.value(
-                    b,
-                    &mut values,
-                    &mut splats,
-                    p,
-                    args[0],
-                    offset,
-                    scratch_lane,
-                );
-                b.ins().store(
-                    self.scratch_flags,
-                    x,
-                    scratch_lane,
-                    (row * ROW_BYTES) as i32,
-                );
+                // One row per argument (pow: x, then y in the next row).
+                for (i, &arg) in args.iter().enumerate() {
+                    let x = self.value(b, &mut values, &mut splats, p, arg, offset, scratch_lane);
+                    b.ins().store(
+                        self.scratch_flags,
+                        x,
+                        scratch_lane,
+                        ((row + i) * ROW_BYTES) as i32,
+                    );
+                }
             }
         }
         // Values later phases need.
@@ -633,8 +642,8 @@ mod tests {
         Phases::of(plan, usize::MAX).expect("the step is blocked")
     }
 
-    /// `x' = exp(exp(x)) + exp(x) + log(x) + x`, `y' = φ(y)`: `exp(x)` and `φ(y)` are level
-    /// 1, `exp(exp(x))` level 2; `log` is a scalar call at level 0 whose value crosses to
+    /// `x' = exp(exp(x)) + exp(x) + sin(x) + x`, `y' = φ(y)`: `exp(x)` and `φ(y)` are level
+    /// 1, `exp(exp(x))` level 2; `sin` is a scalar call at level 0 whose value crosses to
     /// the last phase through a row.
     #[test]
     fn phases_split_at_each_level_of_transcendental_dependency() {
@@ -642,7 +651,7 @@ mod tests {
             let x = b.state(0); // r0
             let e = b.exp(x); // r1: level 1
             let ee = b.exp(e); // r2: level 2
-            let l = b.call(Builtin::Log, &[x]); // r3: scalar, level 0
+            let l = b.call(Builtin::Sin, &[x]); // r3: scalar, level 0
             let s = b.add(ee, e); // r4: level 2
             let s = b.add(s, l); // r5: level 2, needs r3 from phase 0
             let s = b.add(s, x); // r6
@@ -676,7 +685,7 @@ mod tests {
                 vec![]
             ]
         );
-        // Rows: the three calls, then log(x), which crosses from phase 0 to phase 2.
+        // Rows: the three calls, then sin(x), which crosses from phase 0 to phase 2.
         assert_eq!(
             phases.row,
             vec![
@@ -693,6 +702,44 @@ mod tests {
         );
         assert_eq!(phases.rows, 4);
         assert_eq!(phases.vector_calls(), 3);
+    }
+
+    /// `log` and `pow` are vector calls like the exponentials (a level of their own, one
+    /// call per function and level, `pow` with two rows per call site: `x`, then `y`);
+    /// `x^3` stays multiplications (`Lowering::of_power`), no call at all.
+    #[test]
+    fn log_and_pow_are_vector_calls() {
+        let phases = phases_of(|b| {
+            let x = b.state(0); // r0
+            let l = b.call(Builtin::Log, &[x]); // r1: level 1
+            let ll = b.call(Builtin::Log, &[l]); // r2: level 2
+            let y = b.state(1); // r3
+            let p = b.call(Builtin::Pow, &[x, y]); // r4: level 1
+            let three = b.konst(3.0); // r5
+            let cube = b.bin(BinOp::Pow, ll, three); // r6: level 2
+            let s = b.add(cube, p); // r7
+            b.output(galvani_ir::step::Target::State(0), s);
+        });
+        assert_eq!(phases.count, 3);
+        assert_eq!(phases.vector[1], Some(VectorFn::Log));
+        assert_eq!(phases.vector[2], Some(VectorFn::Log));
+        assert_eq!(phases.vector[4], Some(VectorFn::Pow));
+        assert_eq!(phases.vector[6], None);
+        // After phase 0: log(x) in row 0, pow(x, y) in rows 1 (x) and 2 (y); after phase
+        // 1: log(log(x)) in row 3.
+        assert_eq!(
+            phases.calls,
+            vec![
+                vec![(VectorFn::Log, 0, 1), (VectorFn::Pow, 1, 2)],
+                vec![(VectorFn::Log, 3, 1)],
+                vec![]
+            ]
+        );
+        assert_eq!(
+            (phases.row[1], phases.row[2], phases.row[4]),
+            (Some(0), Some(3), Some(1))
+        );
+        assert_eq!(phases.rows, 4);
     }
 
     #[test]

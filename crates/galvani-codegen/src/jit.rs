@@ -421,8 +421,9 @@ impl Kernel for JitKernel {
 
     /// Recompiles the program with the step block's loads of uniform params, of uniform
     /// inputs that stay fixed and of `dt` replaced by their values and what follows from
-    /// constants alone folded (`uniform_values_as_constants`), with this kernel's options. `None` when nothing
-    /// changes, or should that compile fail (the general kernel computes the same bits).
+    /// constants alone folded (`uniform_values_as_constants`), with this kernel's options.
+    /// `None` when nothing changes, or should that compile fail (the general kernel
+    /// computes the same bits).
     fn specialize_step(
         &self,
         pop: &Population,
@@ -538,7 +539,8 @@ impl Kernel for JitKernel {
 /// size replaced by its value, and every operation of the step whose
 /// operands are then all constants folded to its value, or `None` when nothing changes.
 /// A folded value has the bits the kernel computes: arithmetic as the interpreter (and the
-/// generated code) does it, and of the calls only `exp`, `expm1`, `exprel` and `φ`, with
+/// generated code) does it, and of the calls only `exp`, `expm1`, `exprel`, `φ`, `log` and
+/// `pow` (not with an exponent 2, 3 or 4, which the kernel multiplies out), with
 /// `galvani-vmath`'s lane function when the step calls vector maths
 /// (`vector_maths`, a blocked step) and with the table's value function otherwise.
 /// Nothing that feeds an exponent becomes a constant, because a constant exponent 2, 3 or
@@ -571,6 +573,19 @@ pub(crate) fn uniform_values_as_constants(
     let mut specialized = program.clone();
     let mut replaced = false;
     let mut known: Vec<Option<f64>> = vec![None; insts.len()];
+    // `x^y` and `pow(x, y)` as the kernel computes them: an exponent 2, 3 or 4 in the
+    // program is multiplications there (`Lowering::of_power`) and is left alone, any other
+    // is a `pow` call (vector maths' in a blocked step, the table's otherwise).
+    let power = |x: f64, y: f64, exponent: &galvani_ir::step::Reg| -> Option<f64> {
+        match insts
+            .get(exponent.0 as usize)
+            .map(crate::math::Lowering::of_power)?
+        {
+            crate::math::Lowering::IntegerPower(_) => None,
+            _ if vector_maths => Some(galvani_vmath::lane::pow(x, y)),
+            _ => Some(galvani_ir::builtins::pow(x, y)),
+        }
+    };
     for (k, inst) in specialized.step.insts.iter_mut().enumerate() {
         let value = |r: &galvani_ir::step::Reg| known.get(r.0 as usize).copied().flatten();
         let folded = match &*inst {
@@ -580,7 +595,11 @@ pub(crate) fn uniform_values_as_constants(
             Inst::Dt => Some(dt),
             Inst::Neg(a) => value(a).map(|x| -x),
             Inst::Not(a) => value(a).map(|x| boolean(!truth(x))),
-            Inst::Binary(op, a, b) if *op != BinOp::Pow => match (value(a), value(b)) {
+            Inst::Binary(BinOp::Pow, a, b) => match (value(a), value(b)) {
+                (Some(x), Some(y)) => power(x, y, b),
+                _ => None,
+            },
+            Inst::Binary(op, a, b) => match (value(a), value(b)) {
                 (Some(x), Some(y)) => Some(binary(*op, x, y)),
                 _ => None,
             },
@@ -590,18 +609,26 @@ pub(crate) fn uniform_values_as_constants(
                     Func::Builtin(Builtin::Exp) => Some(VectorFn::Exp),
                     Func::Builtin(Builtin::Expm1) => Some(VectorFn::Expm1),
                     Func::Builtin(Builtin::Exprel) => Some(VectorFn::Exprel),
+                    Func::Builtin(Builtin::Log) => Some(VectorFn::Log),
+                    Func::Builtin(Builtin::Pow) => Some(VectorFn::Pow),
                     Func::Phi => Some(VectorFn::Phi),
                     _ => None,
                 };
                 match (values.as_deref(), vector) {
-                    (Some([x]), Some(f)) if vector_maths => Some((f.lane())(*x)),
+                    (Some([x]), Some(f)) if vector_maths => f.lane().map(|lane| lane(*x)),
                     (Some([x]), Some(_)) => Some(func.eval(&[*x])),
+                    (Some([x, y]), Some(VectorFn::Pow)) => power(*x, *y, &args[1]),
                     _ => None,
                 }
             }
             _ => None,
         };
         if exponent[k] {
+            // A constant exponent is known to the power it feeds (it stays the constant it
+            // is); nothing else that feeds an exponent becomes a constant.
+            if let Inst::Const(v) = inst {
+                known[k] = Some(*v);
+            }
             continue;
         }
         if let Some(v) = folded {
@@ -622,6 +649,90 @@ impl Drop for JitKernel {
             // SAFETY: the function pointers were only stored in `self.functions` (cleared
             // above) and are never handed out; `&mut self` means no call is running.
             unsafe { module.free_memory() };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builder::{BlockBuilder, ProgramBuilder};
+    use galvani_ir::model::Builtin;
+    use galvani_ir::step::{Inst, Target};
+
+    /// `x' = log(k)·φ(k)·pow(k, 0.5)·k^3` with `k` uniform: the three calls fold, with
+    /// `galvani-vmath`'s lane functions in a blocked step (the bits its kernel computes)
+    /// and with the table's value functions in a scalar one; `k^3` does not (the kernel
+    /// multiplies it out).
+    #[test]
+    fn uniform_calls_fold_with_the_kernels_own_functions() {
+        let mut program = ProgramBuilder::new("fold")
+            .param("k", "")
+            .state("x", "")
+            .build();
+        let mut b = BlockBuilder::new();
+        let k = b.param(0);
+        let l = b.call(Builtin::Log, &[k]);
+        let f = b.phi(k);
+        let y = b.mul(l, f);
+        // pow(k, 0.5) folds; k^3 is multiplications in the kernel and stays.
+        let half = b.konst(0.5);
+        let root = b.call(Builtin::Pow, &[k, half]);
+        let y = b.mul(y, root);
+        let three = b.konst(3.0);
+        let cube = b.bin(galvani_ir::model::BinOp::Pow, k, three);
+        let y = b.mul(y, cube);
+        b.output(Target::State(0), y);
+        program.step = b.finish();
+        // At k = 20/7 the vector log is one ulp from the table's, so the constants show
+        // which function folded them.
+        let k_value = 2.857142857142857;
+        for vector_maths in [true, false] {
+            let folded =
+                uniform_values_as_constants(&program, &[Some(k_value)], &[], 0.1, vector_maths)
+                    .expect("the calls fold");
+            let constants: Vec<f64> = folded
+                .step
+                .insts
+                .iter()
+                .filter_map(|inst| match inst {
+                    Inst::Const(v) => Some(*v),
+                    _ => None,
+                })
+                .collect();
+            let (log, phi, root) = if vector_maths {
+                (
+                    galvani_vmath::lane::log(k_value),
+                    galvani_vmath::lane::phi(k_value),
+                    galvani_vmath::lane::pow(k_value, 0.5),
+                )
+            } else {
+                (
+                    galvani_ir::builtins::log(k_value),
+                    galvani_ir::builtins::phi(k_value),
+                    galvani_ir::builtins::pow(k_value, 0.5),
+                )
+            };
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&constants),
+                bits(&[
+                    k_value,
+                    log,
+                    phi,
+                    log * phi,
+                    0.5,
+                    root,
+                    log * phi * root,
+                    3.0
+                ]),
+                "vector maths {vector_maths}"
+            );
+            // k^3 and what it feeds stay computed.
+            assert!(matches!(
+                folded.step.insts.last(),
+                Some(Inst::Binary(galvani_ir::model::BinOp::Mul, _, _))
+            ));
         }
     }
 }

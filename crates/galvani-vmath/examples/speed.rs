@@ -4,16 +4,23 @@ use galvani_vmath::{apply_with, Isa, VectorFn};
 use std::time::Instant;
 
 fn main() {
-    let values: Vec<f64> = (0..4096)
+    let grid: Vec<f64> = (0..4096)
         .map(|i| -20.0 + 40.0 * i as f64 / 4096.0)
         .collect();
     let rounds = 2000;
     for function in VectorFn::ALL {
+        // The logarithm over positive arguments (1e-3 to 20).
+        let values: Vec<f64> = match function {
+            VectorFn::Log => grid.iter().map(|x| x.abs() + 1e-3).collect(),
+            _ => grid.clone(),
+        };
         let scalar: fn(f64) -> f64 = match function {
             VectorFn::Exp => f64::exp,
             VectorFn::Expm1 => f64::exp_m1,
             VectorFn::Phi => |x| x.exp_m1() / x,
             VectorFn::Exprel => |x| x / x.exp_m1(),
+            VectorFn::Log => f64::ln,
+            VectorFn::Pow => continue,
         };
         let mut buffer = values.clone();
         let start = Instant::now();
@@ -38,4 +45,29 @@ fn main() {
         }
         println!();
     }
+    // pow over bases 1e-3..20 and exponents −3..3.
+    let base: Vec<f64> = grid.iter().map(|x| x.abs() + 1e-3).collect();
+    let exponent: Vec<f64> = grid.iter().map(|x| 0.15 * x).collect();
+    let mut buffer = base.clone();
+    let start = Instant::now();
+    for _ in 0..rounds {
+        buffer.copy_from_slice(&base);
+        for (v, &e) in buffer.iter_mut().zip(&exponent) {
+            *v = std::hint::black_box(*v).powf(e);
+        }
+        std::hint::black_box(&buffer);
+    }
+    let libm = start.elapsed().as_secs_f64() * 1e9 / (rounds * base.len()) as f64;
+    print!("{:7} libm {libm:5.2} ns", "pow");
+    for isa in Isa::available() {
+        let start = Instant::now();
+        for _ in 0..rounds {
+            buffer.copy_from_slice(&base);
+            galvani_vmath::apply_pow_with(isa, &mut buffer, &exponent);
+            std::hint::black_box(&buffer);
+        }
+        let t = start.elapsed().as_secs_f64() * 1e9 / (rounds * base.len()) as f64;
+        print!("  {isa:?} {t:5.2} ns ({:.1}×)", libm / t);
+    }
+    println!();
 }
