@@ -1,5 +1,5 @@
-//! `cargo bench -p galvani-cbench`: ns per neuron-step of HH exponential Euler and
-//! second-order Rush–Larsen (N = 10,000,
+//! `cargo bench -p galvani-cbench`: ns per neuron-step of HH exponential Euler,
+//! second-order Rush–Larsen, forward Euler and RK4 (N = 10,000,
 //! dt = 0.025 ms, 100 ms, constant 10 uA/cm² drive) in the hand-written C reference
 //! (-O3 -march=native -ffast-math) and in galvani — blocked and reference kernels, the
 //! whole runtime loop (events, NaN check) included; the blocked kernel with and without its
@@ -24,6 +24,8 @@ fn median(mut times: Vec<Duration>) -> f64 {
 }
 
 fn main() {
+    bench(Method::Euler, CMethod::Euler);
+    bench(Method::Rk4, CMethod::Rk4);
     bench(Method::ExpEuler, CMethod::ExpEuler);
     bench(Method::ExpEuler2, CMethod::ExpEuler2);
 }

@@ -1,6 +1,7 @@
-/* Hand-written Hodgkin–Huxley (models/hh.gal, Dayan & Abbott 2001) exponential Euler and
- * second-order Rush–Larsen: the same algorithms as galvani's `--method expeuler` and
- * `--method expeuler2` step programs, for a speed comparison.
+/* Hand-written Hodgkin–Huxley (models/hh.gal, Dayan & Abbott 2001) exponential Euler,
+ * second-order Rush–Larsen, forward Euler and classical RK4: the same algorithms as
+ * galvani's `--method expeuler`, `expeuler2`, `euler` and `rk4` step programs, for a
+ * speed comparison.
  *
  * Every state y with dy/dt = A − B·y (A, B evaluated at the start of the step) becomes
  *     y ← y + dt·(A − B·y)·φ(−B·dt),   φ(x) = (eˣ − 1)/x,
@@ -11,7 +12,10 @@
  *
  * expeuler2 (docs/numerics.md §4; every HH equation is linear in its own state): a half
  * step y½ = y + dt/2·(A − B·y)·φ(−B·dt/2) of every state, then A*, B* at y½ and
- *     y ← y + dt·(A* − B*·y)·φ(−B*·dt). */
+ *     y ← y + dt·(A* − B*·y)·φ(−B*·dt).
+ *
+ * euler: y ← y + dt·f(y); rk4: k₁ = f(y), k₂ = f(y + dt/2·k₁), k₃ = f(y + dt/2·k₂),
+ * k₄ = f(y + dt·k₃), y ← y + dt/6·(k₁ + 2k₂ + 2k₃ + k₄); f = A − B·y of every state. */
 
 #include <math.h>
 #include <stddef.h>
@@ -80,6 +84,55 @@ void galvani_cbench_hh_expeuler2(size_t count, size_t steps, double dt, double *
             double out[4];
             for (int s = 0; s < 4; s++)
                 out[s] = y[s] + dt * (A[s] - B[s] * y[s]) * phi(-B[s] * dt);
+            spikes[i] += (y[0] <= 0.0) & (out[0] > 0.0);
+            V[i] = out[0], m[i] = out[1], h[i] = out[2], n[i] = out[3];
+        }
+    }
+}
+
+/* dy/dt = A − B·y of every state at (v, m, h, n) with input i. */
+static inline void derivatives(const double y[4], double i, double d[4]) {
+    double A[4], B[4];
+    coefficients(y[0], y[1], y[2], y[3], i, A, B);
+    for (int s = 0; s < 4; s++)
+        d[s] = A[s] - B[s] * y[s];
+}
+
+void galvani_cbench_hh_euler(size_t count, size_t steps, double dt, double *restrict V,
+                             double *restrict m, double *restrict h, double *restrict n,
+                             const double *restrict I, uint64_t *restrict spikes) {
+    for (size_t k = 0; k < steps; k++) {
+        for (size_t i = 0; i < count; i++) {
+            double y[4] = {V[i], m[i], h[i], n[i]}, d[4];
+            derivatives(y, I[i], d);
+            double out[4];
+            for (int s = 0; s < 4; s++)
+                out[s] = y[s] + dt * d[s];
+            spikes[i] += (y[0] <= 0.0) & (out[0] > 0.0);
+            V[i] = out[0], m[i] = out[1], h[i] = out[2], n[i] = out[3];
+        }
+    }
+}
+
+void galvani_cbench_hh_rk4(size_t count, size_t steps, double dt, double *restrict V,
+                           double *restrict m, double *restrict h, double *restrict n,
+                           const double *restrict I, uint64_t *restrict spikes) {
+    for (size_t k = 0; k < steps; k++) {
+        for (size_t i = 0; i < count; i++) {
+            double y[4] = {V[i], m[i], h[i], n[i]}, k1[4], k2[4], k3[4], k4[4], z[4];
+            derivatives(y, I[i], k1);
+            for (int s = 0; s < 4; s++)
+                z[s] = y[s] + 0.5 * dt * k1[s];
+            derivatives(z, I[i], k2);
+            for (int s = 0; s < 4; s++)
+                z[s] = y[s] + 0.5 * dt * k2[s];
+            derivatives(z, I[i], k3);
+            for (int s = 0; s < 4; s++)
+                z[s] = y[s] + dt * k3[s];
+            derivatives(z, I[i], k4);
+            double out[4];
+            for (int s = 0; s < 4; s++)
+                out[s] = y[s] + dt / 6.0 * (k1[s] + 2.0 * k2[s] + 2.0 * k3[s] + k4[s]);
             spikes[i] += (y[0] <= 0.0) & (out[0] > 0.0);
             V[i] = out[0], m[i] = out[1], h[i] = out[2], n[i] = out[3];
         }

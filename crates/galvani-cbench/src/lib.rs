@@ -1,15 +1,26 @@
-//! The hand-written C Hodgkin–Huxley exponential Euler and second-order Rush–Larsen
-//! (`c/hh.c`, compiled by `build.rs` with -O3 -march=native -ffast-math) behind a safe
-//! function, the yardstick `cargo bench -p galvani-cbench` measures galvani's kernels
-//! against (issue 12: within 1.25× of the same algorithm in C). Not part of galvani
-//! itself; tests check that each is the algorithm of `models/hh.gal` under `--method
-//! expeuler` / `expeuler2`.
+//! The hand-written C Hodgkin–Huxley exponential Euler, second-order Rush–Larsen, forward
+//! Euler and RK4 (`c/hh.c`, compiled by `build.rs` with -O3 -march=native -ffast-math)
+//! behind a safe function, the yardstick `cargo bench -p galvani-cbench` measures
+//! galvani's kernels against (issue 12: within 1.25× of the same algorithm in C for the
+//! exponential methods, 1.5× for euler and rk4). Not part of galvani itself; tests check
+//! that each is the algorithm of `models/hh.gal` under the same `--method`.
 
 /// The algorithms written in C.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CMethod {
     ExpEuler,
     ExpEuler2,
+    Euler,
+    Rk4,
+}
+
+impl CMethod {
+    pub const ALL: [CMethod; 4] = [
+        CMethod::Euler,
+        CMethod::Rk4,
+        CMethod::ExpEuler,
+        CMethod::ExpEuler2,
+    ];
 }
 
 /// The states of a population of HH neurons, one array per state.
@@ -69,6 +80,8 @@ impl HhPopulation {
         let function: CStep = match method {
             CMethod::ExpEuler => galvani_cbench_hh_expeuler,
             CMethod::ExpEuler2 => galvani_cbench_hh_expeuler2,
+            CMethod::Euler => galvani_cbench_hh_euler,
+            CMethod::Rk4 => galvani_cbench_hh_rk4,
         };
         // SAFETY: every array has `count` elements (checked above) and is borrowed
         // exclusively (or shared, for the input) for the call; the C function reads and
@@ -89,7 +102,7 @@ impl HhPopulation {
     }
 }
 
-/// The signature of both C functions.
+/// The signature of every C function.
 type CStep = unsafe extern "C" fn(
     usize,
     usize,
@@ -103,6 +116,28 @@ type CStep = unsafe extern "C" fn(
 );
 
 unsafe extern "C" {
+    fn galvani_cbench_hh_euler(
+        count: usize,
+        steps: usize,
+        dt: f64,
+        v: *mut f64,
+        m: *mut f64,
+        h: *mut f64,
+        n: *mut f64,
+        input: *const f64,
+        spikes: *mut u64,
+    );
+    fn galvani_cbench_hh_rk4(
+        count: usize,
+        steps: usize,
+        dt: f64,
+        v: *mut f64,
+        m: *mut f64,
+        h: *mut f64,
+        n: *mut f64,
+        input: *const f64,
+        spikes: *mut u64,
+    );
     fn galvani_cbench_hh_expeuler2(
         count: usize,
         steps: usize,

@@ -1,5 +1,5 @@
-//! The C reference is the algorithm galvani runs for `models/hh.gal --method expeuler` and
-//! `expeuler2`: the same initial state, the same spikes and the same final state (to 1e-9
+//! The C reference is the algorithm galvani runs for `models/hh.gal` under each method
+//! (`expeuler`, `expeuler2`, `euler`, `rk4`): the same initial state, the same spikes and the same final state (to 1e-9
 //! mV and 1e-11 in the gates: the C is compiled with -ffast-math, which may reassociate,
 //! so not bit for bit) under four constant drives over 100 ms at dt = 0.025 ms.
 
@@ -9,10 +9,12 @@ use galvani_ir::step::Method;
 use galvani_runtime::{Protocol, Recorded, RunConfig, SpikeList, Trace};
 
 #[test]
-fn the_c_steps_are_galvanis_expeuler_and_expeuler2() {
+fn the_c_steps_are_galvanis_methods() {
     for (method, c_method) in [
         (Method::ExpEuler, CMethod::ExpEuler),
         (Method::ExpEuler2, CMethod::ExpEuler2),
+        (Method::Euler, CMethod::Euler),
+        (Method::Rk4, CMethod::Rk4),
     ] {
         same_algorithm(method, c_method);
     }
