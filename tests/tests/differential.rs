@@ -75,6 +75,13 @@ fn agree_blocked(a: f64, b: f64) -> bool {
     a == b || (a - b).abs() <= BLOCKED_TOL * a.abs().max(b.abs()).max(1.0)
 }
 
+/// Every value of the rows as its bits (a trace compared bit for bit).
+fn bits(rows: &[Vec<f64>]) -> Vec<u64> {
+    rows.iter()
+        .flat_map(|r| r.iter().map(|v| v.to_bits()))
+        .collect()
+}
+
 fn simulate(kernel: &dyn Kernel, config: &RunConfig) -> (Trace, SpikeList) {
     let mut trace = Trace::default();
     let mut spikes = SpikeList::default();
@@ -243,11 +250,6 @@ fn jit_and_interpreter_agree_on_every_model_and_method() {
                 (jit, (&jit_trace, &jit_spikes)),
             ] {
                 let (s_trace, s_spikes) = simulate(kernel, &special);
-                let bits = |rows: &Vec<Vec<f64>>| {
-                    rows.iter()
-                        .flat_map(|r| r.iter().map(|v| v.to_bits()))
-                        .collect::<Vec<_>>()
-                };
                 assert_eq!(
                     bits(&s_trace.rows),
                     bits(&trace.rows),
@@ -270,11 +272,6 @@ fn jit_and_interpreter_agree_on_every_model_and_method() {
                 for kernel in [&blocked, jit] {
                     let (g_trace, g_spikes) = simulate(kernel, &general);
                     let (c_trace, c_spikes) = simulate(kernel, &constant);
-                    let bits = |rows: &Vec<Vec<f64>>| {
-                        rows.iter()
-                            .flat_map(|r| r.iter().map(|v| v.to_bits()))
-                            .collect::<Vec<_>>()
-                    };
                     assert_eq!(
                         bits(&c_trace.rows),
                         bits(&g_trace.rows),

@@ -142,6 +142,14 @@ impl BlockArgs<'_> {
             neurons: &[],
         }
     }
+
+    /// Arguments of an indexed block (`Actions`, `ConditionAt`) for `neurons`.
+    pub fn listed(neurons: &[u32], t: f64, dt: f64) -> BlockArgs<'_> {
+        BlockArgs {
+            neurons,
+            ..BlockArgs::at(t, dt)
+        }
+    }
 }
 
 /// A call that does not fit the program (a bug in the caller, never in the user's model).
@@ -311,11 +319,11 @@ pub trait Kernel {
         t: f64,
         dt: f64,
     ) -> Result<(), KernelError> {
-        let args = BlockArgs {
-            neurons,
-            ..BlockArgs::at(t, dt)
-        };
-        self.run_block(BlockKind::ConditionAt(event), pop, &args)
+        self.run_block(
+            BlockKind::ConditionAt(event),
+            pop,
+            &BlockArgs::listed(neurons, t, dt),
+        )
     }
 
     /// Applies event `event`'s actions to `neurons` at time `t`.
@@ -327,11 +335,11 @@ pub trait Kernel {
         t: f64,
         dt: f64,
     ) -> Result<(), KernelError> {
-        let args = BlockArgs {
-            neurons,
-            ..BlockArgs::at(t, dt)
-        };
-        self.run_block(BlockKind::Actions(event), pop, &args)
+        self.run_block(
+            BlockKind::Actions(event),
+            pop,
+            &BlockArgs::listed(neurons, t, dt),
+        )
     }
 }
 
