@@ -109,8 +109,8 @@ pub struct Stepper<'k, K: Kernel + ?Sized> {
     spike_counts: Vec<u64>,
     /// `holders[s]`: the events (with `refractory`) that hold state `s`.
     holders: Vec<Vec<usize>>,
-    /// Scratch: the neurons some event fired in the current phase (ascending), or whose
-    /// states were put back (in no particular order).
+    /// Scratch: the neurons some event fired in the current phase, or whose states were
+    /// put back, each once (`gather_changed`).
     changed: Vec<u32>,
     /// Per event: the step writes its condition at `t_{k+1}`
     /// (`Kernel::step_writes_condition` of the kernel that steps), so no pass of its
@@ -310,18 +310,10 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
         if self.fused.contains(&true) {
             // The step computed the conditions before the held states were put back: those
             // neurons' conditions again, on the held values.
-            self.changed.clear();
-            let mut holding = 0;
-            for event in self.events.iter().filter(|event| !event.held.is_empty()) {
-                self.changed.extend_from_slice(&event.refractory);
-                holding += 1;
-            }
-            // A neuron can be in the lists of several holding events (in any order: the
-            // condition of a neuron does not depend on the others').
-            if holding > 1 {
-                self.changed.sort_unstable();
-                self.changed.dedup();
-            }
+            self.gather_changed(|event| match event.held.is_empty() {
+                true => &[],
+                false => &event.refractory,
+            });
             for e in 0..self.events.len() {
                 if self.fused[e] {
                     self.condition_at_changed(e, t_next)?;
@@ -373,7 +365,7 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
             self.reset(k)?;
             // Only the neurons that fired changed: their conditions on the reset state
             // become their "before" (the others' are those `detect` just took).
-            self.changed_neurons();
+            self.gather_changed(|event| &event.fired);
             for e in 0..self.events.len() {
                 self.condition_at_changed(e, t_next)?;
                 baseline_at(&mut self.events[e], &self.pop, e, &self.changed);
@@ -383,13 +375,19 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
         Ok(())
     }
 
-    /// Fills `changed` with the neurons of every event's `fired` list, ascending, once.
-    fn changed_neurons(&mut self) {
+    /// Fills `changed` with the neurons of every event's `list`, each once: sorted when
+    /// several lists contribute (a neuron can be in more than one), as it is otherwise.
+    fn gather_changed(&mut self, list: impl Fn(&EventState) -> &[u32]) {
         self.changed.clear();
+        let mut lists = 0;
         for event in &self.events {
-            self.changed.extend_from_slice(&event.fired);
+            let neurons = list(event);
+            if !neurons.is_empty() {
+                self.changed.extend_from_slice(neurons);
+                lists += 1;
+            }
         }
-        if self.events.len() > 1 {
+        if lists > 1 {
             self.changed.sort_unstable();
             self.changed.dedup();
         }
@@ -428,7 +426,7 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
         }
         if out.len() > first {
             self.reset(k)?;
-            self.changed_neurons();
+            self.gather_changed(|event| &event.fired);
             for e in 0..self.events.len() {
                 self.condition_at_changed(e, t_next)?;
             }
