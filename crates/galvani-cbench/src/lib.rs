@@ -115,49 +115,31 @@ type CStep = unsafe extern "C" fn(
     *mut u64,
 );
 
-unsafe extern "C" {
-    fn galvani_cbench_hh_euler(
-        count: usize,
-        steps: usize,
-        dt: f64,
-        v: *mut f64,
-        m: *mut f64,
-        h: *mut f64,
-        n: *mut f64,
-        input: *const f64,
-        spikes: *mut u64,
-    );
-    fn galvani_cbench_hh_rk4(
-        count: usize,
-        steps: usize,
-        dt: f64,
-        v: *mut f64,
-        m: *mut f64,
-        h: *mut f64,
-        n: *mut f64,
-        input: *const f64,
-        spikes: *mut u64,
-    );
-    fn galvani_cbench_hh_expeuler2(
-        count: usize,
-        steps: usize,
-        dt: f64,
-        v: *mut f64,
-        m: *mut f64,
-        h: *mut f64,
-        n: *mut f64,
-        input: *const f64,
-        spikes: *mut u64,
-    );
-    fn galvani_cbench_hh_expeuler(
-        count: usize,
-        steps: usize,
-        dt: f64,
-        v: *mut f64,
-        m: *mut f64,
-        h: *mut f64,
-        n: *mut f64,
-        input: *const f64,
-        spikes: *mut u64,
-    );
+/// Declares each C function of `c/hh.c`, all with the [`CStep`] signature:
+/// `(count, steps, dt, V, m, h, n, input, spikes)`.
+macro_rules! c_steps {
+    ($($name:ident),* $(,)?) => {
+        unsafe extern "C" {
+            $(
+                fn $name(
+                    count: usize,
+                    steps: usize,
+                    dt: f64,
+                    v: *mut f64,
+                    m: *mut f64,
+                    h: *mut f64,
+                    n: *mut f64,
+                    input: *const f64,
+                    spikes: *mut u64,
+                );
+            )*
+        }
+    };
 }
+
+c_steps!(
+    galvani_cbench_hh_euler,
+    galvani_cbench_hh_rk4,
+    galvani_cbench_hh_expeuler,
+    galvani_cbench_hh_expeuler2,
+);

@@ -65,6 +65,20 @@ fn exp_taylor(r: f64) -> f64 {
     p.mul_add(r, c[0])
 }
 
+/// `Σ_{k=0}^{7} aₖ·rᵏ` by Estrin's scheme, given `r²` and `r⁴`: the pairs
+/// `(a₀ + a₁r)`, `(a₂ + a₃r)`, … joined by `r²`, the quadruples by `r⁴` — the common part
+/// of [`estrin10`] and [`estrin12`].
+#[inline(always)]
+fn estrin8(r: f64, r2: f64, r4: f64, a: &[f64]) -> f64 {
+    let p01 = a[1].mul_add(r, a[0]);
+    let p23 = a[3].mul_add(r, a[2]);
+    let p45 = a[5].mul_add(r, a[4]);
+    let p67 = a[7].mul_add(r, a[6]);
+    let p03 = p23.mul_add(r2, p01);
+    let p47 = p67.mul_add(r2, p45);
+    p47.mul_add(r4, p03)
+}
+
 /// `Σ_{k=0}^{9} aₖ·rᵏ` by Estrin's scheme: `(a₀ + a₁r) + r²(a₂ + a₃r) + …`, the pairs
 /// joined by `r²`, the quadruples by `r⁴`, the last pair by `r⁸`.
 #[inline(always)]
@@ -72,14 +86,8 @@ fn estrin10(r: f64, a: [f64; 10]) -> f64 {
     let r2 = r * r;
     let r4 = r2 * r2;
     let r8 = r4 * r4;
-    let p01 = a[1].mul_add(r, a[0]);
-    let p23 = a[3].mul_add(r, a[2]);
-    let p45 = a[5].mul_add(r, a[4]);
-    let p67 = a[7].mul_add(r, a[6]);
+    let p07 = estrin8(r, r2, r4, &a);
     let p89 = a[9].mul_add(r, a[8]);
-    let p03 = p23.mul_add(r2, p01);
-    let p47 = p67.mul_add(r2, p45);
-    let p07 = p47.mul_add(r4, p03);
     p89.mul_add(r8, p07)
 }
 
@@ -89,16 +97,10 @@ fn estrin12(r: f64, a: [f64; 12]) -> f64 {
     let r2 = r * r;
     let r4 = r2 * r2;
     let r8 = r4 * r4;
-    let p01 = a[1].mul_add(r, a[0]);
-    let p23 = a[3].mul_add(r, a[2]);
-    let p45 = a[5].mul_add(r, a[4]);
-    let p67 = a[7].mul_add(r, a[6]);
+    let p07 = estrin8(r, r2, r4, &a);
     let p89 = a[9].mul_add(r, a[8]);
     let p1011 = a[11].mul_add(r, a[10]);
-    let p03 = p23.mul_add(r2, p01);
-    let p47 = p67.mul_add(r2, p45);
     let p811 = p1011.mul_add(r2, p89);
-    let p07 = p47.mul_add(r4, p03);
     p811.mul_add(r8, p07)
 }
 
