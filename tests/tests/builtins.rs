@@ -95,6 +95,7 @@ fn program_of(func: Func) -> StepProgram {
             intermediates: vec![],
         },
         params: Block::default(),
+        propagator: None,
         input_defaults: Block::default(),
         init: Block::default(),
         step: Block {

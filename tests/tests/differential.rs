@@ -142,7 +142,17 @@ fn jit_and_interpreter_agree_on_every_model_and_method() {
             .into_iter()
             .filter(|m| !has_noise || m.handles_noise())
         {
-            let (checked, program) = driver::compile(&sources, file, method).unwrap_or_else(|d| {
+            let compiled = driver::compile(&sources, file, method);
+            // `exact` takes only linear equations with constant coefficients (E0410).
+            if method == Method::Exact
+                && compiled.as_ref().is_err_and(|d| {
+                    d.iter()
+                        .all(|d| d.code == Some(galvani_diag::codes::NOT_EXACT))
+                })
+            {
+                continue;
+            }
+            let (checked, program) = compiled.unwrap_or_else(|d| {
                 panic!(
                     "{stem} with {method:?} does not compile: {}",
                     galvani_tests::render_all(&sources, d.iter())

@@ -64,8 +64,16 @@ fn every_model_matches_its_linear_step_and_clif_snapshots() {
             .into_iter()
             .filter(|m| !has_noise || m.handles_noise())
         {
-            let program = galvani_symbolic::discretize(&linearized, method)
-                .unwrap_or_else(|e| panic!("{} {method:?}: {e}", path.display()));
+            let program = match galvani_symbolic::discretize(&linearized, method) {
+                Ok(program) => program,
+                // `exact` takes only linear equations with constant coefficients.
+                Err(galvani_symbolic::SymbolicError::NotExact { .. })
+                    if method == Method::Exact =>
+                {
+                    continue
+                }
+                Err(e) => panic!("{} {method:?}: {e}", path.display()),
+            };
             insta::assert_snapshot!(
                 format!("step_{}", method.name()),
                 galvani_ir::step_text::step_to_text(&program)

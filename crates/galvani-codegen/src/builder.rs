@@ -159,6 +159,7 @@ impl ProgramBuilder {
             step: Block::default(),
             intermediates: Block::default(),
             events: Vec::new(),
+            propagator: None,
         }
     }
 }
@@ -176,8 +177,8 @@ pub fn constants_block(values: &[f64], target: fn(u32) -> Target) -> Block {
 
 /// The step block of `method` for the system `dyᵢ/dt = Aᵢ − Bᵢ·yᵢ`, where `ab(b, y, t)`
 /// emits `(Aᵢ, Bᵢ)` for the state registers `y` at time register `t` (inputs are read by
-/// the closure; they are held through the step). Always `Some` (kept optional for methods
-/// the hand discretiser may not know).
+/// the closure; they are held through the step). `None` for `exact`, whose propagator is
+/// filled by the runtime from a linear system this form does not give.
 ///
 /// - euler: `y' = y + dt·(A − B·y)`
 /// - expeuler: `y' = y + dt·(A − B·y)·φ(−B·dt)`, `φ(x) = expm1(x)/x`
@@ -204,6 +205,8 @@ where
             .collect()
     };
     let new: Vec<Reg> = match method {
+        // The propagator is the runtime's, from a linear system this builder has not.
+        Method::Exact => return None,
         Method::Euler => {
             let f = derivative(&mut b, &y, t);
             y.iter()

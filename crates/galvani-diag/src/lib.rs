@@ -270,6 +270,9 @@ pub mod codes {
     pub const NOISE_FACTOR: Code = Code("E0408");
     /// A method that cannot integrate noise (`rk4`, `expeuler2`) asked for a noisy model.
     pub const NOISE_METHOD: Code = Code("E0409");
+    /// `exact` asked for a model with an equation that is not linear with constant
+    /// coefficients.
+    pub const NOT_EXACT: Code = Code("E0410");
     pub const MISPLACED_REFRACTORY: Code = Code("E0501");
     pub const ASSIGN_NOT_STATE: Code = Code("E0502");
     pub const MISPLACED_STATEMENT: Code = Code("E0503");

@@ -6,6 +6,7 @@ pub mod builtins;
 pub mod dim;
 pub mod eval;
 pub mod model;
+pub mod propagator;
 pub mod step;
 pub mod step_text;
 pub mod text;

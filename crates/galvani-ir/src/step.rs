@@ -24,14 +24,26 @@ pub enum Method {
     ExpEuler,
     /// Second-order Rush–Larsen (Perego & Veneziani 2009).
     ExpEuler2,
+    /// The exact step of a linear system with constant coefficients (the propagator
+    /// `e^{M·dt}`, [`crate::propagator`]); only for models whose equations are all such.
+    Exact,
 }
 
 impl Method {
-    pub const ALL: [Method; 4] = [
+    /// The methods that apply to every model without noise.
+    pub const GENERAL: [Method; 4] = [
         Method::Euler,
         Method::Rk4,
         Method::ExpEuler,
         Method::ExpEuler2,
+    ];
+    /// Every method.
+    pub const ALL: [Method; 5] = [
+        Method::Euler,
+        Method::Rk4,
+        Method::ExpEuler,
+        Method::ExpEuler2,
+        Method::Exact,
     ];
     /// The default of `galvani run` for a model without noise.
     pub const DEFAULT: Method = Method::ExpEuler2;
@@ -59,6 +71,7 @@ impl Method {
             Method::Rk4 => "rk4",
             Method::ExpEuler => "expeuler",
             Method::ExpEuler2 => "expeuler2",
+            Method::Exact => "exact",
         }
     }
 
@@ -192,4 +205,8 @@ pub struct StepProgram {
     /// Intermediates from the current state: outputs `Intermediate(i)` for every one.
     pub intermediates: Block,
     pub events: Vec<EventProgram>,
+    /// Under `Method::Exact`: where the linear system's matrix and its step's propagator
+    /// are kept (param slots after the model's own). The runtime fills the propagator's
+    /// slots after the params block and before the first step.
+    pub propagator: Option<crate::propagator::Propagator>,
 }

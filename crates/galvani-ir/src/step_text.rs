@@ -246,6 +246,7 @@ mod tests {
             init: Block::default(),
             step,
             intermediates: Block::default(),
+            propagator: None,
             events: vec![EventProgram {
                 kind: EventKind::Spike,
                 condition: Block::default(),

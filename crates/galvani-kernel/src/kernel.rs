@@ -377,6 +377,7 @@ mod tests {
                 intermediates: Vec::new(),
             },
             params: Block::default(),
+            propagator: None,
             input_defaults: Block::default(),
             init: Block::default(),
             step: Block::default(),

@@ -11,6 +11,7 @@
 //! address, so the buffer layout is the ABI between this file and `galvani-codegen`'s
 //! `lower.rs`.
 
+use galvani_ir::propagator::Propagator;
 use galvani_ir::step::{StepProgram, Target};
 
 /// Neurons per block: every array's length (the stride) is a multiple of it.
@@ -250,6 +251,33 @@ impl Population {
         (0..self.shape.params)
             .map(|p| uniform(self.param(p)))
             .collect()
+    }
+
+    /// Writes every neuron's propagator (`E`, `F` of [`Propagator`]) for steps of `dt`
+    /// from its matrix params, which the params block has computed. A neuron whose matrix
+    /// has the same bits as the neuron before it takes that neuron's values: uniform
+    /// params cost one matrix exponential.
+    pub fn fill_propagator(&mut self, propagator: &Propagator, dt: f64) {
+        let matrix_bits = |pop: &Population, i: usize| -> Vec<u64> {
+            propagator
+                .matrix
+                .iter()
+                .map(|entry| pop.param(entry.param as usize)[i].to_bits())
+                .collect()
+        };
+        // The previous neuron's matrix bits and its `(slot, value)` pairs.
+        let mut last_bits: Option<Vec<u64>> = None;
+        let mut values: Vec<(u32, f64)> = Vec::new();
+        for i in 0..self.n {
+            let bits = matrix_bits(self, i);
+            if last_bits.as_ref() != Some(&bits) {
+                values = propagator.fill(|slot| self.param(slot as usize)[i], dt);
+                last_bits = Some(bits);
+            }
+            for &(slot, value) in &values {
+                self.param_mut(slot as usize)[i] = value;
+            }
+        }
     }
 
     /// Per input: its value when every neuron has the same bits, else `None` (as

@@ -144,6 +144,10 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
             param_mask[*i] = true;
         }
         kernel.eval_params(&mut pop, &param_mask)?;
+        // `exact`: the propagator of a step of dt, from the matrix just computed.
+        if let Some(propagator) = &program.propagator {
+            pop.fill_propagator(propagator, dt);
+        }
         for p in 0..shape.params {
             check_finite(pop.param(p), Variable::Param(p), 0.0)?;
         }

@@ -23,8 +23,10 @@
 //! common-subexpression elimination across every equation of the step.
 
 use crate::dag::{Dag, Node, NodeId, Sym};
+use crate::exact::LinearSystem;
 use crate::linear::{time_dim, Class, Linearized};
 use crate::SymbolicError;
+use galvani_ir::propagator::{Entry, Propagator};
 use galvani_ir::step::{
     Block, EventProgram, Func, Inst, Layout, Method, Reg, Slot, StepProgram, Target,
 };
@@ -34,13 +36,19 @@ use std::collections::{BTreeSet, HashMap};
 /// Builds one integration method's `StepProgram`.
 pub fn discretize(lin: &Linearized, method: Method) -> Result<StepProgram, SymbolicError> {
     let model = &lin.model;
-    if let (Some(first), Method::Rk4 | Method::ExpEuler2) = (model.noises.first(), method) {
+    if let (Some(first), Method::Rk4 | Method::ExpEuler2 | Method::Exact) =
+        (model.noises.first(), method)
+    {
         return Err(SymbolicError::NoiseMethod {
             method,
             span: first.span,
         });
     }
     let mut dag = lin.dag.clone();
+    let system = match method {
+        Method::Exact => Some(LinearSystem::of(&mut dag, lin)?),
+        _ => None,
+    };
     let slot = |name: &str, unit: &galvani_ir::DisplayUnit| Slot {
         name: name.to_string(),
         unit: unit.clone(),
@@ -86,11 +94,25 @@ pub fn discretize(lin: &Linearized, method: Method) -> Result<StepProgram, Symbo
             .collect(),
     };
 
+    let mut layout = layout;
+    let propagator = system
+        .as_ref()
+        .map(|system| propagator_slots(&dag, lin, system, &mut layout.params));
+
     let mut params = Builder::new(&dag);
     for (i, &value) in lin.params.iter().enumerate() {
         let env = params.plain_env(0);
         let reg = params.emit(&dag, value, &env)?;
         params.outputs.push((Target::Param(i as u32), reg));
+    }
+    // The linear system's matrix, a derived param per entry that is not identically 0.
+    if let (Some(system), Some(propagator)) = (&system, &propagator) {
+        for entry in &propagator.matrix {
+            let env = params.plain_env(0);
+            let value = system.matrix[entry.row as usize][entry.column as usize];
+            let reg = params.emit(&dag, value, &env)?;
+            params.outputs.push((Target::Param(entry.param), reg));
+        }
     }
 
     let mut input_defaults = Builder::new(&dag);
@@ -101,7 +123,10 @@ pub fn discretize(lin: &Linearized, method: Method) -> Result<StepProgram, Symbo
     }
 
     let init = init_block(&mut dag, lin)?;
-    let step = step_block(&dag, lin, method)?;
+    let step = match (&system, &propagator) {
+        (Some(system), Some(propagator)) => exact_step_block(&dag, lin, system, propagator)?,
+        _ => step_block(&dag, lin, method)?,
+    };
 
     let mut intermediates = Builder::new(&dag);
     let env = intermediates.state_env(lin.states.len(), 0);
@@ -135,7 +160,114 @@ pub fn discretize(lin: &Linearized, method: Method) -> Result<StepProgram, Symbo
         step,
         intermediates: intermediates.finish(),
         events,
+        propagator,
     })
+}
+
+/// The param slots of `M`'s non-zero entries and of the entries of `E` and `F` the exact
+/// step reads, appended to `params` after the model's own: `M[v,ge]`, `E[v,ge]`,
+/// `F[v,v]` (not identifiers, so they never meet a model's name or an override).
+/// `F_ij` is read only where `c_j` is not identically 0.
+fn propagator_slots(
+    dag: &Dag,
+    lin: &Linearized,
+    system: &LinearSystem,
+    params: &mut Vec<Slot>,
+) -> Propagator {
+    let model = &lin.model;
+    let n = system.matrix.len();
+    let reach = system.reach(dag);
+    let time = time_dim(model);
+    let mut slots = |prefix: &str,
+                     dim: &dyn Fn(usize, usize) -> galvani_ir::Dim,
+                     which: &dyn Fn(usize, usize) -> bool| {
+        let mut entries = Vec::new();
+        for row in 0..n {
+            for column in 0..n {
+                if !which(row, column) {
+                    continue;
+                }
+                entries.push(Entry {
+                    row: row as u32,
+                    column: column as u32,
+                    param: params.len() as u32,
+                });
+                params.push(Slot {
+                    name: format!(
+                        "{prefix}[{},{}]",
+                        model.states[row].name, model.states[column].name
+                    ),
+                    unit: galvani_ir::units::internal_display_unit(dim(row, column)),
+                });
+            }
+        }
+        entries
+    };
+    // E_ij has the dimension of y_i/y_j, M_ij that over time, F_ij that times time.
+    let ratio = |row: usize, column: usize| {
+        dag.sym_dim(Sym::State(row as u32))
+            .div(dag.sym_dim(Sym::State(column as u32)))
+    };
+    let matrix = slots(
+        "M",
+        &|row, column| ratio(row, column).div(time),
+        &|row, column| !dag.is_const(system.matrix[row][column], 0.0),
+    );
+    let exponential = slots("E", &ratio, &|row, column| reach[row][column]);
+    let integral = slots(
+        "F",
+        &|row, column| ratio(row, column).mul(time),
+        &|row, column| reach[row][column] && !dag.is_const(system.constant[column], 0.0),
+    );
+    Propagator {
+        size: n as u32,
+        matrix,
+        exponential,
+        integral,
+    }
+}
+
+/// The exact step: `y'_i = Σ_j E_ij·y_j + Σ_j F_ij·c_j` over the entries the propagator
+/// keeps, in column order (`E`, then `F`), with `E` and `F` read as params and `c` from
+/// params and inputs at the step's start.
+fn exact_step_block(
+    dag: &Dag,
+    lin: &Linearized,
+    system: &LinearSystem,
+    propagator: &Propagator,
+) -> Result<Block, SymbolicError> {
+    let n = lin.states.len();
+    let mut b = Builder::new(dag);
+    let env = b.plain_env(0);
+    let mut sums: Vec<Option<Reg>> = vec![None; n];
+    let mut accumulate = |b: &mut Builder, row: u32, term: Reg| {
+        let sum = &mut sums[row as usize];
+        *sum = Some(match *sum {
+            None => term,
+            Some(partial) => b.bin(BinOp::Add, partial, term),
+        });
+    };
+    for entry in &propagator.exponential {
+        let weight = b.push(Inst::Param(entry.param));
+        let y = b.push(Inst::State(entry.column));
+        let term = b.bin(BinOp::Mul, weight, y);
+        accumulate(&mut b, entry.row, term);
+    }
+    for entry in &propagator.integral {
+        let weight = b.push(Inst::Param(entry.param));
+        let drive = b.emit(dag, system.constant[entry.column as usize], &env)?;
+        let term = b.bin(BinOp::Mul, weight, drive);
+        accumulate(&mut b, entry.row, term);
+    }
+    for (i, sum) in sums.into_iter().enumerate() {
+        let Some(new) = sum else {
+            return Err(SymbolicError::Internal {
+                what: format!("the exact step has no term for state #{i}"),
+            });
+        };
+        b.outputs.push((Target::State(i as u32), new));
+    }
+    Ok(b.finish())
 }
 
 /// Initial values, in `init_order`: inputs replaced by their default expressions, `t` by
@@ -190,6 +322,12 @@ fn step_block(dag: &Dag, lin: &Linearized, method: Method) -> Result<Block, Symb
     let dt = b.push(Inst::Dt);
     let mut new_values: Vec<Reg> = Vec::with_capacity(n);
     match method {
+        Method::Exact => {
+            return Err(SymbolicError::Internal {
+                what: "the exact step is built from the linear system (exact_step_block)"
+                    .to_string(),
+            })
+        }
         Method::Euler => {
             // y' = y + dt·f(t, y)
             for (i, form) in lin.states.iter().enumerate() {

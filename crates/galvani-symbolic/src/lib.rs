@@ -11,11 +11,13 @@
 //! `Jacobian` of the right-hand sides and a read-only view of the expression DAG): `dag`
 //! (hash-consed expressions), `simplify` (rewrite rules), `diff` (differentiation),
 //! `lower` (IR → DAG), `linear` (A/B analysis), `discretize` (methods as data),
-//! `jacobian` (`∂f_i/∂y_j` for Newton's method).
+//! `jacobian` (`∂f_i/∂y_j` for Newton's method), `exact` (`dy/dt = M·y + c` for the
+//! `exact` method).
 
 mod dag;
 mod diff;
 mod discretize;
+mod exact;
 mod jacobian;
 mod linear;
 mod lower;
@@ -37,7 +39,8 @@ use galvani_ir::step::Method;
 use std::fmt;
 
 /// Why the symbolic middle could not process a model. Except for `TooDeep` (a model
-/// beyond the engine's nesting limit) these are bugs: `check` guarantees the rest.
+/// beyond the engine's nesting limit), `NoiseMethod` and `NotExact` (a method the model
+/// cannot take) these are bugs: `check` guarantees the rest.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SymbolicError {
     /// The model refers to something that does not exist (an id out of range, a cycle).
@@ -51,6 +54,13 @@ pub enum SymbolicError {
     /// A method that cannot integrate white noise (`rk4`, `expeuler2`) for a model with
     /// noise; `span` is the first noise's use.
     NoiseMethod { method: Method, span: Span },
+    /// `exact` for a model with an equation that is not linear with constant
+    /// coefficients; `reason` says why, `span` is the equation.
+    NotExact {
+        state: String,
+        reason: String,
+        span: Span,
+    },
 }
 
 impl fmt::Display for SymbolicError {
@@ -70,6 +80,10 @@ impl fmt::Display for SymbolicError {
                 f,
                 "the method `{}` cannot integrate white noise",
                 method.name()
+            ),
+            SymbolicError::NotExact { state, .. } => write!(
+                f,
+                "the method `exact` needs linear equations with constant coefficients, and d{state}/dt is not one"
             ),
         }
     }
@@ -93,6 +107,15 @@ impl SymbolicError {
                 .with_note("a model with noise runs with `expeuler` when no method is given")
                 .with_hint(
                     "use `expeuler` (exact for linear equations: the Ornstein–Uhlenbeck update) or `euler` (Euler–Maruyama)",
+                ),
+            SymbolicError::NotExact { reason, span, .. } => Diagnostic::error(self.to_string())
+                .with_code(codes::NOT_EXACT)
+                .with_primary(*span, reason.clone())
+                .with_note(
+                    "`exact` steps `dy/dt = M·y + c` with the matrix exponential e^(M·dt): M must be the same at every state, input and time",
+                )
+                .with_hint(
+                    "use `expeuler2` (the default) or another method; they apply to every model",
                 ),
             _ => Diagnostic::bug(self.to_string()).with_code(codes::INTERNAL),
         }

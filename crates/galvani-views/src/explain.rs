@@ -75,6 +75,9 @@ pub fn method_summary(method: Method) -> &'static str {
         Method::ExpEuler2 => {
             "second-order Rush–Larsen (Perego & Veneziani 2009): an exponential half step gives the midpoint, A and B there drive the full exponential step (an equation nonlinear in its own state is linearised at its old value, the other states at the midpoint)"
         }
+        Method::Exact => {
+            "exact for linear equations with constant coefficients, dy/dt = M·y + c: y' = E·y + F·c with the propagator E = e^(M·dt), F = ∫₀^dt e^(M·s) ds, computed once per run (inputs held over the step)"
+        }
     }
 }
 
@@ -99,6 +102,9 @@ pub fn update_rule(method: Method, y: &str, linear: bool, rate_is_zero: bool) ->
         ),
         (Method::ExpEuler2, false) => format!(
             "{y}½ = {y} + dt/2·f({y})·φ(−B({y})·dt/2) (every state); f*, B* = f, B at t + dt/2 with the other states at their midpoint and {y} at its old value; {y}' = {y} + dt·f*·φ(−B*·dt)   (second order, exponential Rosenbrock in {y})"
+        ),
+        (Method::Exact, _) => format!(
+            "{y}' = Σⱼ E[{y},j]·yⱼ + Σⱼ F[{y},j]·cⱼ, E = e^(M·dt), F = ∫₀^dt e^(M·s) ds, M = ∂f/∂y, c = f at y = 0   (exact)"
         ),
     }
 }
@@ -485,6 +491,9 @@ fn latex_update(method: Method, y: &str, linear: bool) -> String {
         ),
         (Method::ExpEuler2, false) => format!(
             "{y}' = {y} + \\Delta t\\, f^*\\,\\varphi(-B^*\\Delta t), \\quad f^*, B^* \\text{{ at }} \\left(t + \\tfrac{{\\Delta t}}{{2}}, {y}, \\text{{other states at their midpoint}}\\right)"
+        ),
+        (Method::Exact, _) => format!(
+            "{y}' = \\sum_j E_{{{y} j}}\\, y_j + \\sum_j F_{{{y} j}}\\, c_j, \\quad E = e^{{M \\Delta t}}, \\quad F = \\int_0^{{\\Delta t}} e^{{M s}}\\, ds"
         ),
     }
 }

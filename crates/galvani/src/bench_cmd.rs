@@ -199,7 +199,7 @@ fn bench_compiled(
          \x20 method       blocked  reference  ns/neuron-step\n",
         args.n, args.steps,
     ));
-    for method in Method::ALL {
+    for method in Method::GENERAL {
         let program = galvani_symbolic::discretize(&compiled.linearized, method)
             .map_err(|e| Failure::internal(e.to_string()))?;
         let compile = |options: JitOptions| {

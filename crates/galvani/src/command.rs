@@ -36,6 +36,9 @@ pub enum MethodArg {
     /// Second-order Rush–Larsen (Perego & Veneziani 2009), the default.
     #[value(name = "expeuler2")]
     ExpEuler2,
+    /// Exact for linear equations with constant coefficients (`dy/dt = M·y + c`): the
+    /// propagator e^(M·dt), computed once per run. Refused (E0410) for any other model.
+    Exact,
 }
 
 impl From<MethodArg> for Method {
@@ -45,6 +48,7 @@ impl From<MethodArg> for Method {
             MethodArg::Rk4 => Method::Rk4,
             MethodArg::ExpEuler => Method::ExpEuler,
             MethodArg::ExpEuler2 => Method::ExpEuler2,
+            MethodArg::Exact => Method::Exact,
         }
     }
 }

@@ -326,15 +326,15 @@ fn bad_run_arguments_exit_one_with_a_hint() {
         ),
         (
             &["run", "models/hh.gal", "--method", "rk5"][..],
-            "[possible values: euler, rk4, expeuler, expeuler2]",
+            "[possible values: euler, rk4, expeuler, expeuler2, exact]",
         ),
         (
             &["explain", "models/hh.gal", "--method", "rk5"][..],
-            "[possible values: euler, rk4, expeuler, expeuler2]",
+            "[possible values: euler, rk4, expeuler, expeuler2, exact]",
         ),
         (
             &["bench", "models/hh.gal", "--method", "rk5"][..],
-            "[possible values: euler, rk4, expeuler, expeuler2]",
+            "[possible values: euler, rk4, expeuler, expeuler2, exact]",
         ),
         (
             &["run", "models/hh.gal", "--record", "Q"][..],
@@ -884,7 +884,7 @@ fn a_model_with_noise_runs_with_expeuler_by_default_and_refuses_rk4() {
     // Euler–Maruyama is the other method that integrates noise.
     let out = galvani(&["run", model, "--t", "5ms", "--method", "euler"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    for method in ["rk4", "expeuler2"] {
+    for method in ["rk4", "expeuler2", "exact"] {
         let out = galvani(&["run", model, "--t", "5ms", "--method", method]);
         assert_eq!(out.status.code(), Some(1), "{method}");
         let stderr = text(&out.stderr);
@@ -899,4 +899,54 @@ fn a_model_with_noise_runs_with_expeuler_by_default_and_refuses_rk4() {
     // The teaching view of a noisy model defaults to expeuler as well.
     let out = galvani(&["explain", model]);
     assert!(text(&out.stdout).contains("method: expeuler —"));
+}
+
+/// `exact` runs a model that is linear with constant coefficients, a network of them too,
+/// and refuses any other with the equation, what its coefficient reads and a hint.
+#[test]
+fn exact_runs_linear_models_and_refuses_the_others_with_the_reason() {
+    let out = galvani(&[
+        "run",
+        "models/lif_curr_exp.gal",
+        "--t",
+        "50ms",
+        "--method",
+        "exact",
+        "--summary",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("\"method\":\"exact\""));
+    let out = galvani(&[
+        "run",
+        "networks/cuba.gal",
+        "--t",
+        "20ms",
+        "--method",
+        "exact",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = galvani(&["run", "models/hh.gal", "--method", "exact"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    for expected in [
+        "error[E0410]: the method `exact` needs linear equations with constant coefficients, and dV/dt is not one",
+        "models/hh.gal:41:1",
+        "its coefficient of V reads the state m, so it is not constant",
+        "help: use `expeuler2`",
+    ] {
+        assert!(stderr.contains(expected), "`{expected}` in {stderr}");
+    }
+    let out = galvani(&[
+        "run",
+        "networks/coba.gal",
+        "--t",
+        "20ms",
+        "--method",
+        "exact",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("error[E0410]"), "{stderr}");
+    assert!(stderr.contains("lif_cond_exp.gal"), "{stderr}");
 }

@@ -4,6 +4,7 @@
 //! another crate's; this one exists to measure what the programs compute).
 
 mod builtins;
+mod exact;
 mod ieee;
 mod jacobian;
 mod models;
@@ -195,14 +196,26 @@ impl Machine {
         }
     }
 
+    /// The params a step of `dt` reads: with `exact`'s propagator filled in.
+    fn params_for(&self, dt: f64) -> Vec<f64> {
+        let mut params = self.params.clone();
+        if let Some(propagator) = &self.program.propagator {
+            for (slot, value) in propagator.fill(|slot| self.params[slot as usize], dt) {
+                params[slot as usize] = value;
+            }
+        }
+        params
+    }
+
     /// The new state after one step from `states` at `t`.
     pub fn step_from(&self, states: &[f64], t: f64, dt: f64) -> Vec<f64> {
         let mut out = states.to_vec();
+        let params = self.params_for(dt);
         for (target, v) in exec(
             &self.program.step,
             false,
             states,
-            &self.params,
+            &params,
             &self.inputs,
             t,
             dt,
