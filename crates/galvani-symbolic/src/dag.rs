@@ -543,20 +543,52 @@ impl Dag {
         env: &dyn Fn(Sym) -> f64,
         memo: &mut HashMap<NodeId, f64>,
     ) -> f64 {
+        self.eval_inner(id, env, memo, None)
+    }
+
+    /// [`Dag::eval`] with every zero that is divided by (the base of a negative power)
+    /// read with the sign of `sign`, whatever sign IEEE arithmetic gave it. The simplifier
+    /// keeps values but not the signs of zeros (`y·0 => 0` is +0 where `y < 0`), so where
+    /// an expression divides by zero, the infinity's sign, and what `min` or `0·x` make of
+    /// it, is one of these readings (the simplifier's tests accept any of them).
+    #[cfg(test)]
+    pub(crate) fn eval_zero_signed(
+        &self,
+        root: NodeId,
+        env: &dyn Fn(Sym) -> f64,
+        sign: f64,
+    ) -> f64 {
+        self.eval_inner(root, env, &mut HashMap::new(), Some(sign))
+    }
+
+    fn eval_inner(
+        &self,
+        id: NodeId,
+        env: &dyn Fn(Sym) -> f64,
+        memo: &mut HashMap<NodeId, f64>,
+        zero_sign: Option<f64>,
+    ) -> f64 {
         if let Some(v) = memo.get(&id) {
             return *v;
         }
         let value = match self.node(id) {
             Node::Const(bits, _) => f64::from_bits(*bits),
             Node::Sym(sym) => env(*sym),
-            Node::Add(terms) => terms.iter().map(|t| self.eval_memo(*t, env, memo)).sum(),
+            Node::Add(terms) => terms
+                .iter()
+                .map(|t| self.eval_inner(*t, env, memo, zero_sign))
+                .sum(),
             Node::Mul(factors) => factors
                 .iter()
-                .map(|f| self.eval_memo(*f, env, memo))
+                .map(|f| self.eval_inner(*f, env, memo, zero_sign))
                 .product(),
             Node::Pow(base, exponent) => {
-                let b = self.eval_memo(*base, env, memo);
-                let e = self.eval_memo(*exponent, env, memo);
+                let b = self.eval_inner(*base, env, memo, zero_sign);
+                let e = self.eval_inner(*exponent, env, memo, zero_sign);
+                let b = match zero_sign {
+                    Some(sign) if b == 0.0 && e < 0.0 => 0.0f64.copysign(sign),
+                    _ => b,
+                };
                 if e == -1.0 {
                     1.0 / b
                 } else {
@@ -564,22 +596,25 @@ impl Dag {
                 }
             }
             Node::Call(func, args) => {
-                let values: Vec<f64> = args.iter().map(|a| self.eval_memo(*a, env, memo)).collect();
+                let values: Vec<f64> = args
+                    .iter()
+                    .map(|a| self.eval_inner(*a, env, memo, zero_sign))
+                    .collect();
                 func.eval(&values)
             }
             Node::If(c, a, b) => {
-                if self.eval_memo(*c, env, memo) != 0.0 {
-                    self.eval_memo(*a, env, memo)
+                if self.eval_inner(*c, env, memo, zero_sign) != 0.0 {
+                    self.eval_inner(*a, env, memo, zero_sign)
                 } else {
-                    self.eval_memo(*b, env, memo)
+                    self.eval_inner(*b, env, memo, zero_sign)
                 }
             }
             Node::Logic(op, a, b) => {
-                let x = self.eval_memo(*a, env, memo);
-                let y = self.eval_memo(*b, env, memo);
+                let x = self.eval_inner(*a, env, memo, zero_sign);
+                let y = self.eval_inner(*b, env, memo, zero_sign);
                 apply_logic(*op, x, y)
             }
-            Node::Not(a) => truth(self.eval_memo(*a, env, memo) == 0.0),
+            Node::Not(a) => truth(self.eval_inner(*a, env, memo, zero_sign) == 0.0),
         };
         memo.insert(id, value);
         value
