@@ -436,8 +436,10 @@ fn cmd_explain(
                     Exit::for_diagnostics(&bug)
                 })
             }),
-        None => driver::linearize(&sources, file)
-            .map(|(checked, linearized)| {
+        // Discretised too, so that a method the model cannot take (`rk4` with noise,
+        // `exact` for a nonlinear model) is refused as `run` refuses it.
+        None => driver::compile_keeping_forms(&sources, file, method)
+            .map(|(checked, linearized, _)| {
                 render::emit_stderr(&sources, &checked.warnings);
                 let format = match format {
                     FormatArg::Text => galvani_views::Format::Text,

@@ -937,6 +937,10 @@ fn exact_runs_linear_models_and_refuses_the_others_with_the_reason() {
     ] {
         assert!(stderr.contains(expected), "`{expected}` in {stderr}");
     }
+    // The teaching view does not describe a method the model cannot take.
+    let out = galvani(&["explain", "models/hh.gal", "--method", "exact"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("error[E0410]"));
     let out = galvani(&[
         "run",
         "networks/coba.gal",
