@@ -19,6 +19,36 @@ use crate::linear::{Class, Linearized};
 use crate::SymbolicError;
 use std::collections::HashMap;
 
+/// A model's equations as `dy/dt = M·y + c`, for people (`galvani explain` under
+/// `exact`): the expressions live in `dag`, a copy of the model's DAG with the
+/// derivatives added.
+#[derive(Clone, Debug)]
+pub struct LinearSystemForms {
+    pub dag: Dag,
+    /// `matrix[i][j] = M_ij = ∂f_i/∂y_j`, reading params only.
+    pub matrix: Vec<Vec<NodeId>>,
+    /// `constant[i] = c_i`, reading params and inputs.
+    pub constant: Vec<NodeId>,
+}
+
+/// `lin`'s equations as `dy/dt = M·y + c`, or `NotExact` (or `NoiseMethod` for a model
+/// with noise) as `discretize` under `exact` gives it.
+pub fn linear_system(lin: &Linearized) -> Result<LinearSystemForms, SymbolicError> {
+    if let Some(first) = lin.model.noises.first() {
+        return Err(SymbolicError::NoiseMethod {
+            method: galvani_ir::step::Method::Exact,
+            span: first.span,
+        });
+    }
+    let mut dag = lin.dag.clone();
+    let system = LinearSystem::of(&mut dag, lin)?;
+    Ok(LinearSystemForms {
+        dag,
+        matrix: system.matrix,
+        constant: system.constant,
+    })
+}
+
 /// `dy/dt = M·y + c` over every state of a model.
 #[derive(Clone, Debug)]
 pub(crate) struct LinearSystem {

@@ -28,6 +28,7 @@ mod tests;
 
 pub use dag::{Dag, GateField, Node, NodeId, Sym};
 pub use discretize::discretize;
+pub use exact::{linear_system, LinearSystemForms};
 pub use jacobian::{Jacobian, Point};
 pub use linear::{
     linearize, Class, CseStats, EventForms, GateInfo, GateKind, Linearized, NamedForms, NoiseForm,

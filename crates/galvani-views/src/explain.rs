@@ -9,6 +9,7 @@
 //! language's own syntax (full forms, no named rates).
 
 use crate::events::EventText;
+use crate::exact::ExactSystem;
 use crate::print::{gate_field_name, latex_name, latex_subscript, Printer, Style};
 use crate::rewrite::RewriteText;
 use galvani_ir::step::Method;
@@ -61,6 +62,14 @@ pub fn explain_in(
         Format::Markdown => human(lin, method, true, source),
         Format::Latex => latex(lin, method, source),
         Format::Json => json_view(lin, method, source),
+    }
+}
+
+/// Under `exact`: the linear system and its propagator, shown after the states.
+fn exact_system(lin: &Linearized, method: Method) -> Option<ExactSystem> {
+    match method {
+        Method::Exact => ExactSystem::of(lin),
+        _ => None,
     }
 }
 
@@ -388,6 +397,26 @@ fn human(lin: &Linearized, method: Method, markdown: bool, source: Option<&str>)
             out.push('\n');
         }
     }
+    if let Some(system) = exact_system(lin, method) {
+        let rows = system.rows();
+        if markdown {
+            let _ = writeln!(out, "## Linear system\n");
+            for (label, text) in rows {
+                if label.is_empty() {
+                    let _ = writeln!(out, "  {}  ", code(text));
+                } else {
+                    let _ = writeln!(out, "- **{label}:** {}  ", code(text));
+                }
+            }
+            out.push('\n');
+        } else {
+            let _ = writeln!(out, "linear system");
+            for (label, text) in rows {
+                let _ = writeln!(out, "  {label:<16}{text}");
+            }
+            out.push('\n');
+        }
+    }
     let events = EventText::all(lin, source);
     if !events.is_empty() {
         let _ = writeln!(out, "{}", if markdown { "## Events\n" } else { "events" });
@@ -697,13 +726,16 @@ fn json_view(lin: &Linearized, method: Method, source: Option<&str>) -> String {
             })
         })
         .collect();
-    let value = json!({
+    let mut value = json!({
         "model": lin.model().name,
         "states": states,
         "events": events,
         "method": method.name(),
         "rewrites": rewrites,
     });
+    if let Some(system) = exact_system(lin, method) {
+        value["linear_system"] = system.json();
+    }
     let mut text = serde_json::to_string_pretty(&value).unwrap_or_else(|_| "{}".to_string());
     text.push('\n');
     text

@@ -11,6 +11,7 @@
 //! ```
 
 mod events;
+mod exact;
 mod explain;
 mod network;
 mod noise;

@@ -50,6 +50,12 @@ pub struct Printer<'a> {
 }
 
 impl<'a> Printer<'a> {
+    /// A printer for expressions of `model` kept in `dag` (a copy of a linearized
+    /// model's DAG with nodes added, as `galvani_symbolic::LinearSystemForms` has).
+    pub fn over(dag: &'a Dag, model: &'a Model, style: Style) -> Printer<'a> {
+        Printer { dag, model, style }
+    }
+
     /// A printer for the expressions of a linearized model.
     pub fn new(lin: &'a Linearized, style: Style) -> Printer<'a> {
         Printer {

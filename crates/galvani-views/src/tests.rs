@@ -417,3 +417,51 @@ fn explain_shows_each_event_kind_and_why() {
         .collect();
     assert_eq!(kinds, ["spike", "silent", "silent", "spike"]);
 }
+
+/// Under `exact` the teaching view shows the linear system and the propagator a run
+/// computes: CUBA's current-based LIF, whose entries have closed forms
+/// (`E[V,V] = e^(−dt/τ_m)`, `E[V,x_e] = (e^(−dt/τ_e) − e^(−dt/τ_m))/(1 − τ_m/τ_e)`,
+/// `F[V,V] = τ_m·(1 − e^(−dt/τ_m))`, each written without cancellation); the other
+/// methods show none of it.
+#[test]
+fn exact_shows_the_linear_system_and_its_propagator() {
+    let lin = linearized(&library_model("lif_curr_exp"));
+    let text = crate::explain(&lin, Method::Exact, crate::Format::Text);
+    for line in [
+        "system          dy/dt = M·y + c, y = (V, x_e, x_i)",
+        "M = ∂f/∂y       M[V,V] = -1/tau_m",
+        "M[V,x_e] = 1/tau_m",
+        "M[x_i,x_i] = -1/tau_i",
+        "c = f at y = 0  c[V] = E_L/tau_m",
+    ] {
+        assert!(text.contains(line), "`{line}` in\n{text}");
+    }
+    assert!(!crate::explain(&lin, Method::ExpEuler2, crate::Format::Text).contains("M[V,V]"));
+    let json: serde_json::Value =
+        serde_json::from_str(&crate::explain(&lin, Method::Exact, crate::Format::Json))
+            .expect("json");
+    let entry = |field: &str, row: &str, column: &str| {
+        json["linear_system"][field]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .find(|e| e["row"] == row && e["column"] == column)
+            .and_then(|e| e["value"].as_f64())
+            .unwrap_or_else(|| panic!("{field}[{row},{column}]"))
+    };
+    let (dt, tau_m, tau_e): (f64, f64, f64) = (0.025, 20.0, 5.0);
+    let decay_m = (-dt / tau_m).exp();
+    let close = |got: f64, want: f64| (got - want).abs() <= 1e-14 * want.abs();
+    assert!(close(entry("exponential", "V", "V"), decay_m));
+    // e^(−dt/τ_e) − e^(−dt/τ_m) = e^(−dt/τ_m)·expm1(dt/τ_m − dt/τ_e), without the
+    // cancellation of the difference (3e-14 relative here).
+    let difference = decay_m * (dt / tau_m - dt / tau_e).exp_m1();
+    assert!(close(
+        entry("exponential", "V", "x_e"),
+        difference / (1.0 - tau_m / tau_e)
+    ));
+    assert!(close(
+        entry("integral", "V", "V"),
+        -tau_m * (-dt / tau_m).exp_m1()
+    ));
+}
