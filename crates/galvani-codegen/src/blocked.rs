@@ -48,7 +48,7 @@ use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use galvani_ir::model::{BinOp, Builtin};
 use galvani_ir::step::{Func, Reg};
-use galvani_kernel::BlockKind;
+use galvani_kernel::{BlockKind, BlockStatus, EventArray, Shape};
 use galvani_vmath::VectorFn;
 use std::collections::BTreeMap;
 
@@ -229,6 +229,7 @@ pub(crate) fn vmath_signature(call_conv: CallConv, pointer: types::Type) -> Sign
 pub(crate) fn lower_blocked(
     plan: &Plan,
     phases: &Phases,
+    shape: &Shape,
     name_index: u32,
     vmath_index: u32,
     target: &Target<'_>,
@@ -256,6 +257,12 @@ pub(crate) fn lower_blocked(
 
     // Base address of every slot used: data + slot·n·8.
     let bases = crate::lower::slot_bases(&mut b, plan, data, n);
+    let status = StatusPlan::of(plan, shape);
+    let status_base = {
+        let row_bytes = b.ins().ishl_imm_u(n, 3);
+        let offset = b.ins().imul_imm_u(row_bytes, shape.status_slot() as i64);
+        b.ins().iadd(data, offset)
+    };
     let scratch = if phases.rows > 0 {
         let bytes = u32::try_from(phases.rows * ROW_BYTES).unwrap_or(u32::MAX);
         let slot =
@@ -322,13 +329,24 @@ pub(crate) fn lower_blocked(
         scratch_flags,
     };
     for p in 0..phases.count {
-        // header(jb): jb < 512 ? body : after, jb the byte offset of the lane pair.
+        // header(jb, sums…): jb < 512 ? body : after, jb the byte offset of the lane pair;
+        // in the last phase also the block's status sums (`StatusPlan`), carried over
+        // the lane pairs.
+        let last = p + 1 == phases.count;
+        let sums = if last { status.sums() } else { 0 };
         let header = b.create_block();
         let body = b.create_block();
         let after = b.create_block();
         let zero = b.ins().iconst(pointer, 0);
-        b.ins().jump(header, &[BlockArg::Value(zero)]);
+        let zero2 = b.ins().f64const(0.0);
+        let zero2 = b.ins().splat(types::F64X2, zero2);
+        let mut start = vec![BlockArg::Value(zero)];
+        start.extend((0..sums).map(|_| BlockArg::Value(zero2)));
+        b.ins().jump(header, &start);
         let jb = b.append_block_param(header, pointer);
+        let carried: Vec<Value> = (0..sums)
+            .map(|_| b.append_block_param(header, types::F64X2))
+            .collect();
         b.switch_to_block(header);
         let more = b.ins().icmp(IntCC::UnsignedLessThan, jb, limit);
         b.ins().brif(more, body, &[], after, &[]);
@@ -340,11 +358,23 @@ pub(crate) fn lower_blocked(
         } else {
             scratch
         };
-        env.phase_body(&mut b, p, offset, scratch_lane);
+        let stored = env.phase_body(&mut b, p, offset, scratch_lane);
         let next = b.ins().iadd_imm_u(jb, 16);
-        b.ins().jump(header, &[BlockArg::Value(next)]);
+        let mut args = vec![BlockArg::Value(next)];
+        if last {
+            args.extend(
+                status
+                    .accumulate(&mut b, &stored, &carried)
+                    .into_iter()
+                    .map(BlockArg::Value),
+            );
+        }
+        b.ins().jump(header, &args);
 
         b.switch_to_block(after);
+        if last {
+            status.store(&mut b, &carried, status_base, block_offset, data_flags);
+        }
         if let Some(vmath) = vmath {
             for &(f, first_row, rows) in &phases.calls[p] {
                 let id = b.ins().iconst(types::I32, i64::from(f.id()));
@@ -362,6 +392,111 @@ pub(crate) fn lower_blocked(
     b.seal_all_blocks();
     b.finalize(target.config);
     func
+}
+
+/// The block status the last phase sums over the lane pairs and stores after them
+/// (`galvani_kernel::BlockStatus`): `s − s` with `s = Σ y` over the new states (0 when
+/// all are finite; NaN when one is ±∞ or NaN, and when the sum overflows, which only
+/// sends the runtime to look), and `Σ c` over the condition of each event the step
+/// writes (0 when it holds for no lane). Lane pairs past the population's last neuron
+/// are not computed, so they add nothing.
+struct StatusPlan {
+    /// The slots of the new states the step stores.
+    states: Vec<usize>,
+    /// `(condition slot, status lane)` of each fused event with a status lane.
+    conditions: Vec<(usize, usize)>,
+}
+
+impl StatusPlan {
+    fn of(plan: &Plan, shape: &Shape) -> StatusPlan {
+        let stored = |slot: usize| plan.stores.iter().any(|s| s.slot == slot);
+        StatusPlan {
+            states: (0..shape.states)
+                .map(|i| shape.state_slot(i))
+                .filter(|&slot| stored(slot))
+                .collect(),
+            conditions: (0..shape.events.min(BlockStatus::MAX_EVENTS))
+                .map(|e| {
+                    (
+                        shape.event_slot(e, EventArray::Condition),
+                        BlockStatus::fired(e),
+                    )
+                })
+                .filter(|&(slot, _)| stored(slot))
+                .collect(),
+        }
+    }
+
+    /// The sums carried over the lane pairs: the non-finite sum, then one per condition.
+    fn sums(&self) -> usize {
+        1 + self.conditions.len()
+    }
+
+    /// The sums after one more lane pair whose stores are `stored`.
+    fn accumulate(
+        &self,
+        b: &mut FunctionBuilder,
+        stored: &[(usize, Value)],
+        sums: &[Value],
+    ) -> Vec<Value> {
+        let value = |slot: usize| {
+            stored
+                .iter()
+                .rev()
+                .find(|(s, _)| *s == slot)
+                .map(|(_, v)| *v)
+        };
+        // Σ y, pairwise within the lane pair (so that the sum carried over the pairs
+        // waits on one addition per pair): finite when every y is (barring overflow, which
+        // only raises the flag), ±∞ or NaN otherwise.
+        let mut terms: Vec<Value> = self.states.iter().filter_map(|&slot| value(slot)).collect();
+        while terms.len() > 1 {
+            terms = terms
+                .chunks(2)
+                .map(|pair| match pair {
+                    [x, y] => b.ins().fadd(*x, *y),
+                    [x] => *x,
+                    _ => unreachable!("chunks of two"),
+                })
+                .collect();
+        }
+        let nonfinite = match terms.first() {
+            Some(&term) => b.ins().fadd(sums[0], term),
+            None => sums[0],
+        };
+        let mut next = vec![nonfinite];
+        for (k, &(slot, _)) in self.conditions.iter().enumerate() {
+            next.push(match value(slot) {
+                Some(c) => b.ins().fadd(sums[1 + k], c),
+                None => sums[1 + k],
+            });
+        }
+        next
+    }
+
+    /// Each sum's two lanes added and stored at its lane of the block's status.
+    fn store(
+        &self,
+        b: &mut FunctionBuilder,
+        sums: &[Value],
+        status_base: Value,
+        block_offset: Value,
+        flags: MemFlagsData,
+    ) {
+        let lanes =
+            std::iter::once(BlockStatus::NONFINITE).chain(self.conditions.iter().map(|c| c.1));
+        let address = b.ins().iadd(status_base, block_offset);
+        for (k, (&sum, lane)) in sums.iter().zip(lanes).enumerate() {
+            let low = b.ins().extractlane(sum, 0);
+            let high = b.ins().extractlane(sum, 1);
+            let mut total = b.ins().fadd(low, high);
+            if k == 0 {
+                // The sum of the states less itself: 0 when it is finite, NaN otherwise.
+                total = b.ins().fsub(total, total);
+            }
+            b.ins().store(flags, total, address, (lane * 8) as i32);
+        }
+    }
 }
 
 /// What the body of every phase needs.
@@ -400,7 +535,15 @@ impl Splats {
 impl BodyEnv<'_> {
     /// The body of phase `p` for the lane pair at byte `offset` of every slot row and at
     /// `scratch_lane` of the first scratch row.
-    fn phase_body(&self, b: &mut FunctionBuilder, p: usize, offset: Value, scratch_lane: Value) {
+    /// Emits phase `p` for one lane pair; in the last phase also its stores, and returns
+    /// them as `(slot, value)` (empty for the other phases).
+    fn phase_body(
+        &self,
+        b: &mut FunctionBuilder,
+        p: usize,
+        offset: Value,
+        scratch_lane: Value,
+    ) -> Vec<(usize, Value)> {
         let phases = self.phases;
         let mut values: BTreeMap<Reg, Value> = BTreeMap::new();
         let mut splats = Splats::default();
@@ -453,11 +596,19 @@ impl BodyEnv<'_> {
                 .iter()
                 .map(|s| self.value(b, &mut values, &mut splats, p, s.reg, offset, scratch_lane))
                 .collect();
-            for (store, value) in self.plan.stores.iter().zip(outputs) {
+            for (store, value) in self.plan.stores.iter().zip(&outputs) {
                 let addr = b.ins().iadd(self.bases[&store.slot], offset);
-                b.ins().store(self.data_flags, value, addr, 0);
+                b.ins().store(self.data_flags, *value, addr, 0);
             }
+            return self
+                .plan
+                .stores
+                .iter()
+                .map(|s| s.slot)
+                .zip(outputs)
+                .collect();
         }
+        Vec::new()
     }
 
     /// The value of `reg` in phase `p`: recomputed (constants, `t`, `dt`, loads), computed

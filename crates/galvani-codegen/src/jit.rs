@@ -53,6 +53,8 @@ pub struct JitKernel {
     options: JitOptions,
     /// Per event: whether the step writes its condition (`plan::fuse_conditions`).
     step_conditions: Vec<bool>,
+    /// Whether the step is lowered blocked, and so writes the block status.
+    step_status: bool,
 }
 
 /// How to compile.
@@ -154,8 +156,8 @@ impl JitKernel {
     ) -> Result<JitKernel, CodegenError> {
         let started = Instant::now();
         let plans = plan_program(program)?;
-        let step_conditions =
-            crate::plan::step_writes_conditions(&plans, &galvani_kernel::Shape::of(program));
+        let shape = galvani_kernel::Shape::of(program);
+        let step_conditions = crate::plan::step_writes_conditions(&plans, &shape);
 
         let mut flags = settings::builder();
         let mut set = |name: &str, value: &str| {
@@ -276,6 +278,7 @@ impl JitKernel {
                 Some(phases) => vec![lower_blocked(
                     plan,
                     phases,
+                    &shape,
                     ids[i].1.as_u32(),
                     vmath_id.as_u32(),
                     &target,
@@ -324,6 +327,9 @@ impl JitKernel {
             stats,
             options,
             step_conditions,
+            step_status: phases
+                .get(BlockKind::Step.position())
+                .is_some_and(Option::is_some),
         })
     }
 
@@ -417,6 +423,11 @@ impl Kernel for JitKernel {
 
     fn step_writes_condition(&self, event: usize) -> bool {
         self.step_conditions.get(event).copied().unwrap_or(false)
+    }
+
+    /// A blocked step sums each block's status as it goes (`blocked.rs`, `StatusPlan`).
+    fn step_writes_status(&self) -> bool {
+        self.step_status
     }
 
     /// Recompiles the program with the step block's loads of uniform params, of uniform

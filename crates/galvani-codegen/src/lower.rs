@@ -491,6 +491,7 @@ pub fn clif_text_with(
             Some(phases) => vec![crate::blocked::lower_blocked(
                 plan,
                 phases,
+                &galvani_kernel::Shape::of(program),
                 block_name_index(i),
                 vmath_index,
                 &target,

@@ -288,6 +288,14 @@ pub trait Kernel {
         false
     }
 
+    /// True when the step also writes every block's [`crate::BlockStatus`]: whether a
+    /// new state of the block is not finite, and for each event the step writes the
+    /// condition of (`step_writes_condition`, up to `BlockStatus::MAX_EVENTS`), whether
+    /// it holds for some neuron of the block. False by default (nothing is written).
+    fn step_writes_status(&self) -> bool {
+        false
+    }
+
     /// Advances every neuron by one step starting at `t`.
     fn step(&self, pop: &mut Population, t: f64, dt: f64) -> Result<(), KernelError> {
         self.run_block(BlockKind::Step, pop, &BlockArgs::at(t, dt))

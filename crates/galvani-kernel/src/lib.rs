@@ -15,4 +15,4 @@ mod kernel;
 mod population;
 
 pub use kernel::{check_call, BlockArgs, BlockKind, Kernel, KernelError};
-pub use population::{stride_of, EventArray, Population, Shape, BLOCK};
+pub use population::{stride_of, BlockStatus, EventArray, Population, Shape, BLOCK};

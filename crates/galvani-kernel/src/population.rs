@@ -7,7 +7,8 @@
 //! [`BLOCK`]-neuron blocks (see `docs/design-blocks.md`: blocked kernels will process whole
 //! blocks; the padding lanes `n ≤ i < stride` stay 0.0 and no kernel reads or writes them
 //! yet). Slots are numbered states, params, inputs, intermediates, then three per event
-//! (condition, crossing, refractory duration). The generated code computes the same
+//! (condition, crossing, refractory duration), then the status slot a blocked step writes
+//! per block ([`BlockStatus`]). The generated code computes the same
 //! address, so the buffer layout is the ABI between this file and `galvani-codegen`'s
 //! `lower.rs`.
 
@@ -46,6 +47,33 @@ pub enum EventArray {
 
 const EVENT_ARRAYS: usize = 3;
 
+/// What a blocked step learns about each block of [`BLOCK`] neurons as it computes it
+/// (`Kernel::step_writes_status`), so that the runtime need not look at every neuron
+/// again: kept in the status slot, in the lanes of the block's own neurons (a kernel run
+/// on a range of whole blocks writes its blocks' entries where they belong).
+///
+/// - lane 0 ([`BlockStatus::NONFINITE`]): `s − s` with `s` the sum of every new state of
+///   the block's computed lanes: 0 when all are finite, NaN when one is ±∞ or NaN (or
+///   when the sum overflows: a flag raised for nothing);
+/// - lane `1 + e` ([`BlockStatus::fired`]): `Σ c` over the condition of fused event `e`
+///   (1.0/0.0): 0 when no computed lane's condition holds.
+///
+/// A block's computed lanes are its neurons and the padding lanes of its last lane pair,
+/// which hold neuron 0's values: a flag may be raised for them, never lowered, so the
+/// runtime takes a flag as "look at this block" and a clear entry as a fact.
+pub struct BlockStatus;
+
+impl BlockStatus {
+    pub const NONFINITE: usize = 0;
+    /// Fused events with a status lane: `e < MAX_EVENTS`.
+    pub const MAX_EVENTS: usize = BLOCK - 1;
+
+    /// The lane of fused event `e`'s condition sum.
+    pub fn fired(event: usize) -> usize {
+        1 + event
+    }
+}
+
 impl Shape {
     pub fn of(program: &StepProgram) -> Shape {
         Shape {
@@ -57,8 +85,15 @@ impl Shape {
         }
     }
 
-    /// The number of arrays (slots) in a population of this shape.
+    /// The number of arrays (slots) in a population of this shape: the program's, then
+    /// the status slot.
     pub fn slot_count(&self) -> usize {
+        self.status_slot() + 1
+    }
+
+    /// The slot of the per-block status a blocked step writes ([`BlockStatus`]), after
+    /// every slot of the program.
+    pub fn status_slot(&self) -> usize {
         self.states + self.params + self.inputs + self.intermediates + EVENT_ARRAYS * self.events
     }
 
@@ -245,6 +280,24 @@ impl Population {
         self.data[slot * self.stride + i] = value;
     }
 
+    /// The status slot ([`BlockStatus`]): `stride` values, block `b`'s lane `l` at
+    /// `b·BLOCK + l`.
+    pub fn status(&self) -> &[f64] {
+        &self.data[self.shape.status_slot() * self.stride..][..self.stride]
+    }
+
+    /// The status slot, to raise a flag the step could not know of (a condition changed
+    /// after it).
+    pub fn status_mut(&mut self) -> &mut [f64] {
+        let start = self.shape.status_slot() * self.stride;
+        &mut self.data[start..][..self.stride]
+    }
+
+    /// Lane `lane` of every block's status ([`BlockStatus`]), block by block.
+    pub fn block_status(&self, lane: usize) -> impl Iterator<Item = f64> + '_ {
+        self.status().iter().skip(lane).step_by(BLOCK).copied()
+    }
+
     /// Per param, its value when every neuron has the same bits, else `None` (all `None`
     /// for an empty population).
     pub fn uniform_params(&self) -> Vec<Option<f64>> {
@@ -324,7 +377,7 @@ mod tests {
     use super::*;
 
     /// The slot numbering is the ABI of the generated code: states, params, inputs,
-    /// intermediates, then three arrays per event.
+    /// intermediates, three arrays per event, then the status slot.
     #[test]
     fn slots_follow_the_documented_order() {
         let shape = Shape {
@@ -334,7 +387,8 @@ mod tests {
             intermediates: 1,
             events: 2,
         };
-        assert_eq!(shape.slot_count(), 13);
+        assert_eq!(shape.slot_count(), 14);
+        assert_eq!(shape.status_slot(), 13);
         assert_eq!(shape.param_slot(0), 2);
         assert_eq!(shape.input_slot(0), 5);
         assert_eq!(shape.intermediate_slot(0), 6);
@@ -423,7 +477,7 @@ mod tests {
         assert_eq!(pop.state(0), &[1.0, 2.0, 3.0]);
         let raw = pop.raw_mut();
         assert!(raw[3..BLOCK].iter().all(|&x| x == 1.0));
-        assert!(raw[BLOCK + 3..].iter().all(|&x| x == 4.0));
+        assert!(raw[BLOCK + 3..2 * BLOCK].iter().all(|&x| x == 4.0));
         Population::with_shape(shape, 0).fill_padding();
     }
 }

@@ -21,7 +21,7 @@ use crate::Variable;
 use crate::{ConfigError, RunError};
 use galvani_ir::step::{StepProgram, Target};
 use galvani_ir::EventKind;
-use galvani_kernel::{BlockArgs, BlockKind, EventArray, Kernel, Population, Shape};
+use galvani_kernel::{BlockArgs, BlockKind, BlockStatus, EventArray, Kernel, Population, Shape};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Neurons below which a population runs on one thread. Handing a step's blocks to the
@@ -116,6 +116,12 @@ pub struct Stepper<'k, K: Kernel + ?Sized> {
     /// (`Kernel::step_writes_condition` of the kernel that steps), so no pass of its
     /// own follows the step.
     fused: Vec<bool>,
+    /// The step writes each block's status (`Kernel::step_writes_status`): the NaN check
+    /// and the first look for firings after the step read it instead of every neuron.
+    status: bool,
+    /// Set by `integrate` when `status` is, cleared by `fire`'s first look: the status
+    /// describes the conditions the step wrote (arrivals or a reset make it stale).
+    status_fresh: bool,
 }
 
 impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
@@ -248,6 +254,10 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
                 None => kernel.step_writes_condition(e),
             })
             .collect();
+        let status = match &specialized {
+            Some(special) => special.step_writes_status(),
+            None => kernel.step_writes_status(),
+        };
         let pool = if config.threads > 1 && n >= PARALLEL_MIN_NEURONS {
             pool(config.threads)
         } else {
@@ -266,6 +276,8 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
             holders,
             changed: Vec::new(),
             fused,
+            status,
+            status_fresh: false,
         })
     }
 
@@ -323,8 +335,31 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
                     self.condition_at_changed(e, t_next)?;
                 }
             }
+            if self.status {
+                // Their conditions are not the ones the step summed: their blocks are
+                // looked at neuron by neuron, unless they are refractory in the event
+                // (`detect` then counts the condition false).
+                let status = self.pop.status_mut();
+                for e in
+                    (0..self.fused.len().min(BlockStatus::MAX_EVENTS)).filter(|&e| self.fused[e])
+                {
+                    let left = &self.events[e].refractory_left;
+                    for &i in self.changed.iter().filter(|&&i| left[i as usize] == 0) {
+                        status[i as usize / GROUP * GROUP + BlockStatus::fired(e)] = 1.0;
+                    }
+                }
+            }
         }
         match self.pool.as_deref() {
+            // Every block's status says its new states are finite (the held states put
+            // back are values checked a step ago): nothing to look at. A flag (NaN) may
+            // come from a value since put back, or from a padding lane: the look at
+            // every value decides.
+            _ if self.status
+                && self
+                    .pop
+                    .block_status(BlockStatus::NONFINITE)
+                    .all(|sum| sum == 0.0) => {}
             // The look at every value split over the threads; the first bad value, if
             // there is one, is then found as on one thread.
             Some(pool) if !states_finite_parallel(&self.pop, pool) => {
@@ -333,6 +368,7 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
             Some(_) => {}
             None => check_states(&self.pop, self.kernel.program(), t_next)?,
         }
+        self.status_fresh = self.status;
         // A constant input keeps the values sampled at t = 0 (nothing else writes inputs).
         for d in self.drivers.iter_mut().filter(|d| !d.is_time_invariant()) {
             d.advance();
@@ -351,17 +387,22 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
     pub fn fire(&mut self, k: u64, out: &mut Vec<Firing>) -> Result<(), RunError> {
         let (t, t_next) = (k as f64 * self.dt, (k + 1) as f64 * self.dt);
         let first = out.len();
+        // The step's block status describes the conditions it wrote: a block where no
+        // condition of a fused event holds has no firing to look for.
+        let fresh = std::mem::take(&mut self.status_fresh);
         for e in 0..self.events.len() {
             if !self.fused[e] {
                 self.condition(e, t_next)?;
             }
             let pool = self.pool.as_deref();
+            let status_lane = (fresh && self.fused[e] && e < BlockStatus::MAX_EVENTS)
+                .then(|| BlockStatus::fired(e));
             detect(
                 &mut self.events[e],
                 &mut self.pop,
                 e,
                 (t, self.dt),
-                pool,
+                (pool, status_lane),
                 out,
             );
         }
@@ -640,7 +681,7 @@ fn detect(
     pop: &mut Population,
     e: usize,
     (t, dt): (f64, f64),
-    pool: Option<&rayon::ThreadPool>,
+    (pool, status_lane): (Option<&rayon::ThreadPool>, Option<usize>),
     spikes: &mut Vec<Firing>,
 ) {
     event.fired.clear();
@@ -656,11 +697,19 @@ fn detect(
     let level = event.level;
     let groups = &mut event.firing_groups;
     groups.clear();
+    let sums = status_lane.map(|lane| Sums {
+        status: pop.status(),
+        lane,
+    });
     match pool {
-        Some(pool) => {
-            scan_groups_parallel(&mut event.previous[..n], condition, level, groups, pool)
-        }
-        None => scan_groups(&mut event.previous[..n], condition, level, groups),
+        Some(pool) => scan_groups_parallel(
+            &mut event.previous[..n],
+            condition,
+            (level, sums),
+            groups,
+            pool,
+        ),
+        None => scan_groups(&mut event.previous[..n], condition, level, sums, groups),
     }
     for &group in groups.iter() {
         let first = group as usize * GROUP;
@@ -707,7 +756,7 @@ fn group_ranges(n: usize, parts: usize) -> impl Iterator<Item = (usize, usize)> 
 fn scan_groups_parallel(
     previous: &mut [bool],
     condition: &[f64],
-    level: bool,
+    (level, sums): (bool, Option<Sums<'_>>),
     groups: &mut Vec<u32>,
     pool: &rayon::ThreadPool,
 ) {
@@ -720,8 +769,12 @@ fn scan_groups_parallel(
             let (mine, tail) = std::mem::take(&mut rest).split_at_mut(last - first);
             rest = tail;
             let now = &condition[first..last];
+            let sums = sums.map(|sums| Sums {
+                status: &sums.status[first..],
+                lane: sums.lane,
+            });
             scope.spawn(move |_| {
-                scan_groups(mine, now, level, list);
+                scan_groups(mine, now, level, sums, list);
                 let offset = (first / GROUP) as u32;
                 for group in list.iter_mut() {
                     *group += offset;
@@ -752,25 +805,46 @@ fn states_finite_parallel(pop: &Population, pool: &rayon::ThreadPool) -> bool {
     !bad.into_inner()
 }
 
-/// Neurons per group of [`scan_groups`].
-const GROUP: usize = 64;
+/// Neurons per group of [`scan_groups`]: a block of the kernels, so that a group's
+/// [`BlockStatus`] is its block's.
+const GROUP: usize = galvani_kernel::BLOCK;
+
+/// One event's condition sums in the status slot the step wrote ([`BlockStatus`]): the
+/// slot from the first neuron scanned on, and the event's lane.
+#[derive(Clone, Copy)]
+struct Sums<'a> {
+    status: &'a [f64],
+    lane: usize,
+}
 
 /// The look at every neuron of [`detect`], in groups of [`GROUP`]: a group where some
 /// neuron fires (condition true now, and false before or level-triggered) is listed in
 /// `groups` and left as it is; in every other group the "before" becomes the condition
 /// now. Branch-free within a group (an `or` over it), compiled for AVX-512 and AVX2 too
 /// and picked at run time, since this runs over every neuron in every step; the result
-/// is the same on every instruction set (comparisons only).
+/// is the same on every instruction set (comparisons only). With the step's condition
+/// `sums`, a group whose sum is 0 holds no true condition: its "before" becomes false
+/// without a look at its conditions.
 #[multiversion::multiversion(targets(
     "x86_64+avx512f+avx512bw+avx512vl+avx2+fma",
     "x86_64+avx2+fma"
 ))]
-fn scan_groups(previous: &mut [bool], condition: &[f64], level: bool, groups: &mut Vec<u32>) {
+fn scan_groups(
+    previous: &mut [bool],
+    condition: &[f64],
+    level: bool,
+    sums: Option<Sums<'_>>,
+    groups: &mut Vec<u32>,
+) {
     for (g, (previous, now)) in previous
         .chunks_mut(GROUP)
         .zip(condition.chunks(GROUP))
         .enumerate()
     {
+        if sums.is_some_and(|sums| sums.status[g * GROUP + sums.lane] == 0.0) {
+            previous.fill(false);
+            continue;
+        }
         let any = previous.iter().zip(now).fold(false, |any, (&before, &c)| {
             any | ((c != 0.0) & (level | !before))
         });
