@@ -4,10 +4,15 @@
 //!
 //! The exponentials rest on one reduction: `x = n·ln 2 + r`, `n = round(x/ln 2)`,
 //! `|r| ≤ ln 2/2` (Cody–Waite: `ln 2` in two parts, the high part with trailing zero bits
-//! so that `n·LN2_HI` is exact), then `eʳ` or `(eʳ − 1)/r` by a Taylor polynomial and the
-//! scaling by `2ⁿ` through the exponent bits. `expm1`, `φ` and `exprel` evaluate one
-//! polynomial per value, on `x` itself near 0 and on `r` beyond (a select picks the
-//! argument first).
+//! so that `n·LN2_HI` is exact), then `eʳ` or `(eʳ − 1)/r` by a polynomial (the Taylor
+//! series economised on the interval it serves, a few terms shorter for the same
+//! accuracy) and the scaling by `2ⁿ` through the exponent bits. `expm1`, `φ` and
+//! `exprel` evaluate one polynomial per value, on `x` itself near 0 and on `r` beyond (a
+//! select picks the argument first).
+//!
+//! A table-driven reduction (`x = (n + j/128)·ln 2 + r`, `2^(j/128)` from a table, a
+//! degree-5 polynomial) was measured and dropped: on Zen 4 the gather of the table entry
+//! costs more than the eight multiply-adds it saves (per value 1.10–1.25 times slower).
 
 /// `log₂ e`.
 const LOG2_E: f64 = std::f64::consts::LOG2_E;
@@ -23,42 +28,37 @@ const ROUND_SHIFT: f64 = 6_755_399_441_055_744.0;
 const EXP_ARGUMENT_MAX: f64 = 709.8;
 const EXP_ARGUMENT_MIN: f64 = -745.2;
 
-/// `1/k!` for k = 0..=17, the Taylor coefficients of `eʳ`.
-const INVERSE_FACTORIALS: [f64; 18] = [
+/// `eʳ ≈ Σ_{k=0}^{11} Eₖ·rᵏ` on `|r| ≤ 0.3467` (just over `ln 2/2`): the Taylor series to
+/// degree 24 economised to degree 11 (Chebyshev expansion on that interval in exact
+/// rational arithmetic, the terms above degree 11 dropped, back to powers of `r`): the
+/// dropped terms sum to `3.1·10⁻¹⁸`, and with the coefficients rounded to doubles the
+/// largest relative error on the interval is `1.5·10⁻¹⁷`, 0.07 ulp (against 13 Taylor
+/// terms for the same accuracy). Bit patterns in hex.
+const EXP_COEFFICIENTS: [f64; 12] = [
     1.0,
     1.0,
-    1.0 / 2.0,
-    1.0 / 6.0,
-    1.0 / 24.0,
-    1.0 / 120.0,
-    1.0 / 720.0,
-    1.0 / 5_040.0,
-    1.0 / 40_320.0,
-    1.0 / 362_880.0,
-    1.0 / 3_628_800.0,
-    1.0 / 39_916_800.0,
-    1.0 / 479_001_600.0,
-    1.0 / 6_227_020_800.0,
-    1.0 / 87_178_291_200.0,
-    1.0 / 1_307_674_368_000.0,
-    1.0 / 20_922_789_888_000.0,
-    1.0 / 355_687_428_096_000.0,
+    f64::from_bits(0x3fe0_0000_0000_0011), // 0.5000000000000019
+    f64::from_bits(0x3fc5_5555_5555_5562), // 0.16666666666666702
+    f64::from_bits(0x3fa5_5555_5554_f081), // 0.04166666666648756
+    f64::from_bits(0x3f81_1111_1110_db4d), // 0.008333333333309456
+    f64::from_bits(0x3f56_c16c_1880_be58), // 0.001388888895245707
+    f64::from_bits(0x3f2a_01a0_1b80_fd00), // 0.0001984126990936877
+    f64::from_bits(0x3efa_0199_181c_799f), // 2.4801485330455693e-5
+    f64::from_bits(0x3ec7_1dde_74b2_cb3d), // 2.7557224818395814e-6
+    f64::from_bits(0x3e92_8b42_cf24_e65c), // 2.7632695699976396e-7
+    f64::from_bits(0x3e5a_f789_1a84_7204), // 2.511491606445952e-8
 ];
 
-/// `Σ_{k=0}^{13} rᵏ/k! ≈ eʳ` on `|r| ≤ ln 2/2`: the first omitted term, `r¹⁴/14!`, is below
-/// 5e-18 there, a fortieth of an ulp of `eʳ ≥ 0.7`. The four low-order steps are Horner
-/// (they decide the rounding of the result), the tail `Σ_{k≥4} rᵏ⁻⁴/k!` is Estrin's scheme
-/// (independent pairs combined by `r²`, `r⁴`, `r⁸`), so a vector loop is not one chain of
-/// thirteen dependent multiply-adds.
+/// `eʳ` on `|r| ≤ ln 2/2` by [`EXP_COEFFICIENTS`]. The four low-order steps are Horner
+/// (they decide the rounding of the result), the tail `Σ_{k≥4} Eₖ·rᵏ⁻⁴` is Estrin's scheme
+/// (independent pairs combined by `r²`, `r⁴`), so a vector loop is not one chain of
+/// eleven dependent multiply-adds.
 #[inline(always)]
-fn exp_taylor(r: f64) -> f64 {
-    let c = &INVERSE_FACTORIALS;
-    let tail = estrin10(
-        r,
-        [
-            c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13],
-        ],
-    );
+fn exp_polynomial(r: f64) -> f64 {
+    let c = &EXP_COEFFICIENTS;
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let tail = estrin8(r, r2, r4, &c[4..]);
     let p = tail.mul_add(r, c[3]);
     let p = p.mul_add(r, c[2]);
     let p = p.mul_add(r, c[1]);
@@ -66,8 +66,7 @@ fn exp_taylor(r: f64) -> f64 {
 }
 
 /// `Σ_{k=0}^{7} aₖ·rᵏ` by Estrin's scheme, given `r²` and `r⁴`: the pairs
-/// `(a₀ + a₁r)`, `(a₂ + a₃r)`, … joined by `r²`, the quadruples by `r⁴` — the common part
-/// of [`estrin10`] and [`estrin12`].
+/// `(a₀ + a₁r)`, `(a₂ + a₃r)`, … joined by `r²`, the quadruples by `r⁴`.
 #[inline(always)]
 fn estrin8(r: f64, r2: f64, r4: f64, a: &[f64]) -> f64 {
     let p01 = a[1].mul_add(r, a[0]);
@@ -79,48 +78,42 @@ fn estrin8(r: f64, r2: f64, r4: f64, a: &[f64]) -> f64 {
     p47.mul_add(r4, p03)
 }
 
-/// `Σ_{k=0}^{9} aₖ·rᵏ` by Estrin's scheme: `(a₀ + a₁r) + r²(a₂ + a₃r) + …`, the pairs
-/// joined by `r²`, the quadruples by `r⁴`, the last pair by `r⁸`.
-#[inline(always)]
-fn estrin10(r: f64, a: [f64; 10]) -> f64 {
-    let r2 = r * r;
-    let r4 = r2 * r2;
-    let r8 = r4 * r4;
-    let p07 = estrin8(r, r2, r4, &a);
-    let p89 = a[9].mul_add(r, a[8]);
-    p89.mul_add(r8, p07)
-}
+/// `(eˢ − 1)/s ≈ Σ_{k=0}^{12} Pₖ·sᵏ` on `−0.3467 ≤ s ≤ 0.6932` (just beyond
+/// `[−ln 2/2, ln 2]`): the Taylor series `Σ sᵏ/(k+1)!` to degree 26 economised to degree
+/// 12 on that interval (as [`EXP_COEFFICIENTS`]): the dropped terms sum to `6.8·10⁻¹⁹`,
+/// and with the coefficients rounded to doubles the largest relative error on the
+/// interval is `6.5·10⁻¹⁸`, 0.03 ulp (against 16 Taylor terms on `|s| < ln 2` before).
+/// Bit patterns in hex.
+const EXPM1_OVER_X_COEFFICIENTS: [f64; 13] = [
+    1.0,
+    0.5,
+    f64::from_bits(0x3fc5_5555_5555_555d), // 0.16666666666666688
+    f64::from_bits(0x3fa5_5555_5555_54ed), // 0.04166666666666594
+    f64::from_bits(0x3f81_1111_1110_f5b9), // 0.00833333333332119
+    f64::from_bits(0x3f56_c16c_16c3_f557), // 0.0013888888889249296
+    f64::from_bits(0x3f2a_01a0_1a7c_c9ed), // 0.00019841269863148052
+    f64::from_bits(0x3efa_01a0_0cae_6485), // 2.4801586544141475e-05
+    f64::from_bits(0x3ec7_1de2_f147_b769), // 2.755730643003619e-06
+    f64::from_bits(0x3e92_7e6d_6655_b069), // 2.755799413864706e-07
+    f64::from_bits(0x3e5a_e5b9_74a5_3818), // 2.5050119570068484e-08
+    f64::from_bits(0x3e21_c33b_df76_1512), // 2.067842560108245e-09
+    f64::from_bits(0x3dea_0aea_013b_b8d4), // 1.894850948167032e-10
+];
 
-/// `Σ_{k=0}^{11} aₖ·rᵏ` by Estrin's scheme (as [`estrin10`], two more coefficients).
+/// `(eˢ − 1)/s` on `−ln 2/2 ≤ s ≤ ln 2` by [`EXPM1_OVER_X_COEFFICIENTS`]: `φ` itself
+/// near 0, and `eʳ − 1 = r·(…)` beyond. Horner for the four low-order steps, Estrin for
+/// the tail (as [`exp_polynomial`], one more term by `s⁸`).
 #[inline(always)]
-fn estrin12(r: f64, a: [f64; 12]) -> f64 {
-    let r2 = r * r;
-    let r4 = r2 * r2;
-    let r8 = r4 * r4;
-    let p07 = estrin8(r, r2, r4, &a);
-    let p89 = a[9].mul_add(r, a[8]);
-    let p1011 = a[11].mul_add(r, a[10]);
-    let p811 = p1011.mul_add(r2, p89);
-    p811.mul_add(r8, p07)
-}
-
-/// `(eˢ − 1)/s = Σ_{k=0}^{15} sᵏ/(k+1)!` on `|s| < ln 2`: the first omitted term,
-/// `s¹⁶/17!`, is below 8e-18 there, a fifteenth of an ulp of `(eˢ − 1)/s ≥ 0.72`. This is
-/// `φ` itself near 0, and `eʳ − 1 = r·(…)` beyond. Horner for the four low-order steps,
-/// Estrin for the tail (as [`exp_taylor`]).
-#[inline(always)]
-fn expm1_over_x_taylor(s: f64) -> f64 {
-    let c = &INVERSE_FACTORIALS;
-    let tail = estrin12(
-        s,
-        [
-            c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15], c[16],
-        ],
-    );
-    let q = tail.mul_add(s, c[4]);
-    let q = q.mul_add(s, c[3]);
+fn expm1_over_x_polynomial(s: f64) -> f64 {
+    let c = &EXPM1_OVER_X_COEFFICIENTS;
+    let s2 = s * s;
+    let s4 = s2 * s2;
+    let s8 = s4 * s4;
+    let tail = c[12].mul_add(s8, estrin8(s, s2, s4, &c[4..]));
+    let q = tail.mul_add(s, c[3]);
     let q = q.mul_add(s, c[2]);
-    q.mul_add(s, c[1])
+    let q = q.mul_add(s, c[1]);
+    q.mul_add(s, c[0])
 }
 
 /// `2ᵏ` for an integer-valued `k ∈ [−1022, 1023]` held in a double: `k + (1.5·2⁵² + 1023)`
@@ -140,9 +133,11 @@ const BIASED_ROUND_SHIFT: f64 = ROUND_SHIFT + 1023.0;
 /// `exp(+∞) = +∞`, `exp(NaN) = NaN`, 0 below −745.13, +∞ above 709.78.
 ///
 /// `x = n·ln 2 + r`, `n = round(x/ln 2)`, `|r| ≤ ln 2/2` (`x` clamped so that
-/// `n ∈ [−1075, 1024]`), then `eˣ = eʳ·2ᵃ·2ᵇ` with `a = round(n/2)`, `b = n − a`: two
-/// factors, so that subnormal results and 2¹⁰²⁴ times a mantissa below 1 need no
-/// exponent outside the normal range; `eʳ·2ᵃ` is exact, so the product rounds once.
+/// `n ∈ [−1075, 1024]`), then `eˣ = (eʳ·2^(n−64))·2⁶⁴` for `x ≥ 0` and
+/// `(eʳ·2^(n+64))·2⁻⁶⁴` below: two factors, so that subnormal results and 2¹⁰²⁴ times a
+/// mantissa below 1 need no exponent outside the normal range (`n ∓ 64` is in
+/// `[−1011, 960]`); the first product is exact, so the second rounds once (the same
+/// value as any other exact split of `2ⁿ`).
 #[inline(always)]
 pub fn exp(x: f64) -> f64 {
     // NaN stays NaN (`clamp` keeps it); ±∞ and huge values clamp to just past the ends.
@@ -150,11 +145,18 @@ pub fn exp(x: f64) -> f64 {
     let n = clamped.mul_add(LOG2_E, ROUND_SHIFT) - ROUND_SHIFT;
     let r = (-n).mul_add(LN2_HI, clamped);
     let r = (-n).mul_add(LN2_LO, r);
-    // a = round(n/2) (n/2 is exact), b = n − a, both in [−538, 512].
-    let a = ((0.5 * n) + ROUND_SHIFT) - ROUND_SHIFT;
-    let b = n - a;
-    exp_taylor(r) * two_to(a) * two_to(b)
+    // ±64 picked by one comparison; `two_to` of a NaN `n` is 0, and NaN·0 is NaN.
+    let (offset, factor) = if clamped < 0.0 {
+        (64.0, TWO_MINUS_64)
+    } else {
+        (-64.0, TWO_64)
+    };
+    exp_polynomial(r) * two_to(n + offset) * factor
 }
+
+/// `2⁶⁴` and `2⁻⁶⁴`.
+const TWO_64: f64 = 18_446_744_073_709_551_616.0;
+const TWO_MINUS_64: f64 = 1.0 / TWO_64;
 
 /// `eˣ − 1`, accurate near 0 as well as far from it: see [`expm1_parts`].
 /// `expm1(−∞) = −1`, `expm1(−0) = −0`.
@@ -162,6 +164,14 @@ pub fn exp(x: f64) -> f64 {
 pub fn expm1(x: f64) -> f64 {
     expm1_parts(x).expm1
 }
+
+/// `x` in `(−ln 2/2, ln 2)` takes the series of `(eˣ − 1)/x` on `x` itself: below
+/// `−ln 2/2` the reduction has `n ≤ −1`, above `ln 2` `n ≥ 1` and `r ≥ −ln 2/2`, so that
+/// `2ⁿ·r·q` never nearly cancels `2ⁿ − 1` (with `n = 1` and `r` near `−ln 2/2`, which
+/// `x` just above `ln 2/2` would have, `|2r·q|` is 1.4 times the result and `q`'s
+/// rounding shows: 3 ulp in `exprel`).
+const NEAR_ZERO_BELOW: f64 = -std::f64::consts::LN_2 / 2.0;
+const NEAR_ZERO_ABOVE: f64 = std::f64::consts::LN_2;
 
 /// Below this, `eˣ − 1` rounds to −1 (`e⁻⁴⁵ < 2⁻⁶⁴`), so the reduction of `expm1` clamps
 /// there and `2ⁿ` (`n ≥ −65`) stays normal.
@@ -171,37 +181,39 @@ const EXPM1_ARGUMENT_MIN: f64 = -45.0;
 /// its argument chosen by a select before it (so a value pays for one series, not for
 /// both branches).
 ///
-/// On `|x| < ln 2`, `n = 0` and the argument is `x` itself: `q = (eˣ − 1)/x` by its
-/// Taylor series, `eˣ − 1 = x·q` (no cancellation: `expm1(1e-10) = 1.00000000005e-10`).
+/// On `−ln 2/2 < x < ln 2`, `n = 0` and the argument is `x` itself: `q = (eˣ − 1)/x` by
+/// its series, `eˣ − 1 = x·q` (no cancellation: `expm1(1e-10) = 1.00000000005e-10`).
 /// Beyond, `x = n·ln 2 + r` (`|r| ≤ ln 2/2`, `n ≠ 0`, `x` clamped to `[−45, 709.8]`),
-/// `eʳ − 1 = r·q(r)`, and `eˣ − 1 = fma(r, q·2ⁿ, 2ⁿ − 1)`: `q·2ⁿ` is exact, `2ⁿ − 1` is
-/// exact for `|n| ≤ 53` (beyond, its rounding is far below an ulp of the result) and the
-/// fused multiply-add rounds once. `n = 1024` (`x ∈ [709.43, 709.8]`, finite results up
-/// to MAX) is done as `2·fma(r, q·2¹⁰²³, 2¹⁰²³ − 1)`, the doubling exact or overflowing.
+/// `eʳ − 1 = r·q(r)`, and `eˣ − 1 = 2·fma(r, q·2ⁿ⁻¹, 2ⁿ⁻¹ − ½)`: `q·2ⁿ⁻¹` is exact,
+/// `2ⁿ⁻¹ − ½` is exact for `|n| ≤ 53` (beyond, its rounding is far below an ulp of the
+/// result), the fused multiply-add rounds once and the doubling is exact (or overflows):
+/// halved, so that `n = 1024` (`x ∈ [709.43, 709.8]`, finite results up to MAX) needs no
+/// exponent outside the normal range.
 struct Expm1Parts {
     /// `(eˢ − 1)/s` of the polynomial's argument `s` (`x` itself when `near_zero`).
     q: f64,
     /// `eˣ − 1`.
     expm1: f64,
-    /// `|x| < ln 2`: `q` is `φ(x)`.
+    /// `−ln 2/2 < x < ln 2`: `q` is `φ(x)`.
     near_zero: bool,
 }
 
 #[inline(always)]
 fn expm1_parts(x: f64) -> Expm1Parts {
-    let near_zero = x.abs() < std::f64::consts::LN_2;
+    let near_zero = NEAR_ZERO_BELOW < x && x < NEAR_ZERO_ABOVE;
     let clamped = x.clamp(EXPM1_ARGUMENT_MIN, EXP_ARGUMENT_MAX);
     let n = clamped.mul_add(LOG2_E, ROUND_SHIFT) - ROUND_SHIFT;
     // A select, not a branch: n = 0 near 0, where then r = x exactly.
     let n = if near_zero { 0.0 } else { n };
     let r = (-n).mul_add(LN2_HI, clamped);
     let r = (-n).mul_add(LN2_LO, r);
-    let q = expm1_over_x_taylor(r);
+    let q = expm1_over_x_polynomial(r);
     let p = r * q;
-    let scale = two_to(n.min(1023.0));
-    let top = if n > 1023.0 { 2.0 } else { 1.0 };
-    // r·(q·2ⁿ) + (2ⁿ − 1): q·2ⁿ is exact, so `p = r·q` is never rounded on its own.
-    let far = r.mul_add(q * scale, scale - 1.0) * top;
+    // 2ⁿ⁻¹ (n − 1 ∈ [−66, 1023]: always normal).
+    let half = f64::from_bits((n + (BIASED_ROUND_SHIFT - 1.0)).to_bits() << 52);
+    // (eˣ − 1)/2 = r·(q·2ⁿ⁻¹) + (2ⁿ⁻¹ − ½), doubled: q·2ⁿ⁻¹ is exact, so `p = r·q` is
+    // never rounded on its own.
+    let far = r.mul_add(q * half, half - 0.5) * 2.0;
     // Near 0 `p` itself, which keeps the sign of −0.
     let expm1 = if near_zero { p } else { far };
     Expm1Parts {
@@ -211,7 +223,7 @@ fn expm1_parts(x: f64) -> Expm1Parts {
     }
 }
 
-/// `φ(x) = (eˣ − 1)/x`, `φ(0) = 1`: the series itself on `|x| < ln 2`, the quotient
+/// `φ(x) = (eˣ − 1)/x`, `φ(0) = 1`: the series itself on `(−ln 2/2, ln 2)`, the quotient
 /// beyond, as one division of selected operands (`q/1` or `(eˣ − 1)/x`).
 /// `φ(+∞) = +∞`, `φ(−∞) = 0`.
 #[inline(always)]
@@ -222,34 +234,34 @@ pub fn phi(x: f64) -> f64 {
     } else {
         parts.expm1
     };
-    let denominator = if parts.near_zero { 1.0 } else { x };
-    let quotient = numerator / denominator;
-    if x == f64::INFINITY {
-        // ∞/∞ in the quotient; the limit is +∞.
-        f64::INFINITY
+    // x capped at 709.8, where eˣ − 1 is already +∞: φ(+∞) = ∞/709.8 = +∞, not ∞/∞.
+    let denominator = if parts.near_zero { 1.0 } else { capped(x) };
+    numerator / denominator
+}
+
+/// `x`, or 709.8 (where `eˣ − 1` is +∞) above: one minimum, NaN kept.
+#[inline(always)]
+fn capped(x: f64) -> f64 {
+    if x > EXP_ARGUMENT_MAX {
+        EXP_ARGUMENT_MAX
     } else {
-        quotient
+        x
     }
 }
 
-/// `exprel(x) = x/(eˣ − 1) = 1/φ(x)`, `exprel(0) = 1`: `1/q` on `|x| < ln 2`, the quotient
-/// beyond, as one division of selected operands. `exprel(+∞) = 0`, `exprel(−∞) = +∞`.
+/// `exprel(x) = x/(eˣ − 1) = 1/φ(x)`, `exprel(0) = 1`: `1/q` on `(−ln 2/2, ln 2)`, the
+/// quotient beyond, as one division of selected operands. `exprel(+∞) = 0`, `exprel(−∞) = +∞`.
 #[inline(always)]
 pub fn exprel(x: f64) -> f64 {
     let parts = expm1_parts(x);
-    let numerator = if parts.near_zero { 1.0 } else { x };
+    // x capped as in `phi`: exprel(+∞) = 709.8/∞ = 0, not ∞/∞.
+    let numerator = if parts.near_zero { 1.0 } else { capped(x) };
     let denominator = if parts.near_zero {
         parts.q
     } else {
         parts.expm1
     };
-    let quotient = numerator / denominator;
-    if x == f64::INFINITY {
-        // ∞/∞ in the quotient; the limit is 0.
-        0.0
-    } else {
-        quotient
-    }
+    numerator / denominator
 }
 
 /// fdlibm's `log` coefficients (`e_log.c`, Sun Microsystems 1993): with `s = f/(2+f)` and
