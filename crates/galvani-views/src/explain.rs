@@ -65,6 +65,26 @@ pub fn explain_in(
     }
 }
 
+/// A heading and its labelled rows: a Markdown list (a row without a label continues the
+/// one before), or text with the labels in a column of `width`.
+fn write_section(
+    out: &mut String,
+    heading: &str,
+    rows: Vec<(String, String)>,
+    markdown: bool,
+    width: usize,
+) {
+    let _ = writeln!(out, "{heading}");
+    for (label, text) in rows {
+        let _ = match (markdown, label.is_empty()) {
+            (true, true) => writeln!(out, "  {text}  "),
+            (true, false) => writeln!(out, "- **{label}:** {text}  "),
+            (false, _) => writeln!(out, "  {label:<width$}{text}"),
+        };
+    }
+    out.push('\n');
+}
+
 /// Under `exact`: the linear system and its propagator, shown after the states.
 fn exact_system(lin: &Linearized, method: Method) -> Option<ExactSystem> {
     match method {
@@ -379,43 +399,25 @@ fn human(lin: &Linearized, method: Method, markdown: bool, source: Option<&str>)
                 )),
             ));
         }
-        if markdown {
-            let _ = writeln!(out, "## {heading}\n");
-            for (label, text) in rows {
-                if label.is_empty() {
-                    let _ = writeln!(out, "  {text}  ");
-                } else {
-                    let _ = writeln!(out, "- **{label}:** {text}  ");
-                }
-            }
-            out.push('\n');
+        let heading = if markdown {
+            format!("## {heading}\n")
         } else {
-            let _ = writeln!(out, "{heading}");
-            for (label, text) in rows {
-                let _ = writeln!(out, "  {label:<14}{text}");
-            }
-            out.push('\n');
-        }
+            heading
+        };
+        write_section(&mut out, &heading, rows, markdown, 14);
     }
     if let Some(system) = exact_system(lin, method) {
-        let rows = system.rows();
-        if markdown {
-            let _ = writeln!(out, "## Linear system\n");
-            for (label, text) in rows {
-                if label.is_empty() {
-                    let _ = writeln!(out, "  {}  ", code(text));
-                } else {
-                    let _ = writeln!(out, "- **{label}:** {}  ", code(text));
-                }
-            }
-            out.push('\n');
+        let rows = system
+            .rows()
+            .into_iter()
+            .map(|(label, text)| (label, code(text)))
+            .collect();
+        let heading = if markdown {
+            "## Linear system\n"
         } else {
-            let _ = writeln!(out, "linear system");
-            for (label, text) in rows {
-                let _ = writeln!(out, "  {label:<16}{text}");
-            }
-            out.push('\n');
-        }
+            "linear system"
+        };
+        write_section(&mut out, heading, rows, markdown, 16);
     }
     let events = EventText::all(lin, source);
     if !events.is_empty() {
