@@ -2,7 +2,7 @@
 //! as expressions, and the propagator `E = e^(M·dt)`, `F = ∫₀^dt e^(M·s) ds` that a run
 //! computes from it, here for the declared params at `run`'s default step.
 
-use crate::print::{Printer, Style};
+use crate::print::{latex_name, Printer, Style};
 use galvani_ir::propagator::exponential_and_integral;
 use galvani_symbolic::{Linearized, Sym};
 use serde_json::{json, Value};
@@ -27,10 +27,10 @@ pub(crate) struct ExactSystem {
 impl ExactSystem {
     /// `None` when the model is not linear with constant coefficients (the caller has
     /// refused `exact` for it already).
-    pub(crate) fn of(lin: &Linearized) -> Option<ExactSystem> {
+    pub(crate) fn of(lin: &Linearized, style: Style) -> Option<ExactSystem> {
         let system = galvani_symbolic::linear_system(lin).ok()?;
         let model = lin.model();
-        let printer = Printer::over(&system.dag, model, Style::Unicode);
+        let printer = Printer::over(&system.dag, model, style);
         let n = system.matrix.len();
         let zero = |id| system.dag.is_const(id, 0.0);
         let matrix = (0..n)
@@ -117,6 +117,70 @@ impl ExactSystem {
             ));
         }
         rows
+    }
+
+    /// The LaTeX section: `M` and `c` as column-aligned matrices (expressions in LaTeX
+    /// style, from `ExactSystem::of(lin, Style::Latex)`), `E` as numbers, the `F` entries
+    /// the step reads as a list.
+    pub(crate) fn latex(&self) -> String {
+        let n = self.states.len();
+        let names: Vec<String> = self.states.iter().map(|s| latex_name(s)).collect();
+        let column = |cells: Vec<String>| {
+            format!(
+                "\\begin{{pmatrix}} {} \\end{{pmatrix}}",
+                cells.join(" \\\\ ")
+            )
+        };
+        let matrix = |cell: &dyn Fn(usize, usize) -> Option<String>| {
+            column(
+                (0..n)
+                    .map(|i| {
+                        (0..n)
+                            .map(|j| cell(i, j).unwrap_or_else(|| "0".to_string()))
+                            .collect::<Vec<_>>()
+                            .join(" & ")
+                    })
+                    .collect(),
+            )
+        };
+        let m = matrix(&|i, j| {
+            self.matrix
+                .iter()
+                .find(|(r, c, _)| (*r, *c) == (i, j))
+                .map(|(_, _, text)| text.clone())
+        });
+        let c = column(
+            (0..n)
+                .map(|i| {
+                    self.constant
+                        .iter()
+                        .find(|(r, _)| *r == i)
+                        .map_or_else(|| "0".to_string(), |(_, text)| text.clone())
+                })
+                .collect(),
+        );
+        let e = matrix(&|i, j| {
+            self.exponential
+                .iter()
+                .find(|(r, c, _)| (*r, *c) == (i, j))
+                .map(|(_, _, v)| v.to_string())
+        });
+        let f: Vec<String> = self
+            .integral
+            .iter()
+            .map(|(i, j, v)| format!("F_{{{}\\,{}}} = {v}", names[*i], names[*j]))
+            .collect();
+        format!(
+            "\\subsection*{{Linear system}}\n\
+             With $y = ({})$ the equations are $\\frac{{dy}}{{dt}} = M\\,y + c$:\n\
+             \\[ M = {m}, \\qquad c = {c}. \\]\n\
+             The propagator $E = e^{{M\\,\\Delta t}}$, $F = \\int_0^{{\\Delta t}} e^{{M s}}\\,ds$ \
+             is computed once per run; at the declared params and \
+             $\\Delta t = {SHOWN_DT_MS}$~ms (internal units):\n\
+             \\[ E = {e}, \\qquad {}. \\]\n",
+            names.join(", "),
+            f.join(", \\; ")
+        )
     }
 
     pub(crate) fn json(&self) -> Value {

@@ -86,9 +86,9 @@ fn write_section(
 }
 
 /// Under `exact`: the linear system and its propagator, shown after the states.
-fn exact_system(lin: &Linearized, method: Method) -> Option<ExactSystem> {
+fn exact_system(lin: &Linearized, method: Method, style: Style) -> Option<ExactSystem> {
     match method {
-        Method::Exact => ExactSystem::of(lin),
+        Method::Exact => ExactSystem::of(lin, style),
         _ => None,
     }
 }
@@ -406,7 +406,7 @@ fn human(lin: &Linearized, method: Method, markdown: bool, source: Option<&str>)
         };
         write_section(&mut out, &heading, rows, markdown, 14);
     }
-    if let Some(system) = exact_system(lin, method) {
+    if let Some(system) = exact_system(lin, method, Style::Unicode) {
         let rows = system
             .rows()
             .into_iter()
@@ -604,6 +604,9 @@ fn latex(lin: &Linearized, method: Method, source: Option<&str>) -> String {
             );
         }
     }
+    if let Some(system) = exact_system(lin, method, Style::Latex) {
+        out.push_str(&system.latex());
+    }
     let events = EventText::all(lin, source);
     if !events.is_empty() {
         let _ = writeln!(out, "\\subsection*{{Events}}");
@@ -735,7 +738,7 @@ fn json_view(lin: &Linearized, method: Method, source: Option<&str>) -> String {
         "method": method.name(),
         "rewrites": rewrites,
     });
-    if let Some(system) = exact_system(lin, method) {
+    if let Some(system) = exact_system(lin, method, Style::Lang) {
         value["linear_system"] = system.json();
     }
     let mut text = serde_json::to_string_pretty(&value).unwrap_or_else(|_| "{}".to_string());

@@ -437,6 +437,15 @@ fn exact_shows_the_linear_system_and_its_propagator() {
         assert!(text.contains(line), "`{line}` in\n{text}");
     }
     assert!(!crate::explain(&lin, Method::ExpEuler2, crate::Format::Text).contains("M[V,V]"));
+    let latex = crate::explain(&lin, Method::Exact, crate::Format::Latex);
+    for part in [
+        r"\subsection*{Linear system}",
+        r"M = \begin{pmatrix} -\frac{1}{\tau_{m}} & \frac{1}{\tau_{m}} & \frac{1}{\tau_{m}} \\ 0 & -\frac{1}{\tau_{e}} & 0 \\ 0 & 0 & -\frac{1}{\tau_{i}} \end{pmatrix}",
+        r"c = \begin{pmatrix} \frac{E_{L}}{\tau_{m}} \\ 0 \\ 0 \end{pmatrix}",
+        r"F_{V\,V} = ",
+    ] {
+        assert!(latex.contains(part), "`{part}` in\n{latex}");
+    }
     let json: serde_json::Value =
         serde_json::from_str(&crate::explain(&lin, Method::Exact, crate::Format::Json))
             .expect("json");
