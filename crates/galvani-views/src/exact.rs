@@ -143,12 +143,7 @@ impl ExactSystem {
                     .collect(),
             )
         };
-        let m = matrix(&|i, j| {
-            self.matrix
-                .iter()
-                .find(|(r, c, _)| (*r, *c) == (i, j))
-                .map(|(_, _, text)| text.clone())
-        });
+        let m = matrix(&|i, j| entry(&self.matrix, i, j).cloned());
         let c = column(
             (0..n)
                 .map(|i| {
@@ -159,12 +154,7 @@ impl ExactSystem {
                 })
                 .collect(),
         );
-        let e = matrix(&|i, j| {
-            self.exponential
-                .iter()
-                .find(|(r, c, _)| (*r, *c) == (i, j))
-                .map(|(_, _, v)| v.to_string())
-        });
+        let e = matrix(&|i, j| entry(&self.exponential, i, j).map(f64::to_string));
         let f: Vec<String> = self
             .integral
             .iter()
@@ -194,4 +184,12 @@ impl ExactSystem {
             "integral": self.integral.iter().map(|(i, j, v)| json!({"row": name(i), "column": name(j), "value": v})).collect::<Vec<_>>(),
         })
     }
+}
+
+/// The value at `(row, column)` of a matrix kept as its non-zero entries.
+fn entry<T>(entries: &[(usize, usize, T)], row: usize, column: usize) -> Option<&T> {
+    entries
+        .iter()
+        .find(|(r, c, _)| (*r, *c) == (row, column))
+        .map(|(_, _, value)| value)
 }
