@@ -404,14 +404,7 @@ fn step_writes_the_conditions_that_follow_it() {
     for kernel in &kernels {
         assert!(kernel.step_writes_condition(0));
         let mut pop = Population::new(&p, 70);
-        let shape = pop.shape();
-        kernel
-            .eval_params(&mut pop, &vec![false; shape.params])
-            .unwrap();
-        kernel.eval_input_defaults(&mut pop).unwrap();
-        kernel
-            .eval_init(&mut pop, &vec![false; shape.states])
-            .unwrap();
+        kernel.eval_declared(&mut pop).unwrap();
         for (i, v) in pop.state_mut(0).iter_mut().enumerate() {
             *v = -80.0 + 2.0 * i as f64;
         }

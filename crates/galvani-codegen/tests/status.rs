@@ -19,14 +19,7 @@ fn the_blocked_step_writes_each_blocks_status() {
     // Two whole blocks and half of a third (whose last lane pairs are not computed).
     let n = 2 * BLOCK + BLOCK / 2;
     let mut pop = Population::new(&program, n);
-    let shape = pop.shape();
-    kernel
-        .eval_params(&mut pop, &vec![false; shape.params])
-        .unwrap();
-    kernel.eval_input_defaults(&mut pop).unwrap();
-    kernel
-        .eval_init(&mut pop, &vec![false; shape.states])
-        .unwrap();
+    kernel.eval_declared(&mut pop).unwrap();
     // Neurons 0..40 start far above threshold (their condition holds after the step),
     // neuron 100 at +∞ (block 1 blows up).
     for (i, v) in pop.state_mut(0).iter_mut().enumerate() {

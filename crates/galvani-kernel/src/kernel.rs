@@ -252,6 +252,17 @@ pub trait Kernel {
         self.run_block(BlockKind::InputDefaults, pop, &BlockArgs::at(0.0, 0.0))
     }
 
+    /// Params, input defaults and initial states as the program declares them, nothing
+    /// overridden: a population ready for a block call, as tests and benchmarks set one
+    /// up. (A run sets up through the runtime's `Stepper`, which also takes overrides and
+    /// fills an `exact` program's propagator.)
+    fn eval_declared(&self, pop: &mut Population) -> Result<(), KernelError> {
+        let shape = pop.shape();
+        self.eval_params(pop, &vec![false; shape.params])?;
+        self.eval_input_defaults(pop)?;
+        self.eval_init(pop, &vec![false; shape.states])
+    }
+
     /// Writes initial states at `t = 0`; `overridden[i]` keeps state `i` as it is.
     fn eval_init(&self, pop: &mut Population, overridden: &[bool]) -> Result<(), KernelError> {
         let args = BlockArgs {

@@ -11,13 +11,7 @@ use std::time::Instant;
 fn ns_per_neuron_step(kernel: &dyn Kernel, n: usize, steps: usize) -> f64 {
     let program = kernel.program();
     let mut pop = Population::new(program, n);
-    kernel
-        .eval_params(&mut pop, &vec![false; program.layout.params.len()])
-        .unwrap();
-    kernel.eval_input_defaults(&mut pop).unwrap();
-    kernel
-        .eval_init(&mut pop, &vec![false; program.layout.states.len()])
-        .unwrap();
+    kernel.eval_declared(&mut pop).unwrap();
     pop.input_mut(0).fill(5.0);
     let started = Instant::now();
     for k in 0..steps {
