@@ -25,7 +25,7 @@ const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // 1.9082149292705877
 const ROUND_SHIFT: f64 = 6_755_399_441_055_744.0;
 /// `eˣ` overflows above `ln(MAX) ≈ 709.78` and is below half the smallest subnormal under
 /// `−745.13`; arguments are clamped just outside so that `n` stays in `[−1075, 1024]`.
-const EXP_ARGUMENT_MAX: f64 = 709.8;
+pub const EXP_ARGUMENT_MAX: f64 = 709.8;
 const EXP_ARGUMENT_MIN: f64 = -745.2;
 
 /// `eʳ ≈ Σ_{k=0}^{11} Eₖ·rᵏ` on `|r| ≤ 0.3467` (just over `ln 2/2`): the Taylor series to
@@ -170,12 +170,12 @@ pub fn expm1(x: f64) -> f64 {
 /// `2ⁿ·r·q` never nearly cancels `2ⁿ − 1` (with `n = 1` and `r` near `−ln 2/2`, which
 /// `x` just above `ln 2/2` would have, `|2r·q|` is 1.4 times the result and `q`'s
 /// rounding shows: 3 ulp in `exprel`).
-const NEAR_ZERO_BELOW: f64 = -std::f64::consts::LN_2 / 2.0;
-const NEAR_ZERO_ABOVE: f64 = std::f64::consts::LN_2;
+pub const NEAR_ZERO_BELOW: f64 = -std::f64::consts::LN_2 / 2.0;
+pub const NEAR_ZERO_ABOVE: f64 = std::f64::consts::LN_2;
 
 /// Below this, `eˣ − 1` rounds to −1 (`e⁻⁴⁵ < 2⁻⁶⁴`), so the reduction of `expm1` clamps
 /// there and `2ⁿ` (`n ≥ −65`) stays normal.
-const EXPM1_ARGUMENT_MIN: f64 = -45.0;
+pub const EXPM1_ARGUMENT_MIN: f64 = -45.0;
 
 /// What `expm1`, `φ` and `exprel` share: one reduction and ONE polynomial per value,
 /// its argument chosen by a select before it (so a value pays for one series, not for
@@ -200,7 +200,7 @@ struct Expm1Parts {
 
 #[inline(always)]
 fn expm1_parts(x: f64) -> Expm1Parts {
-    let near_zero = NEAR_ZERO_BELOW < x && x < NEAR_ZERO_ABOVE;
+    let near_zero = is_near_zero(x);
     let clamped = x.clamp(EXPM1_ARGUMENT_MIN, EXP_ARGUMENT_MAX);
     let n = clamped.mul_add(LOG2_E, ROUND_SHIFT) - ROUND_SHIFT;
     // A select, not a branch: n = 0 near 0, where then r = x exactly.
@@ -209,11 +209,7 @@ fn expm1_parts(x: f64) -> Expm1Parts {
     let r = (-n).mul_add(LN2_LO, r);
     let q = expm1_over_x_polynomial(r);
     let p = r * q;
-    // 2ⁿ⁻¹ (n − 1 ∈ [−66, 1023]: always normal).
-    let half = f64::from_bits((n + (BIASED_ROUND_SHIFT - 1.0)).to_bits() << 52);
-    // (eˣ − 1)/2 = r·(q·2ⁿ⁻¹) + (2ⁿ⁻¹ − ½), doubled: q·2ⁿ⁻¹ is exact, so `p = r·q` is
-    // never rounded on its own.
-    let far = r.mul_add(q * half, half - 0.5) * 2.0;
+    let far = scaled_expm1(r, q, n);
     // Near 0 `p` itself, which keeps the sign of −0.
     let expm1 = if near_zero { p } else { far };
     Expm1Parts {
@@ -221,6 +217,75 @@ fn expm1_parts(x: f64) -> Expm1Parts {
         expm1,
         near_zero,
     }
+}
+
+/// `eˣ − 1` from the reduction `x = n·ln 2 + r` and `q = (eʳ − 1)/r`:
+/// `2·fma(r, q·2ⁿ⁻¹, 2ⁿ⁻¹ − ½)` (see [`Expm1Parts`]; `n − 1 ∈ [−66, 1023]`, so `2ⁿ⁻¹` is
+/// always normal).
+#[inline(always)]
+fn scaled_expm1(r: f64, q: f64, n: f64) -> f64 {
+    let half = f64::from_bits((n + (BIASED_ROUND_SHIFT - 1.0)).to_bits() << 52);
+    // (eˣ − 1)/2 = r·(q·2ⁿ⁻¹) + (2ⁿ⁻¹ − ½), doubled: q·2ⁿ⁻¹ is exact, so `p = r·q` is
+    // never rounded on its own.
+    r.mul_add(q * half, half - 0.5) * 2.0
+}
+
+/// `x ∈ [−45, 709.8]` and not [`is_near_zero`]: where [`expm1_far`] gives
+/// [`expm1_parts`]'s `eˣ − 1` (no clamp moves `x`, no select replaces `n`), so
+/// [`phi_far`], [`expm1_far`] and [`exprel_far`] give the bits of [`phi`], [`expm1`] and
+/// [`exprel`] without the clamp and the selects. False for NaN.
+#[inline(always)]
+pub fn is_far(x: f64) -> bool {
+    (EXPM1_ARGUMENT_MIN..=EXP_ARGUMENT_MAX).contains(&x) && !is_near_zero(x)
+}
+
+/// [`expm1`] where [`is_far`].
+#[inline(always)]
+pub fn expm1_far(x: f64) -> f64 {
+    let n = x.mul_add(LOG2_E, ROUND_SHIFT) - ROUND_SHIFT;
+    let r = (-n).mul_add(LN2_HI, x);
+    let r = (-n).mul_add(LN2_LO, r);
+    scaled_expm1(r, expm1_over_x_polynomial(r), n)
+}
+
+/// [`phi`] where [`is_far`]: `(eˣ − 1)/x`.
+#[inline(always)]
+pub fn phi_far(x: f64) -> f64 {
+    expm1_far(x) / x
+}
+
+/// [`exprel`] where [`is_far`]: `x/(eˣ − 1)`.
+#[inline(always)]
+pub fn exprel_far(x: f64) -> f64 {
+    x / expm1_far(x)
+}
+
+/// `−ln 2/2 < x < ln 2`: where [`expm1_parts`] takes its polynomial on `x` itself (with
+/// `n = 0`, both reduction steps `fma(−0, ·, x)` give `x` exactly), so [`phi_near_zero`],
+/// [`expm1_near_zero`] and [`exprel_near_zero`] give the bits of [`phi`], [`expm1`] and
+/// [`exprel`] without the reduction, the scaling, the selects or (for `φ`) the division.
+/// False for NaN.
+#[inline(always)]
+pub fn is_near_zero(x: f64) -> bool {
+    NEAR_ZERO_BELOW < x && x < NEAR_ZERO_ABOVE
+}
+
+/// [`phi`] where [`is_near_zero`]: the series `q(x)` (the general path's `q/1`).
+#[inline(always)]
+pub fn phi_near_zero(x: f64) -> f64 {
+    expm1_over_x_polynomial(x)
+}
+
+/// [`expm1`] where [`is_near_zero`]: `x·q(x)`.
+#[inline(always)]
+pub fn expm1_near_zero(x: f64) -> f64 {
+    x * expm1_over_x_polynomial(x)
+}
+
+/// [`exprel`] where [`is_near_zero`]: `1/q(x)`.
+#[inline(always)]
+pub fn exprel_near_zero(x: f64) -> f64 {
+    1.0 / expm1_over_x_polynomial(x)
 }
 
 /// `φ(x) = (eˣ − 1)/x`, `φ(0) = 1`: the series itself on `(−ln 2/2, ln 2)`, the quotient

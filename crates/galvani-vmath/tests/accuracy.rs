@@ -4,7 +4,7 @@
 //! instruction set this host has.
 
 use galvani_ir::builtins;
-use galvani_vmath::{apply, apply_with, Isa, VectorFn};
+use galvani_vmath::{apply, apply_with, lane, Isa, VectorFn};
 
 fn reference(function: VectorFn) -> fn(f64) -> f64 {
     match function {
@@ -370,4 +370,99 @@ fn the_c_entry_point_takes_pow_rows_in_pairs() {
     let mut untouched = values.clone();
     apply(VectorFn::Pow, &mut untouched);
     assert_eq!(untouched, values);
+}
+
+/// The fast paths of `expm1`, `φ` and `exprel` give the general path's bits wherever they
+/// are taken: near 0 (every argument of `arguments` in the series' interval, and the
+/// doubles next to its ends), and far on either side up to the clamps.
+#[test]
+fn the_fast_paths_give_the_general_paths_bits() {
+    type Pair = (&'static str, fn(f64) -> f64, fn(f64) -> f64);
+    let near: [Pair; 3] = [
+        ("expm1", lane::expm1, lane::expm1_near_zero),
+        ("phi", lane::phi, lane::phi_near_zero),
+        ("exprel", lane::exprel, lane::exprel_near_zero),
+    ];
+    let far: [Pair; 3] = [
+        ("expm1", lane::expm1, lane::expm1_far),
+        ("phi", lane::phi, lane::phi_far),
+        ("exprel", lane::exprel, lane::exprel_far),
+    ];
+    let mut values = arguments(-50.0, 710.0, 400_000);
+    values.extend(arguments(-1.0, 1.0, 400_000));
+    for bound in [
+        lane::NEAR_ZERO_BELOW,
+        lane::NEAR_ZERO_ABOVE,
+        lane::EXPM1_ARGUMENT_MIN,
+        lane::EXP_ARGUMENT_MAX,
+    ] {
+        for step in -1000i64..=1000 {
+            values.push(f64::from_bits((bound.to_bits() as i64 + step) as u64));
+        }
+    }
+    let (mut near_count, mut far_count) = (0, 0);
+    for &x in &values {
+        if lane::is_near_zero(x) {
+            near_count += 1;
+            for (name, general, fast) in near {
+                assert_eq!(
+                    fast(x).to_bits(),
+                    general(x).to_bits(),
+                    "{name} near 0 at {x:e}"
+                );
+            }
+        }
+        if lane::is_far(x) {
+            far_count += 1;
+            for (name, general, fast) in far {
+                assert_eq!(
+                    fast(x).to_bits(),
+                    general(x).to_bits(),
+                    "{name} far at {x:e}"
+                );
+            }
+        }
+    }
+    assert!(near_count > 100_000 && far_count > 400_000);
+}
+
+/// Applied in blocks of 64, as the step kernels call them (sorted arguments, so that most
+/// blocks lie wholly near 0 or wholly far and take a fast path; some straddle a bound or
+/// hold a NaN or an infinity), every function gives each value the lane function's bits,
+/// with every instruction set.
+#[test]
+fn blocks_on_every_path_give_the_lane_functions_bits() {
+    let mut values = arguments(-60.0, 720.0, 100_000);
+    values.extend(arguments(-1.0, 1.0, 100_000));
+    values.sort_by(f64::total_cmp);
+    // A NaN and infinities inside otherwise uniform blocks.
+    for (at, odd) in [
+        (5_000, f64::NAN),
+        (9_000, f64::INFINITY),
+        (13_000, f64::NEG_INFINITY),
+    ] {
+        values[at] = odd;
+    }
+    for function in [
+        VectorFn::Exp,
+        VectorFn::Expm1,
+        VectorFn::Phi,
+        VectorFn::Exprel,
+    ] {
+        let lane = function.lane().expect("a function of one argument");
+        for isa in Isa::available() {
+            let mut computed = values.clone();
+            for block in computed.chunks_mut(64) {
+                apply_with(isa, function, block);
+            }
+            for (&x, &y) in values.iter().zip(&computed) {
+                assert!(
+                    y.to_bits() == lane(x).to_bits() || (y.is_nan() && x.is_nan()),
+                    "{} at {x:e} with {isa:?}: {y:e}, the lane function gives {:e}",
+                    function.name(),
+                    lane(x)
+                );
+            }
+        }
+    }
 }
