@@ -701,15 +701,29 @@ fn detect(
         status: pop.status(),
         lane,
     });
+    // The crossing at the end of this step becomes the next step's "before": copied by
+    // the scan in every group without a firing (on the pool's threads when there is
+    // one), and below, after its use, in every group with one.
+    let crossings = event.has_crossing.then(|| Crossings {
+        previous: &mut event.previous_crossing[..n],
+        now: crossing,
+    });
     match pool {
         Some(pool) => scan_groups_parallel(
-            &mut event.previous[..n],
+            (&mut event.previous[..n], crossings),
             condition,
             (level, sums),
             groups,
             pool,
         ),
-        None => scan_groups(&mut event.previous[..n], condition, level, sums, groups),
+        None => scan_groups(
+            &mut event.previous[..n],
+            crossings,
+            condition,
+            level,
+            sums,
+            groups,
+        ),
     }
     for &group in groups.iter() {
         let first = group as usize * GROUP;
@@ -728,9 +742,9 @@ fn detect(
                 spikes.push((ts, i as u32, e));
             }
             event.previous[i] = now;
+            event.previous_crossing[i] = crossing[i];
         }
     }
-    event.previous_crossing[..n].copy_from_slice(crossing);
     let left = &mut event.refractory_left;
     event.refractory.retain(|&i| {
         left[i as usize] -= 1;
@@ -754,7 +768,7 @@ fn group_ranges(n: usize, parts: usize) -> impl Iterator<Item = (usize, usize)> 
 /// groups: each range lists its groups, and the lists are joined in order, so `groups`
 /// is what one thread makes.
 fn scan_groups_parallel(
-    previous: &mut [bool],
+    (previous, mut crossings): (&mut [bool], Option<Crossings<'_>>),
     condition: &[f64],
     (level, sums): (bool, Option<Sums<'_>>),
     groups: &mut Vec<u32>,
@@ -768,13 +782,14 @@ fn scan_groups_parallel(
         for (&(first, last), list) in ranges.iter().zip(lists.iter_mut()) {
             let (mine, tail) = std::mem::take(&mut rest).split_at_mut(last - first);
             rest = tail;
+            let my_crossings = crossings.as_mut().map(|c| c.split_off_front(last - first));
             let now = &condition[first..last];
             let sums = sums.map(|sums| Sums {
                 status: &sums.status[first..],
                 lane: sums.lane,
             });
             scope.spawn(move |_| {
-                scan_groups(mine, now, level, sums, list);
+                scan_groups(mine, my_crossings, now, level, sums, list);
                 let offset = (first / GROUP) as u32;
                 for group in list.iter_mut() {
                     *group += offset;
@@ -831,6 +846,7 @@ struct Sums<'a> {
 ))]
 fn scan_groups(
     previous: &mut [bool],
+    mut crossings: Option<Crossings<'_>>,
     condition: &[f64],
     level: bool,
     sums: Option<Sums<'_>>,
@@ -841,20 +857,45 @@ fn scan_groups(
         .zip(condition.chunks(GROUP))
         .enumerate()
     {
-        if sums.is_some_and(|sums| sums.status[g * GROUP + sums.lane] == 0.0) {
+        let listed = if sums.is_some_and(|sums| sums.status[g * GROUP + sums.lane] == 0.0) {
             previous.fill(false);
-            continue;
-        }
-        let any = previous.iter().zip(now).fold(false, |any, (&before, &c)| {
-            any | ((c != 0.0) & (level | !before))
-        });
-        if any {
-            groups.push(g as u32);
+            false
         } else {
-            for (before, &c) in previous.iter_mut().zip(now) {
-                *before = c != 0.0;
+            let any = previous.iter().zip(now).fold(false, |any, (&before, &c)| {
+                any | ((c != 0.0) & (level | !before))
+            });
+            if any {
+                groups.push(g as u32);
+            } else {
+                for (before, &c) in previous.iter_mut().zip(now) {
+                    *before = c != 0.0;
+                }
             }
+            any
+        };
+        // A listed group's crossings are copied after `detect` has read them.
+        if let (false, Some(crossings)) = (listed, crossings.as_mut()) {
+            let range = g * GROUP..((g + 1) * GROUP).min(crossings.now.len());
+            crossings.previous[range.clone()].copy_from_slice(&crossings.now[range]);
         }
+    }
+}
+
+/// An event's crossing at the start of the step (`previous`, written) and at its end
+/// (`now`), for the neurons a scan looks at.
+struct Crossings<'a> {
+    previous: &'a mut [f64],
+    now: &'a [f64],
+}
+
+impl<'a> Crossings<'a> {
+    /// The first `len` neurons' crossings, leaving `self` with the rest.
+    fn split_off_front(&mut self, len: usize) -> Crossings<'a> {
+        let (previous, rest) = std::mem::take(&mut self.previous).split_at_mut(len);
+        let (now, rest_now) = self.now.split_at(len);
+        self.previous = rest;
+        self.now = rest_now;
+        Crossings { previous, now }
     }
 }
 

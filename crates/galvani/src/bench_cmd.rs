@@ -240,23 +240,34 @@ fn bench_compiled(
     ));
 
     // 4. Threads: the default method on every core against one thread, on a population
-    //    large enough to be split (`PARALLEL_MIN_NEURONS`).
+    //    large enough to be split (`PARALLEL_MIN_NEURONS`); beside them the machine's own
+    //    ceiling, measured in the same rounds: one independent one-thread run of N/K
+    //    neurons per core, all at once, with nothing shared (on a VM whose cores are not
+    //    free this is well below K×, and no thread pool can do better).
     let cores = std::thread::available_parallelism().map_or(1, |k| k.get());
     if cores > 1 {
         let n = args.n.max(THREADS_N);
-        let mut one = RunRequest::new(args.steps as f64 * THROUGHPUT_DT, THROUGHPUT_DT, n);
+        let t_end = args.steps as f64 * THROUGHPUT_DT;
+        let mut one = RunRequest::new(t_end, THROUGHPUT_DT, n);
         let mut all = one.clone();
+        let mut part = RunRequest::new(t_end, THROUGHPUT_DT, n.div_ceil(cores));
         one.threads = 1;
         all.threads = cores;
+        part.threads = 1;
         let simulator = compiled.simulator();
-        let [single, many] = throughput_of((&simulator, &one), (&simulator, &all), args)?;
+        let [single, many, apart] =
+            threads_throughput(&simulator, [&one, &all, &part], cores, args)?;
         report.push_str(&format!(
             "threads               N = {n}, {}, {} steps, runs alternated\n\
              \x20 1 thread   {single:>8.1} ns/neuron-step\n\
-             \x20 {cores} threads  {many:>8.1} ns/neuron-step   {:.2}× one thread\n",
+             \x20 {cores} threads  {many:>8.1} ns/neuron-step   {:.2}× one thread\n\
+             \x20 ceiling    {apart:>8.1} ns/neuron-step   {:.2}× one thread: {cores} independent \
+             one-thread runs of N/{cores} at once ({cores} threads reach {:.0}% of it)\n",
             method.name(),
             args.steps,
             single / many,
+            single / apart,
+            100.0 * apart / many,
         ));
     }
     let _ = out.write_all(report.as_bytes());
@@ -424,6 +435,65 @@ fn throughput_of<A: Kernel, B: Kernel>(
     }
     let per_step = request_a.n as f64 * args.steps as f64;
     Ok(times.map(|t| median(t).as_nanos() as f64 / per_step))
+}
+
+/// ns per neuron-step of one thread, of `cores` threads, and of `cores` independent
+/// one-thread runs of the third request (each on its own OS thread with a kernel of its
+/// own, started together; their wall time over all N neurons), alternated round by round,
+/// medians.
+fn threads_throughput(
+    simulator: &Simulator<'_, JitKernel>,
+    [one, all, part]: [&RunRequest; 3],
+    cores: usize,
+    args: &BenchArgs,
+) -> Result<[f64; 3], Failure> {
+    let (model, linearized, program) = (simulator.model, simulator.linearized, simulator.program);
+    let prepared_one = simulator.prepare(one).map_err(|e| Failure::sim(model, e))?;
+    let prepared_all = simulator.prepare(all).map_err(|e| Failure::sim(model, e))?;
+    let prepared_part = simulator
+        .prepare(part)
+        .map_err(|e| Failure::sim(model, e))?;
+    // One run of N/K neurons on a kernel compiled in its own thread (a JIT kernel owns
+    // its code and is not shared between threads); its simulate time, setup and compile
+    // left out as for the runs above.
+    let independent_run = || -> Result<Duration, Failure> {
+        let kernel = JitKernel::compile_with(program, KernelArg::Blocked.options(), None)
+            .map_err(|e| Failure::internal(e.to_string()))?;
+        Simulator::new(linearized, program, &kernel)
+            .run(&prepared_part, Sinks::default())
+            .map(|result| result.summary.simulate_time)
+            .map_err(|e| Failure::sim(model, e))
+    };
+    let mut times: [Vec<Duration>; 3] = Default::default();
+    for _ in 0..args.repeat {
+        for (k, prepared) in [&prepared_one, &prepared_all].into_iter().enumerate() {
+            let result = simulator
+                .run(prepared, Sinks::default())
+                .map_err(|e| Failure::sim(model, e))?;
+            times[k].push(result.summary.simulate_time);
+        }
+        // The runs overlap, so the slowest is the wall time of all.
+        let results: Vec<Result<Duration, Failure>> = std::thread::scope(|scope| {
+            let runs: Vec<_> = (0..cores).map(|_| scope.spawn(independent_run)).collect();
+            runs.into_iter()
+                .map(|run| {
+                    run.join()
+                        .unwrap_or_else(|_| Err(Failure::internal("a ceiling run panicked".into())))
+                })
+                .collect()
+        });
+        let mut slowest = Duration::ZERO;
+        for result in results {
+            slowest = slowest.max(result?);
+        }
+        times[2].push(slowest);
+    }
+    let per_step = [one.n, all.n, part.n * cores].map(|n| n as f64 * args.steps as f64);
+    let mut medians = [0.0; 3];
+    for (k, t) in times.into_iter().enumerate() {
+        medians[k] = median(t).as_nanos() as f64 / per_step[k];
+    }
+    Ok(medians)
 }
 
 /// Successive intervals of one stopwatch.
