@@ -467,11 +467,11 @@ impl Kernel for JitKernel {
         block: BlockKind,
         pop: &mut Population,
         args: &BlockArgs<'_>,
-        pool: &rayon::ThreadPool,
+        team: &galvani_kernel::Team,
     ) -> Result<(), KernelError> {
         let n = pop.len();
         let blocks = n.div_ceil(galvani_kernel::BLOCK);
-        let threads = pool.current_num_threads().min(blocks);
+        let threads = team.threads().min(blocks);
         if block.is_indexed() || block.mask_len(&pop.shape()).is_some() || threads < 2 {
             return self.run_block(block, pop, args);
         }
@@ -489,38 +489,36 @@ impl Kernel for JitKernel {
         // SAFETY: `code` is a function of this kernel's module with exactly this signature
         // (see `call_generated`); it stays alive while `self` does, past the scope below.
         let function = unsafe { std::mem::transmute::<*const u8, GeneratedFn>(code) };
-        pool.scope(|scope| {
-            for part in 0..threads {
-                // Blocks [part·blocks/threads, (part+1)·blocks/threads): contiguous, whole.
-                let first = part * blocks / threads * galvani_kernel::BLOCK;
-                let last = ((part + 1) * blocks / threads * galvani_kernel::BLOCK).min(n);
-                if first >= last {
-                    continue;
-                }
-                scope.spawn(move |_| {
-                    // SAFETY: as `call_generated`, for the neurons `first..last` of the
-                    // same population: `check_call` succeeded for the whole population;
-                    // the address moves to neuron `first` (a multiple of 64), so slot `s`
-                    // of neuron `first + i` is at `s·stride + first + i`, inside the
-                    // buffer for `i < last − first`; a blocked step's whole blocks end at
-                    // `first` plus `last − first` rounded up to 64, at most `stride`. The
-                    // ranges are disjoint and every function writes only its own neurons'
-                    // slots (the loop index is the neuron; scratch is on the stack), so
-                    // the threads touch disjoint values; `pool.scope` returns only when
-                    // every range is done, within the `&mut Population` borrow. A dense
-                    // block takes no mask and no neuron list (refused above otherwise).
-                    unsafe {
-                        function(
-                            base.at(first),
-                            stride,
-                            std::ptr::null(),
-                            std::ptr::null(),
-                            last - first,
-                            t,
-                            dt,
-                        );
-                    }
-                });
+        team.run(&|part| {
+            if part >= threads {
+                return;
+            }
+            // Blocks [part·blocks/threads, (part+1)·blocks/threads): contiguous, whole.
+            let first = part * blocks / threads * galvani_kernel::BLOCK;
+            let last = ((part + 1) * blocks / threads * galvani_kernel::BLOCK).min(n);
+            if first >= last {
+                return;
+            }
+            // SAFETY: as `call_generated`, for the neurons `first..last` of the same
+            // population: `check_call` succeeded for the whole population; the address
+            // moves to neuron `first` (a multiple of 64), so slot `s` of neuron `first + i`
+            // is at `s·stride + first + i`, inside the buffer for `i < last − first`; a
+            // blocked step's whole blocks end at `first` plus `last − first` rounded up to
+            // 64, at most `stride`. The ranges are disjoint and every function writes only
+            // its own neurons' slots (the loop index is the neuron; scratch is on the
+            // stack), so the threads touch disjoint values; `team.run` returns only when
+            // every part is done, within the `&mut Population` borrow. A dense block takes
+            // no mask and no neuron list (refused above otherwise).
+            unsafe {
+                function(
+                    base.at(first),
+                    stride,
+                    std::ptr::null(),
+                    std::ptr::null(),
+                    last - first,
+                    t,
+                    dt,
+                );
             }
         });
         Ok(())

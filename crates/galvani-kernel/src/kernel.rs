@@ -223,18 +223,19 @@ pub trait Kernel {
     ) -> Result<(), KernelError>;
 
     /// Runs a dense `block` (every neuron: the step, a condition, the intermediates) with
-    /// the work split over `pool`'s threads, each taking a contiguous range of whole
-    /// 64-neuron blocks. Neurons are independent within a block, so the results are the
-    /// same bits as `run_block`'s for any number of threads. The default runs it on this
-    /// thread; a kernel whose code may run on several threads at once overrides it.
+    /// the work split over `team`'s threads, each taking a contiguous range of whole
+    /// 64-neuron blocks (the calling thread the first). Neurons are independent within a
+    /// block, so the results are the same bits as `run_block`'s for any number of
+    /// threads. The default runs it on this thread; a kernel whose code may run on several
+    /// threads at once overrides it.
     fn run_block_parallel(
         &self,
         block: BlockKind,
         pop: &mut Population,
         args: &BlockArgs<'_>,
-        pool: &rayon::ThreadPool,
+        team: &crate::Team,
     ) -> Result<(), KernelError> {
-        let _ = pool;
+        let _ = team;
         self.run_block(block, pop, args)
     }
 

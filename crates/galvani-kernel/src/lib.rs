@@ -13,6 +13,8 @@
 
 mod kernel;
 mod population;
+mod team;
 
 pub use kernel::{check_call, BlockArgs, BlockKind, Kernel, KernelError};
 pub use population::{stride_of, BlockStatus, EventArray, Population, Shape, BLOCK};
+pub use team::{Team, SPIN};

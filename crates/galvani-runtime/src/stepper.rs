@@ -21,36 +21,33 @@ use crate::Variable;
 use crate::{ConfigError, RunError};
 use galvani_ir::step::{StepProgram, Target};
 use galvani_ir::EventKind;
-use galvani_kernel::{BlockArgs, BlockKind, BlockStatus, EventArray, Kernel, Population, Shape};
-use std::sync::{Arc, Mutex, OnceLock};
+use galvani_kernel::{
+    BlockArgs, BlockKind, BlockStatus, EventArray, Kernel, Population, Shape, Team,
+};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-/// Neurons below which a population runs on one thread. Handing a step's blocks to the
-/// pool and waiting for them costs tens of microseconds per call (three calls a step:
-/// the step and the conditions before and after the resets), measured to make COBA (4,000
-/// neurons) 2.4× and Brunel (10,000 + 2,500) 1.5× slower on two threads; HH with 100,000
-/// neurons runs 1.5× faster. At 32,768 neurons a step is ≥ 0.2 ms even for a LIF.
+/// Neurons below which a population runs on one thread: below it a split costs more than
+/// it saves. With a rayon pool (tens of microseconds per hand-over) COBA (4,000 neurons)
+/// ran 2.4× and Brunel (10,000 + 2,500) 1.5× slower on two threads. With the [`Team`]
+/// (under a microsecond per hand-over), HH expeuler on 2 threads ran 0.81× as fast as one
+/// at 5,000 neurons, 1.24× at 10,000, 1.45× at 20,000 and 1.85× at 100,000. At 32,768
+/// neurons a step is ≥ 0.2 ms even for a LIF.
 pub const PARALLEL_MIN_NEURONS: usize = 512 * galvani_kernel::BLOCK;
 
-/// One pool of worker threads per thread count, made on first use and shared by every
+/// One team of threads per thread count, made on first use and shared by every
 /// population of the process (a network's populations take turns on it).
-type Pools = Mutex<Vec<(usize, Arc<rayon::ThreadPool>)>>;
+type Teams = Mutex<Vec<(usize, Arc<Team>)>>;
 
-fn pool(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
-    static POOLS: OnceLock<Pools> = OnceLock::new();
-    let pools = POOLS.get_or_init(|| Mutex::new(Vec::new()));
-    let mut pools = pools.lock().ok()?;
-    if let Some((_, pool)) = pools.iter().find(|(k, _)| *k == threads) {
-        return Some(pool.clone());
+fn team(threads: usize) -> Option<Arc<Team>> {
+    static TEAMS: OnceLock<Teams> = OnceLock::new();
+    let teams = TEAMS.get_or_init(|| Mutex::new(Vec::new()));
+    let mut teams = teams.lock().ok()?;
+    if let Some((_, team)) = teams.iter().find(|(k, _)| *k == threads) {
+        return Some(team.clone());
     }
-    let pool = Arc::new(
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("galvani-{i}"))
-            .build()
-            .ok()?,
-    );
-    pools.push((threads, pool.clone()));
-    Some(pool)
+    let team = Arc::new(Team::new(threads, "galvani").ok()?);
+    teams.push((threads, team.clone()));
+    Some(team)
 }
 
 /// A firing found in a step: `(time, neuron, event)`.
@@ -98,7 +95,7 @@ pub struct Stepper<'k, K: Kernel + ?Sized> {
     specialized: Option<Box<dyn Kernel>>,
     /// Worker threads for the step and the conditions (`RunConfig::threads` > 1 and a
     /// population large enough).
-    pool: Option<Arc<rayon::ThreadPool>>,
+    team: Option<Arc<Team>>,
     pop: Population,
     dt: f64,
     events: Vec<EventState>,
@@ -258,15 +255,15 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
             Some(special) => special.step_writes_status(),
             None => kernel.step_writes_status(),
         };
-        let pool = if config.threads > 1 && n >= PARALLEL_MIN_NEURONS {
-            pool(config.threads)
+        let team = if config.threads > 1 && n >= PARALLEL_MIN_NEURONS {
+            team(config.threads)
         } else {
             None
         };
         Ok(Stepper {
             kernel,
             specialized,
-            pool,
+            team,
             pop,
             dt,
             events,
@@ -315,10 +312,10 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
     /// inputs at `t_{k+1}` (OU processes advance one step).
     pub fn integrate(&mut self, k: u64) -> Result<(), RunError> {
         let (t, t_next) = (k as f64 * self.dt, (k + 1) as f64 * self.dt);
-        let pool = self.pool.as_deref();
+        let team = self.team.as_deref();
         match &self.specialized {
-            Some(special) => step(special.as_ref(), pool, &mut self.pop, t, self.dt)?,
-            None => step(self.kernel, pool, &mut self.pop, t, self.dt)?,
+            Some(special) => step(special.as_ref(), team, &mut self.pop, t, self.dt)?,
+            None => step(self.kernel, team, &mut self.pop, t, self.dt)?,
         }
         for event in &self.events {
             hold(event, &mut self.pop);
@@ -350,7 +347,7 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
                 }
             }
         }
-        match self.pool.as_deref() {
+        match self.team.as_deref() {
             // Every block's status says its new states are finite (the held states put
             // back are values checked a step ago): nothing to look at. A flag (NaN) may
             // come from a value since put back, or from a padding lane: the look at
@@ -362,7 +359,7 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
                     .all(|sum| sum == 0.0) => {}
             // The look at every value split over the threads; the first bad value, if
             // there is one, is then found as on one thread.
-            Some(pool) if !states_finite_parallel(&self.pop, pool) => {
+            Some(team) if !states_finite_parallel(&self.pop, team) => {
                 check_states(&self.pop, self.kernel.program(), t_next)?
             }
             Some(_) => {}
@@ -394,7 +391,7 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
             if !self.fused[e] {
                 self.condition(e, t_next)?;
             }
-            let pool = self.pool.as_deref();
+            let team = self.team.as_deref();
             let status_lane = (fresh && self.fused[e] && e < BlockStatus::MAX_EVENTS)
                 .then(|| BlockStatus::fired(e));
             detect(
@@ -402,7 +399,7 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
                 &mut self.pop,
                 e,
                 (t, self.dt),
-                (pool, status_lane),
+                (team, status_lane),
                 out,
             );
         }
@@ -510,14 +507,14 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
         !self.holders[s].is_empty()
     }
 
-    /// Event `e`'s condition at `t` for every neuron, on the pool's threads when there is
+    /// Event `e`'s condition at `t` for every neuron, on the team's threads when there is
     /// one.
     fn condition(&mut self, e: usize, t: f64) -> Result<(), galvani_kernel::KernelError> {
         let args = BlockArgs::at(t, self.dt);
-        match self.pool.as_deref() {
-            Some(pool) => {
+        match self.team.as_deref() {
+            Some(team) => {
                 self.kernel
-                    .run_block_parallel(BlockKind::Condition(e), &mut self.pop, &args, pool)
+                    .run_block_parallel(BlockKind::Condition(e), &mut self.pop, &args, team)
             }
             None => self.kernel.eval_condition(e, &mut self.pop, t, self.dt),
         }
@@ -556,16 +553,16 @@ impl<'k, K: Kernel + ?Sized> Stepper<'k, K> {
     }
 }
 
-/// One step from `t` for every neuron, on the pool's threads when there is one.
+/// One step from `t` for every neuron, on the team's threads when there is one.
 fn step<K: Kernel + ?Sized>(
     kernel: &K,
-    pool: Option<&rayon::ThreadPool>,
+    team: Option<&Team>,
     pop: &mut Population,
     t: f64,
     dt: f64,
 ) -> Result<(), galvani_kernel::KernelError> {
-    match pool {
-        Some(pool) => kernel.run_block_parallel(BlockKind::Step, pop, &BlockArgs::at(t, dt), pool),
+    match team {
+        Some(team) => kernel.run_block_parallel(BlockKind::Step, pop, &BlockArgs::at(t, dt), team),
         None => kernel.step(pop, t, dt),
     }
 }
@@ -681,7 +678,7 @@ fn detect(
     pop: &mut Population,
     e: usize,
     (t, dt): (f64, f64),
-    (pool, status_lane): (Option<&rayon::ThreadPool>, Option<usize>),
+    (team, status_lane): (Option<&Team>, Option<usize>),
     spikes: &mut Vec<Firing>,
 ) {
     event.fired.clear();
@@ -702,19 +699,19 @@ fn detect(
         lane,
     });
     // The crossing at the end of this step becomes the next step's "before": copied by
-    // the scan in every group without a firing (on the pool's threads when there is
+    // the scan in every group without a firing (on the team's threads when there is
     // one), and below, after its use, in every group with one.
     let crossings = event.has_crossing.then(|| Crossings {
         previous: &mut event.previous_crossing[..n],
         now: crossing,
     });
-    match pool {
-        Some(pool) => scan_groups_parallel(
+    match team {
+        Some(team) => scan_groups_parallel(
             (&mut event.previous[..n], crossings),
             condition,
             (level, sums),
             groups,
-            pool,
+            team,
         ),
         None => scan_groups(
             &mut event.previous[..n],
@@ -764,7 +761,7 @@ fn group_ranges(n: usize, parts: usize) -> impl Iterator<Item = (usize, usize)> 
     })
 }
 
-/// [`scan_groups`] with the neurons split over `pool`'s threads in ranges of whole
+/// [`scan_groups`] with the neurons split over `team`'s threads in ranges of whole
 /// groups: each range lists its groups, and the lists are joined in order, so `groups`
 /// is what one thread makes.
 fn scan_groups_parallel(
@@ -772,49 +769,61 @@ fn scan_groups_parallel(
     condition: &[f64],
     (level, sums): (bool, Option<Sums<'_>>),
     groups: &mut Vec<u32>,
-    pool: &rayon::ThreadPool,
+    team: &Team,
 ) {
-    let ranges: Vec<(usize, usize)> =
-        group_ranges(previous.len(), pool.current_num_threads()).collect();
+    let ranges: Vec<(usize, usize)> = group_ranges(previous.len(), team.threads()).collect();
     let mut lists: Vec<Vec<u32>> = vec![Vec::new(); ranges.len()];
-    pool.scope(|scope| {
-        let mut rest = previous;
-        for (&(first, last), list) in ranges.iter().zip(lists.iter_mut()) {
-            let (mine, tail) = std::mem::take(&mut rest).split_at_mut(last - first);
-            rest = tail;
-            let my_crossings = crossings.as_mut().map(|c| c.split_off_front(last - first));
-            let now = &condition[first..last];
-            let sums = sums.map(|sums| Sums {
-                status: &sums.status[first..],
-                lane: sums.lane,
-            });
-            scope.spawn(move |_| {
-                scan_groups(mine, my_crossings, now, level, sums, list);
-                let offset = (first / GROUP) as u32;
-                for group in list.iter_mut() {
-                    *group += offset;
-                }
-            });
+    // Each range's "before", crossings, conditions and sums, and its list, taken by the
+    // thread of its part.
+    let mut parts = Vec::with_capacity(ranges.len());
+    let mut rest = previous;
+    for (&(first, last), list) in ranges.iter().zip(lists.iter_mut()) {
+        let (mine, tail) = std::mem::take(&mut rest).split_at_mut(last - first);
+        rest = tail;
+        let my_crossings = crossings.as_mut().map(|c| c.split_off_front(last - first));
+        let now = &condition[first..last];
+        let sums = sums.map(|sums| Sums {
+            status: &sums.status[first..],
+            lane: sums.lane,
+        });
+        parts.push(Mutex::new(Some((
+            first,
+            mine,
+            my_crossings,
+            now,
+            sums,
+            list,
+        ))));
+    }
+    team.run(&|part| {
+        let taken = parts
+            .get(part)
+            .and_then(|p| p.lock().unwrap_or_else(PoisonError::into_inner).take());
+        if let Some((first, mine, crossings, now, sums, list)) = taken {
+            scan_groups(mine, crossings, now, level, sums, list);
+            let offset = (first / GROUP) as u32;
+            for group in list.iter_mut() {
+                *group += offset;
+            }
         }
     });
+    drop(parts);
     for list in lists {
         groups.extend_from_slice(&list);
     }
 }
 
-/// Whether every state of every neuron is finite, the neurons split over `pool`'s
+/// Whether every state of every neuron is finite, the neurons split over `team`'s
 /// threads.
-fn states_finite_parallel(pop: &Population, pool: &rayon::ThreadPool) -> bool {
+fn states_finite_parallel(pop: &Population, team: &Team) -> bool {
     let bad = std::sync::atomic::AtomicBool::new(false);
     let states = pop.shape().states;
-    pool.scope(|scope| {
-        for (first, last) in group_ranges(pop.len(), pool.current_num_threads()) {
-            let bad = &bad;
-            scope.spawn(move |_| {
-                if (0..states).any(|s| !all_finite(&pop.state(s)[first..last])) {
-                    bad.store(true, std::sync::atomic::Ordering::Relaxed);
-                }
-            });
+    let ranges: Vec<(usize, usize)> = group_ranges(pop.len(), team.threads()).collect();
+    team.run(&|part| {
+        if let Some(&(first, last)) = ranges.get(part) {
+            if (0..states).any(|s| !all_finite(&pop.state(s)[first..last])) {
+                bad.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
         }
     });
     !bad.into_inner()
