@@ -648,7 +648,77 @@ pub(crate) fn uniform_values_as_constants(
             }
         }
     }
+    replaced |= forward_identities(&mut specialized.step, &known, &exponent);
     replaced.then_some(specialized)
+}
+
+/// Makes every use of `x·1`, `1·x`, `x/1`, `x − (+0)`, `x + (−0)` and `(−0) + x` (the
+/// constant known, for example a uniform `c_m` of 1) read `x` instead: each is `x` bit for
+/// bit, NaN and the sign of zero included, so the generated code skips an operation the
+/// interpreter would compute to the same bits. A register that feeds an exponent is left
+/// alone (its instruction decides how `^` is lowered). Whether anything changed.
+fn forward_identities(
+    block: &mut galvani_ir::step::Block,
+    known: &[Option<f64>],
+    exponent: &[bool],
+) -> bool {
+    use galvani_ir::model::BinOp;
+    use galvani_ir::step::{Inst, Reg};
+    let is = |r: Reg, value: f64| {
+        known
+            .get(r.0 as usize)
+            .copied()
+            .flatten()
+            .is_some_and(|v| v.to_bits() == value.to_bits())
+    };
+    let mut alias: Vec<Reg> = (0..block.insts.len() as u32).map(Reg).collect();
+    let mut changed = false;
+    for k in 0..block.insts.len() {
+        let inst = &mut block.insts[k];
+        for operand in operands_mut(inst) {
+            let to = alias[operand.0 as usize];
+            changed |= to != *operand;
+            *operand = to;
+        }
+        if exponent[k] {
+            continue;
+        }
+        let same = match *inst {
+            Inst::Binary(BinOp::Mul, a, b) if is(b, 1.0) => Some(a),
+            Inst::Binary(BinOp::Mul, a, b) if is(a, 1.0) => Some(b),
+            Inst::Binary(BinOp::Div, a, b) if is(b, 1.0) => Some(a),
+            Inst::Binary(BinOp::Sub, a, b) if is(b, 0.0) => Some(a),
+            Inst::Binary(BinOp::Add, a, b) if is(b, -0.0) => Some(a),
+            Inst::Binary(BinOp::Add, a, b) if is(a, -0.0) => Some(b),
+            _ => None,
+        };
+        if let Some(x) = same {
+            alias[k] = x;
+        }
+    }
+    for (_, reg) in &mut block.outputs {
+        let to = alias[reg.0 as usize];
+        changed |= to != *reg;
+        *reg = to;
+    }
+    changed
+}
+
+/// The registers an instruction reads.
+fn operands_mut(inst: &mut galvani_ir::step::Inst) -> Vec<&mut galvani_ir::step::Reg> {
+    use galvani_ir::step::Inst;
+    match inst {
+        Inst::Neg(a) | Inst::Not(a) => vec![a],
+        Inst::Binary(_, a, b) => vec![a, b],
+        Inst::Select(c, a, b) => vec![c, a, b],
+        Inst::Call(_, args) => args.iter_mut().collect(),
+        Inst::Const(_)
+        | Inst::State(_)
+        | Inst::Param(_)
+        | Inst::Input(_)
+        | Inst::Time
+        | Inst::Dt => Vec::new(),
+    }
 }
 
 impl Drop for JitKernel {
@@ -743,5 +813,96 @@ mod tests {
                 Some(Inst::Binary(galvani_ir::model::BinOp::Mul, _, _))
             ));
         }
+    }
+
+    /// `x·c`, `x/c`, `x − z`, `x + n` and `n + x` with uniform `c = 1`, `z = +0` and
+    /// `n = −0` are forwarded to `x` in the specialised step (the outputs read the state
+    /// itself); `c = 2`, `z = −0` and `n = +0` (not identities) are not; an exponent
+    /// register stays as it is. The specialised kernel gives the general one's bits at
+    /// ±0, NaN and ±∞.
+    #[test]
+    fn identities_are_forwarded_and_keep_the_bits() {
+        use galvani_ir::model::BinOp;
+        let mut program = ProgramBuilder::new("identities")
+            .param("c", "")
+            .param("z", "")
+            .param("n", "")
+            .param("e", "")
+            .state("a", "")
+            .state("b", "")
+            .state("d", "")
+            .state("f", "")
+            .state("g", "")
+            .state("h", "")
+            .build();
+        let mut b = BlockBuilder::new();
+        let (c, z, n, e) = (b.param(0), b.param(1), b.param(2), b.param(3));
+        let x = b.state(0);
+        let times = b.mul(x, c);
+        let over = b.div(x, c);
+        let minus = b.sub(x, z);
+        let plus = b.add(x, n);
+        let plus_left = b.add(n, x);
+        // x^(e·c): e·c feeds an exponent and is kept.
+        let exponent = b.mul(e, c);
+        let power = b.bin(BinOp::Pow, x, exponent);
+        for (i, reg) in [times, over, minus, plus, plus_left, power]
+            .into_iter()
+            .enumerate()
+        {
+            b.output(Target::State(i as u32), reg);
+        }
+        program.step = b.finish();
+        let forwarded = |uniform: [f64; 4]| {
+            let values = uniform.map(Some);
+            let folded = uniform_values_as_constants(&program, &values, &[], 0.1, false).unwrap();
+            let outputs: Vec<bool> = folded
+                .step
+                .outputs
+                .iter()
+                .map(|&(_, reg)| reg == x)
+                .collect();
+            (folded, outputs)
+        };
+        let (identity, outputs) = forwarded([1.0, 0.0, -0.0, 3.0]);
+        assert_eq!(outputs, [true, true, true, true, true, false]);
+        let Some(Inst::Binary(BinOp::Pow, _, exponent_reg)) = identity
+            .step
+            .insts
+            .get(program.step.outputs[5].1 .0 as usize)
+        else {
+            panic!("the power is kept");
+        };
+        assert!(matches!(
+            identity.step.insts[exponent_reg.0 as usize],
+            Inst::Binary(BinOp::Mul, _, _)
+        ));
+        let (_, outputs) = forwarded([2.0, -0.0, 0.0, 3.0]);
+        assert_eq!(outputs, [false; 6]);
+
+        // The specialised kernel against the general one, bit for bit.
+        let general = JitKernel::compile(&program).unwrap();
+        let special = JitKernel::compile(&identity).unwrap();
+        let starts = [
+            0.0,
+            -0.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -2.5,
+            1e-310,
+        ];
+        let run = |kernel: &JitKernel| {
+            let mut pop = Population::new(kernel.program(), starts.len());
+            for (param, value) in [1.0, 0.0, -0.0, 3.0].into_iter().enumerate() {
+                pop.param_mut(param).fill(value);
+            }
+            pop.state_mut(0).copy_from_slice(&starts);
+            kernel.step(&mut pop, 0.0, 0.1).unwrap();
+            (0..6)
+                .flat_map(|s| pop.state(s).iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+                .collect::<Vec<u64>>()
+        };
+        assert_eq!(run(&general), run(&special));
     }
 }
