@@ -675,7 +675,7 @@ fn forward_identities(
     let mut changed = false;
     for k in 0..block.insts.len() {
         let inst = &mut block.insts[k];
-        for operand in operands_mut(inst) {
+        for operand in inst.operands_mut() {
             let to = alias[operand.0 as usize];
             changed |= to != *operand;
             *operand = to;
@@ -702,23 +702,6 @@ fn forward_identities(
         *reg = to;
     }
     changed
-}
-
-/// The registers an instruction reads.
-fn operands_mut(inst: &mut galvani_ir::step::Inst) -> Vec<&mut galvani_ir::step::Reg> {
-    use galvani_ir::step::Inst;
-    match inst {
-        Inst::Neg(a) | Inst::Not(a) => vec![a],
-        Inst::Binary(_, a, b) => vec![a, b],
-        Inst::Select(c, a, b) => vec![c, a, b],
-        Inst::Call(_, args) => args.iter_mut().collect(),
-        Inst::Const(_)
-        | Inst::State(_)
-        | Inst::Param(_)
-        | Inst::Input(_)
-        | Inst::Time
-        | Inst::Dt => Vec::new(),
-    }
 }
 
 impl Drop for JitKernel {

@@ -115,6 +115,40 @@ pub enum Inst {
     Call(Func, Vec<Reg>),
 }
 
+impl Inst {
+    /// The registers it reads, in order.
+    pub fn operands(&self) -> Vec<Reg> {
+        match self {
+            Inst::Const(_)
+            | Inst::State(_)
+            | Inst::Param(_)
+            | Inst::Input(_)
+            | Inst::Time
+            | Inst::Dt => Vec::new(),
+            Inst::Neg(a) | Inst::Not(a) => vec![*a],
+            Inst::Binary(_, a, b) => vec![*a, *b],
+            Inst::Select(c, a, b) => vec![*c, *a, *b],
+            Inst::Call(_, args) => args.clone(),
+        }
+    }
+
+    /// The registers it reads, to rewrite them.
+    pub fn operands_mut(&mut self) -> Vec<&mut Reg> {
+        match self {
+            Inst::Const(_)
+            | Inst::State(_)
+            | Inst::Param(_)
+            | Inst::Input(_)
+            | Inst::Time
+            | Inst::Dt => Vec::new(),
+            Inst::Neg(a) | Inst::Not(a) => vec![a],
+            Inst::Binary(_, a, b) => vec![a, b],
+            Inst::Select(c, a, b) => vec![c, a, b],
+            Inst::Call(_, args) => args.iter_mut().collect(),
+        }
+    }
+}
+
 /// Where a block's result goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Target {

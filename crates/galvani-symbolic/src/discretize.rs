@@ -587,22 +587,6 @@ fn key_of(inst: &Inst) -> Key {
     }
 }
 
-/// The registers an instruction reads.
-fn operands(inst: &Inst) -> Vec<Reg> {
-    match inst {
-        Inst::Const(_)
-        | Inst::State(_)
-        | Inst::Param(_)
-        | Inst::Input(_)
-        | Inst::Time
-        | Inst::Dt => Vec::new(),
-        Inst::Neg(a) | Inst::Not(a) => vec![*a],
-        Inst::Binary(_, a, b) => vec![*a, *b],
-        Inst::Select(c, a, b) => vec![*c, *a, *b],
-        Inst::Call(_, args) => args.clone(),
-    }
-}
-
 /// Builds one block: instructions hash-consed (CSE), DAG nodes memoised per stage.
 struct Builder {
     insts: Vec<Inst>,
@@ -630,7 +614,7 @@ impl Builder {
         }
         for k in (0..self.insts.len()).rev() {
             if live[k] {
-                for operand in operands(&self.insts[k]) {
+                for operand in self.insts[k].operands() {
                     live[operand.0 as usize] = true;
                 }
             }
