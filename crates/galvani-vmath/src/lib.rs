@@ -479,33 +479,12 @@ pub fn apply_pow_with(isa: Isa, x: &mut [f64], y: &[f64]) {
     apply_pow_checked(isa, x, y);
 }
 
-/// `apply_pow_with` for an instruction set known to be available on this host.
-fn apply_pow_checked(isa: Isa, x: &mut [f64], y: &[f64]) {
-    #[inline(always)]
-    fn each(x: &mut [f64], y: &[f64]) {
+per_isa! {
+    /// `apply_pow_with` for an instruction set known to be available on this host.
+    fn apply_pow_checked(x: &mut [f64], y: &[f64]) {
         for (a, &b) in x.iter_mut().zip(y) {
             *a = lane::pow(*a, b);
         }
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    fn avx2(x: &mut [f64], y: &[f64]) {
-        each(x, y)
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512dq,fma")]
-    fn avx512(x: &mut [f64], y: &[f64]) {
-        each(x, y)
-    }
-    match isa {
-        Isa::Baseline => each(x, y),
-        // SAFETY: only an instruction set `Isa::available` found on this host comes here.
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { avx2(x, y) },
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { avx512(x, y) },
-        #[cfg(not(target_arch = "x86_64"))]
-        _ => each(x, y),
     }
 }
 
